@@ -1,0 +1,54 @@
+# LeadPilot. `make run` for the demo on the embedded defaults, `make test` for the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadpilot
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: install run demo serve test lint services bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, migrate, load the demo world, run the nightly search once, serve the dashboard.
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: install, make sure PostgreSQL and Redis are up, lint, check migrations, run pytest.
+test: install services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_SETTINGS_MODULE=leadpilot.settings.test \
+		$(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(VENV)/bin/pytest
+	$(MAKE) --no-print-directory bench-quick
+
+## bench-quick: every benchmark in its small version (a smoke test; figures come from full runs).
+bench-quick:
+	@for b in bench/*.py; do \
+		case "$$(basename $$b)" in _*) continue;; esac; \
+		echo "== $$b --quick"; \
+		$(PY) $$b --quick || exit 1; \
+	done
+
+services:
+	bash scripts/services.sh
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf var staticfiles

@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from organizations import views as org_views
+from organizations.forms import EmailAuthenticationForm
+
+# Every app mounts its dashboard pages under /o/<org_slug>/ and its API under
+# /api/v1/orgs/<org_slug>/; the tenancy test walks both trees.
+org_patterns = [
+    path("", include("organizations.urls")),
+]
+api_org_patterns = [
+    path("", include("organizations.api.urls")),
+]
+
+urlpatterns = [
+    path("", org_views.home, name="home"),
+    path("healthz", org_views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),
+        name="login",
+    ),
+    path("accounts/signup/", org_views.SignUpView.as_view(), name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("o/<slug:org_slug>/", include(org_patterns)),
+    path("api/v1/orgs/<slug:org_slug>/", include(api_org_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,57 @@
+"""Base class for every API view under /api/v1/orgs/<slug>/.
+
+The organisation comes from the URL and is checked once in `initial()`: a session user must be a
+member; an API key must belong to it. Foreign and missing organisations both answer 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, permissions
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from ..models import Membership, Organization, OrganizationAPIKey, Role
+from ..selectors import membership_for_slug
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class OrgAPIView(APIView):
+    """Sets `self.organization` (and `self.membership` for session users).
+
+    `required_role` applies to all methods, `required_role_for_write` to unsafe ones. API keys act
+    with the admin role; a read-scoped key may only use safe methods.
+    """
+
+    permission_classes = [permissions.IsAuthenticated]
+    required_role: str = Role.MEMBER
+    required_role_for_write: str | None = None
+    organization: Organization
+    membership: Membership | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        slug = kwargs.get("org_slug", "")
+        role = self.required_role
+        if request.method not in SAFE_METHODS and self.required_role_for_write:
+            role = self.required_role_for_write
+        if isinstance(request.auth, OrganizationAPIKey):
+            api_key = request.auth
+            if api_key.organization.slug != slug:
+                raise Http404("No such organisation")
+            self.organization = api_key.organization
+            if request.method not in SAFE_METHODS and api_key.scope != "write":
+                raise exceptions.PermissionDenied("This API key is read-only.")
+            if role == Role.OWNER:
+                raise exceptions.PermissionDenied("This needs an owner's session, not an API key.")
+            return
+        membership = membership_for_slug(user=request.user, slug=slug)
+        if membership is None:
+            raise Http404("No such organisation")
+        self.organization = membership.organization
+        self.membership = membership
+        if not membership.has_role(role):
+            raise exceptions.PermissionDenied(f"This needs the {Role(role).label.lower()} role.")

@@ -1,0 +1,218 @@
+"""The tenant (Organization), its people (User, Membership, Invitation) and its API keys."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager, BaseAPIKeyManager
+
+from .tenancy import TenantManager, TenantModel, TenantQuerySet
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in. E-mail is the login; belongs to organisations through Membership."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    wants_digest = models.BooleanField(
+        default=True, help_text="Receive the morning e-mail digest of new leads."
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.email
+
+
+def _validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}")
+
+
+def _validate_working_days(value: object) -> None:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(d, int) and 0 <= d <= 6 for d in value)
+    ):
+        raise ValidationError(
+            "Working days must be a non-empty list of weekday numbers 0 (Mon)-6 (Sun)"
+        )
+
+
+def _default_working_days() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+class DeliveryMode(models.TextChoices):
+    APPROVAL = "approval", "Approval queue"
+    CALENDAR = "calendar", "Straight onto the calendar"
+
+
+class Organization(models.Model):
+    """The tenant. Everything a customer owns hangs off one of these."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    timezone = models.CharField(
+        max_length=64, default="Europe/London", validators=[_validate_timezone]
+    )
+    delivery_mode = models.CharField(
+        max_length=16, choices=DeliveryMode.choices, default=DeliveryMode.APPROVAL
+    )
+    leads_per_day = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="Calendar capacity: leads placed per working day.",
+    )
+    working_days = models.JSONField(
+        default=_default_working_days, validators=[_validate_working_days]
+    )
+    night_hour = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MaxValueValidator(23)],
+        help_text="Local hour at which the nightly search starts.",
+    )
+    monthly_lead_quota = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Charged leads per calendar month; empty means the installation default.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+
+
+ROLE_RANK = {Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class MembershipQuerySet(TenantQuerySet):
+    def of_user(self, user: User) -> MembershipQuerySet:
+        """A user's own memberships across organisations (the organisation switcher)."""
+        clone = self.filter(user=user)
+        clone._org_scoped = True
+        return clone
+
+
+class Membership(TenantModel):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager.from_queryset(MembershipQuerySet)()
+    all_orgs = models.Manager()
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization_id} as {self.role}"
+
+    def has_role(self, role: str) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+
+class Invitation(TenantModel):
+    """An e-mailed link that lets someone join an organisation with a role. Token stored hashed."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
+
+
+class APIKeyScope(models.TextChoices):
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
+class OrganizationAPIKeyManager(TenantManager, BaseAPIKeyManager):
+    """Scoped like every tenant manager, plus the library's key generation (`create_key`)."""
+
+
+class OrganizationAPIKey(AbstractAPIKey, TenantModel):
+    """An API key of one organisation: hashed at rest, prefix shown, full key shown once."""
+
+    scope = models.CharField(max_length=8, choices=APIKeyScope.choices, default=APIKeyScope.READ)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrganizationAPIKeyManager()
+    # Unscoped: authentication looks a key up by its prefix before the organisation is known.
+    all_orgs = APIKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        base_manager_name = "all_orgs"
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"

@@ -1,0 +1,48 @@
+"""Two organisations, each with an owner, an admin and a member. Every tenant test uses both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from organizations.models import Membership, Organization, Role, User
+from organizations.services import organization_create_with_owner
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Tenant:
+    org: Organization
+    owner: User
+    admin: User
+    member: User
+
+    def client_for(self, user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+
+def _make_tenant(name: str) -> Tenant:
+    slug = name.lower()
+    org, owner = organization_create_with_owner(
+        name=name, owner_email=f"owner@{slug}.example", owner_password=PASSWORD
+    )
+    admin = User.objects.create_user(f"admin@{slug}.example", PASSWORD)
+    member = User.objects.create_user(f"member@{slug}.example", PASSWORD)
+    Membership.objects.create(organization=org, user=admin, role=Role.ADMIN)
+    Membership.objects.create(organization=org, user=member, role=Role.MEMBER)
+    return Tenant(org=org, owner=owner, admin=admin, member=member)
+
+
+@pytest.fixture
+def tenant_a(db: None) -> Tenant:
+    return _make_tenant("Alpha")
+
+
+@pytest.fixture
+def tenant_b(db: None) -> Tenant:
+    return _make_tenant("Bravo")
