@@ -118,6 +118,9 @@ class CompanyIndustry(models.Model):
         ]
         indexes = [models.Index(fields=["nace_class", "company"], name="industry_class_company")]
 
+    def __str__(self) -> str:
+        return f"{self.raw_code} -> {self.nace_class}"
+
 
 class Person(models.Model):
     # A key derived by the importer from what the source gives (never a personal identity number).
@@ -171,6 +174,9 @@ class Role(models.Model):
                 name="role_current_company_kind",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of company {self.company_id}"
 
 
 class ContactKind(models.TextChoices):
@@ -282,6 +288,9 @@ class ImportRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
 
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
 
 class ImportRejection(models.Model):
     """A row the importer could not take, with where it was and why."""
@@ -290,6 +299,9 @@ class ImportRejection(models.Model):
     line_number = models.PositiveIntegerField()
     reason = models.CharField(max_length=500)
     raw = models.TextField(blank=True)  # an excerpt, personal identity numbers removed
+
+    def __str__(self) -> str:
+        return f"line {self.line_number}: {self.reason}"
 
 
 class ChangeKind(models.TextChoices):
@@ -317,3 +329,6 @@ class ChangeEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["kind", "occurred_at"], name="change_kind_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on company {self.company_id}"

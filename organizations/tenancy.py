@@ -106,7 +106,7 @@ class TenantModel(models.Model):
     )
 
     objects = TenantManager()
-    all_orgs = models.Manager()  # escape hatch: admin, migrations, nightly fan-out only
+    all_orgs = models.Manager()  # noqa: DJ012 - escape hatch: admin, migrations, nightly fan-out
 
     class Meta:
         abstract = True
