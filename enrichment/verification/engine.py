@@ -1,0 +1,377 @@
+"""The email verification ladder: syntax -> lists -> DNS -> provider rules -> SMTP -> verdict.
+
+Contract (DESIGN.md section 5): a timeout, a 4xx or a block reply is never `invalid` and never
+`valid`; `valid` needs a 250 on a domain proven not catch-all; a rejected address is `invalid`
+whatever its flags. One Verifier instance lives inside one event loop; its catch-all cache is
+process-wide (keyed by the DNS server and SMTP port, so two sandbox worlds never mix).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from enrichment.verification import classify as rc
+from enrichment.verification import dns as vdns
+from enrichment.verification import verdicts as v
+from enrichment.verification.config import VerificationConfig
+from enrichment.verification.lists import is_disposable, is_free_provider, is_role_account
+from enrichment.verification.providers import ProviderRule, provider_for
+from enrichment.verification.smtp import (
+    BACKOFF,
+    DISCONNECTED,
+    REFUSED,
+    TIMEOUT,
+    SessionResult,
+    session_run,
+)
+from enrichment.verification.syntax import AddressSyntaxError, address_parse
+
+
+class CatchAllCache:
+    """Determined catch-all states per (world, domain), kept for `ttl` seconds. Thread-safe,
+    process-wide by default. `probes` counts real probe sessions (tests assert one per domain)."""
+
+    def __init__(self) -> None:
+        self._states: dict[tuple, tuple[bool, dt.datetime]] = {}
+        self._lock = threading.Lock()
+        self.probes: dict[tuple, int] = {}
+
+    def get(self, key: tuple, *, now: dt.datetime, ttl: float) -> bool | None:
+        with self._lock:
+            hit = self._states.get(key)
+        if hit is None or (now - hit[1]).total_seconds() > ttl:
+            return None
+        return hit[0]
+
+    def put(self, key: tuple, state: bool, *, now: dt.datetime) -> None:
+        with self._lock:
+            self._states[key] = (state, now)
+
+    def count_probe(self, key: tuple) -> None:
+        with self._lock:
+            self.probes[key] = self.probes.get(key, 0) + 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+            self.probes.clear()
+
+
+PROCESS_CATCH_ALL_CACHE = CatchAllCache()
+
+
+@dataclass
+class _HostState:
+    down_until: dt.datetime
+    reason: str  # smtp_timeout | smtp_blocked
+    last_line: str
+
+
+@dataclass
+class Recheck:
+    address: str
+    due: dt.datetime
+    attempt: int  # 1-based number of the re-check to come
+
+
+@dataclass
+class _RcptOutcome:
+    kind: str  # a classify kind, or "error"
+    reply: rc.ReplyClass | None = None
+    sessions: list[SessionResult] = field(default_factory=list)
+    error_reason: str | None = None  # smtp_timeout | smtp_blocked when kind == "error"
+
+
+def catch_all_local_part(domain: str) -> str:
+    """A stable, unguessable-looking local part per domain: greylisting keys on the recipient,
+    so the probe must repeat the same address to pass a greylist on the re-check."""
+    return "lp-" + hashlib.sha256(f"leadpilot-catch-all:{domain}".encode()).hexdigest()[:14]
+
+
+class Verifier:
+    def __init__(
+        self,
+        config: VerificationConfig | None = None,
+        *,
+        resolver=None,
+        catch_all_cache: CatchAllCache | None = None,
+    ) -> None:
+        self.config = config or VerificationConfig()
+        self.clock = self.config.clock
+        self.dns = vdns.DnsClient(self.config, resolver=resolver)
+        self.catch_all_cache = catch_all_cache or PROCESS_CATCH_ALL_CACHE
+        self._world = (self.config.nameserver, self.config.smtp_port)
+        self._mx_sems: dict[str, asyncio.Semaphore] = {}
+        self._smtp_sem = asyncio.Semaphore(self.config.concurrency)
+        self._dns_sem = asyncio.Semaphore(self.config.concurrency)
+        self._hosts: dict[str, _HostState] = {}
+        self._catch_all_inflight: dict[str, asyncio.Future] = {}
+        self.rechecks: dict[str, Recheck] = {}
+
+    # -- public API ---------------------------------------------------------------------------
+
+    async def verify_many(self, addresses: Iterable[str]) -> list[EmailVerdictT]:
+        return list(await asyncio.gather(*(self.verify_email(a) for a in addresses)))
+
+    async def verify_email(self, address: str) -> EmailVerdictT:
+        checked_at = self.clock.now()
+        try:
+            parsed = address_parse(address)
+        except AddressSyntaxError as exc:
+            return v.EmailVerdict(
+                address, None, v.INVALID, v.SYNTAX, (), {"syntax": str(exc)}, checked_at
+            )
+        flags: list[str] = []
+        if is_disposable(parsed.domain):
+            flags.append(v.FLAG_DISPOSABLE)
+        if is_role_account(parsed.local_part):
+            flags.append(v.FLAG_ROLE)
+        if is_free_provider(parsed.domain):
+            flags.append(v.FLAG_FREE)
+
+        async with self._dns_sem:
+            route = await self.dns.mail_route(parsed.domain)
+        evidence: dict = route.as_evidence()
+
+        def verdict(status: str, reason: str | None, *extra: str) -> v.EmailVerdict:
+            return v.EmailVerdict(
+                address=address,
+                normalized=parsed.normalized,
+                status=status,
+                reason=reason,
+                flags=tuple(flags) + tuple(f for f in extra if f not in flags),
+                evidence=evidence,
+                checked_at=checked_at,
+            )
+
+        if route.outcome == vdns.NXDOMAIN:
+            return verdict(v.INVALID, v.NXDOMAIN)
+        if route.outcome == vdns.NULL_MX:
+            return verdict(v.INVALID, v.NULL_MX)
+        if route.outcome == vdns.NO_MX:
+            return verdict(v.INVALID, v.NO_MX)
+        if route.outcome == vdns.DNS_ERROR or not route.hosts:
+            return verdict(v.UNKNOWN, v.DNS_ERROR)
+
+        provider = provider_for(parsed.domain, [h.name for h in route.hosts])
+        evidence["provider"] = provider.name
+        if not provider.smtp_verifiable:
+            return verdict(v.UNKNOWN, v.PROVIDER_UNVERIFIABLE)
+
+        outcome = await self._rcpt(route, provider, parsed.normalized)
+        evidence["smtp"] = [s.as_evidence() for s in outcome.sessions]
+        kind = outcome.kind
+        if kind == rc.NOT_FOUND:
+            self.rechecks.pop(parsed.normalized, None)
+            return verdict(v.INVALID, v.MAILBOX_NOT_FOUND)
+        if kind == rc.DISABLED:
+            self.rechecks.pop(parsed.normalized, None)
+            return verdict(v.INVALID, v.DISABLED, v.FLAG_DISABLED)
+        if kind == rc.FULL:
+            return verdict(v.UNKNOWN, v.MAILBOX_FULL, v.FLAG_FULL)
+        if kind == rc.GREYLISTED:
+            # Start the catch-all probe's own greylist clock now, so the re-check can finish.
+            if provider.catch_all_probe:
+                state, probe = await self._catch_all(parsed.domain, route, provider)
+                evidence["catch_all"] = self._catch_all_evidence(parsed.domain, state, probe)
+            self._recheck_schedule(parsed.normalized)
+            return verdict(v.UNKNOWN, v.GREYLISTED, v.FLAG_GREYLISTED)
+        if kind == rc.BLOCKED:
+            return verdict(v.UNKNOWN, v.SMTP_BLOCKED, v.FLAG_BLOCKED)
+        if kind == "error":
+            reason = outcome.error_reason or v.SMTP_TIMEOUT
+            extra = (v.FLAG_BLOCKED,) if reason == v.SMTP_BLOCKED else ()
+            return verdict(v.UNKNOWN, reason, *extra)
+        if kind != rc.ACCEPTED:
+            return verdict(v.UNKNOWN, v.SMTP_BLOCKED)
+
+        # Accepted: worth something only if the domain rejects a random local part.
+        if not provider.catch_all_probe:
+            self.rechecks.pop(parsed.normalized, None)
+            return verdict(v.VALID, None)
+        state, probe = await self._catch_all(parsed.domain, route, provider)
+        evidence["catch_all"] = self._catch_all_evidence(parsed.domain, state, probe)
+        if state is False:
+            self.rechecks.pop(parsed.normalized, None)
+            return verdict(v.VALID, None)
+        if state is True:
+            self.rechecks.pop(parsed.normalized, None)
+            return verdict(v.ACCEPT_ALL, v.CATCH_ALL, v.FLAG_CATCH_ALL)
+        # Catch-all state undetermined: the 250 proves nothing yet.
+        reason = v.SMTP_TIMEOUT
+        if probe is not None:
+            if probe.kind == rc.GREYLISTED:
+                reason = v.GREYLISTED
+                self._recheck_schedule(parsed.normalized)
+            elif probe.kind == rc.BLOCKED:
+                reason = v.SMTP_BLOCKED
+            elif probe.kind == "error":
+                reason = probe.error_reason or v.SMTP_TIMEOUT
+            elif probe.kind == rc.FULL:
+                reason = v.GREYLISTED
+        return verdict(v.UNKNOWN, reason)
+
+    def rechecks_due(self) -> list[str]:
+        now = self.clock.now()
+        return sorted(a for a, r in self.rechecks.items() if r.due <= now)
+
+    async def recheck_due(self) -> list[EmailVerdictT]:
+        """Re-verify every greylisted address whose re-check time has come (injectable clock)."""
+        due = self.rechecks_due()
+        return await self.verify_many(due)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _recheck_schedule(self, normalized: str) -> None:
+        delays = self.config.recheck_delays
+        prev = self.rechecks.get(normalized)
+        now = self.clock.now()
+        if prev is not None and prev.due > now:
+            return  # already waiting
+        attempt = 1 if prev is None else prev.attempt + 1
+        if attempt > len(delays):
+            self.rechecks.pop(normalized, None)  # gave up: stays unknown
+            return
+        self.rechecks[normalized] = Recheck(
+            normalized, now + dt.timedelta(seconds=delays[attempt - 1]), attempt
+        )
+
+    def _catch_all_evidence(self, domain: str, state, probe: _RcptOutcome | None) -> dict:
+        out: dict = {"state": state, "probe": f"{catch_all_local_part(domain)}@{domain}"}
+        if probe is not None:
+            out["sessions"] = [s.as_evidence() for s in probe.sessions]
+        else:
+            out["cached"] = True
+        return out
+
+    def _mx_sem(self, host: str, provider: ProviderRule) -> asyncio.Semaphore:
+        sem = self._mx_sems.get(host)
+        if sem is None:
+            cap = self.config.per_mx_concurrency
+            if provider.max_sessions_per_mx:
+                cap = min(cap, provider.max_sessions_per_mx)
+            sem = self._mx_sems[host] = asyncio.Semaphore(max(cap, 1))
+        return sem
+
+    def _host_down(self, host: str) -> _HostState | None:
+        state = self._hosts.get(host)
+        if state is None:
+            return None
+        if state.down_until <= self.clock.now():
+            self._hosts.pop(host, None)
+            return None
+        return state
+
+    def _host_mark_down(self, host: str, reason: str, line: str) -> None:
+        until = self.clock.now() + dt.timedelta(seconds=self.config.mx_cooldown)
+        self._hosts[host] = _HostState(until, reason, line)
+
+    async def _rcpt(
+        self, route: vdns.MailRoute, provider: ProviderRule, recipient: str
+    ) -> _RcptOutcome:
+        """Ask the MX hosts, in preference order, about one recipient."""
+        outcome = _RcptOutcome(kind="error", error_reason=v.SMTP_TIMEOUT)
+        for host in route.hosts:
+            for ip in host.addresses:
+                result = await self._session(host.name, ip, provider, recipient)
+                if result.error == DISCONNECTED:
+                    # Hang-up mid-session: reconnect once before giving up on this address.
+                    outcome.sessions.append(result)
+                    result = await self._session(host.name, ip, provider, recipient)
+                outcome.sessions.append(result)
+                if result.error == BACKOFF:
+                    down = self._hosts.get(host.name)
+                    outcome.error_reason = down.reason if down else v.SMTP_TIMEOUT
+                    break
+                reply = result.rcpt_replies[0] if result.rcpt_replies else result.early_reply
+                if reply is not None:
+                    cls = reply.cls
+                    if result.early_reply is not None and cls.kind in (
+                        rc.NOT_FOUND,
+                        rc.REJECTED_OTHER,
+                        rc.DISABLED,
+                    ):
+                        # Refused before RCPT: about us, not the mailbox.
+                        cls = rc.ReplyClass(rc.BLOCKED, cls.enhanced)
+                    if cls.kind == rc.BLOCKED:
+                        # A listing of our IP applies to every MX host of the domain.
+                        for h in route.hosts:
+                            self._host_mark_down(h.name, v.SMTP_BLOCKED, result.transcript[-1])
+                    outcome.kind, outcome.reply = cls.kind, cls
+                    if cls.kind == rc.GREYLISTED and reply.code == 421:
+                        break  # closing channel: try the next MX host
+                    return outcome
+                if result.error in (TIMEOUT, REFUSED):
+                    self._host_mark_down(host.name, v.SMTP_TIMEOUT, result.transcript[-1])
+                outcome.kind, outcome.error_reason = "error", v.SMTP_TIMEOUT
+        return outcome
+
+    async def _session(
+        self, host: str, ip: str, provider: ProviderRule, recipient: str
+    ) -> SessionResult:
+        async with self._mx_sem(host, provider), self._smtp_sem:
+            # Checked after the wait: an earlier session may have found the host tarpitting.
+            down = self._host_down(host)
+            if down is not None:
+                return SessionResult(
+                    host=host,
+                    address=ip,
+                    transcript=[f"!: skipped, host backed off after: {down.last_line}"],
+                    error=BACKOFF,
+                    started_at=self.clock.now().isoformat(),
+                )
+            return await session_run(
+                config=self.config, host=host, address=ip, recipients=[recipient]
+            )
+
+    async def _catch_all(
+        self, domain: str, route: vdns.MailRoute, provider: ProviderRule
+    ) -> tuple[bool | None, _RcptOutcome | None]:
+        """Once per domain per TTL; concurrent callers share one probe session."""
+        key = (*self._world, domain)
+        cached = self.catch_all_cache.get(key, now=self.clock.now(), ttl=self.config.catch_all_ttl)
+        if cached is not None:
+            return cached, None
+        fut = self._catch_all_inflight.get(domain)
+        if fut is not None:
+            return await asyncio.shield(fut)
+        fut = asyncio.get_running_loop().create_future()
+        self._catch_all_inflight[domain] = fut
+        try:
+            self.catch_all_cache.count_probe(key)
+            probe = await self._rcpt(route, provider, f"{catch_all_local_part(domain)}@{domain}")
+            if probe.kind == rc.ACCEPTED:
+                state: bool | None = True
+            elif probe.kind in (rc.NOT_FOUND, rc.DISABLED):
+                state = False
+            else:
+                state = None
+            if state is not None:
+                self.catch_all_cache.put(key, state, now=self.clock.now())
+            fut.set_result((state, probe))
+            return state, probe
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()
+            raise
+        finally:
+            self._catch_all_inflight.pop(domain, None)
+
+
+EmailVerdictT = v.EmailVerdict
+
+
+def verify_emails(
+    addresses: Sequence[str], *, config: VerificationConfig | None = None
+) -> list[v.EmailVerdict]:
+    """Synchronous entry point: verify many addresses concurrently in a fresh event loop."""
+
+    async def run() -> list[v.EmailVerdict]:
+        return await Verifier(config).verify_many(addresses)
+
+    return asyncio.run(run())

@@ -1,0 +1,136 @@
+"""Sandbox DNS server (dnslib) answering from the world manifest.
+
+A custom BaseResolver, because dnslib's ZoneResolver answers NXDOMAIN for an existing name asked
+for a missing type; here absent names get NXDOMAIN and present names without the type get NODATA.
+Per-domain modes: ok | nxdomain | servfail | timeout (no answer at all).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from dnslib import AAAA, MX, QTYPE, RCODE, RR, TXT, A, DNSLabel
+from dnslib.server import BaseResolver, DNSError, DNSLogger, DNSServer
+
+from sandbox.servers.manifest import DomainSpec
+
+TTL = 300
+LOOPBACK = "127.0.0.1"
+
+
+class QuietLogger(DNSLogger):
+    def __init__(self) -> None:
+        super().__init__(log="-request,-reply,-truncated,-error,-recv,-send,-data")
+
+
+class WorldResolver(BaseResolver):
+    def __init__(self, domains: dict[str, DomainSpec], *, latency_ms: float = 0.0) -> None:
+        self.latency = latency_ms / 1000.0
+        self.modes: dict[str, str] = {}  # domain -> nxdomain | servfail | timeout
+        self.records: dict[str, dict[int, list[RR]]] = {}
+        self.queries = 0
+        for spec in domains.values():
+            self._add_domain(spec)
+
+    def _add(self, name: str, rtype: int, rdata) -> None:
+        name = name.lower().rstrip(".")
+        self.records.setdefault(name, {}).setdefault(rtype, []).append(
+            RR(rname=DNSLabel(name), rtype=rtype, rdata=rdata, ttl=TTL)
+        )
+
+    def _touch(self, name: str) -> None:
+        self.records.setdefault(name.lower().rstrip("."), {})
+
+    def _add_domain(self, spec: DomainSpec) -> None:
+        if spec.dns != "ok":
+            self.modes[spec.domain] = spec.dns
+            return
+        self._touch(spec.domain)
+        for pref, host in spec.mx:
+            if host.strip(".") == "":
+                self._add(spec.domain, QTYPE.MX, MX(".", pref))
+                continue
+            self._add(spec.domain, QTYPE.MX, MX(host, pref))
+            # MX hosts live on loopback; a host shared by many domains is added once.
+            if QTYPE.A not in self.records.get(host, {}):
+                self._add(host, QTYPE.A, A(LOOPBACK))
+        for addr in spec.a:
+            if ":" in addr:
+                self._add(spec.domain, QTYPE.AAAA, AAAA(addr))
+            else:
+                self._add(spec.domain, QTYPE.A, A(addr))
+        if spec.web is not None:
+            web_addrs = list(spec.a) or [LOOPBACK]
+            for addr in web_addrs:
+                if ":" not in addr:
+                    self._add(f"www.{spec.domain}", QTYPE.A, A(addr))
+        if spec.spf:
+            self._add(spec.domain, QTYPE.TXT, TXT(spec.spf))
+
+    def _mode(self, qname: str) -> str | None:
+        labels = qname.split(".")
+        for i in range(len(labels) - 1):
+            mode = self.modes.get(".".join(labels[i:]))
+            if mode:
+                return mode
+        return None
+
+    def resolve(self, request, handler):
+        self.queries += 1
+        if self.latency:
+            time.sleep(self.latency)  # one thread per request (ThreadingMixIn)
+        reply = request.reply()
+        qname = str(request.q.qname).lower().rstrip(".")
+        mode = self._mode(qname)
+        if mode == "timeout":
+            raise DNSError("sandbox: this domain's nameserver never answers")
+        if mode == "servfail":
+            reply.header.rcode = RCODE.SERVFAIL
+            return reply
+        names = self.records.get(qname)
+        if names is None:
+            reply.header.rcode = RCODE.NXDOMAIN
+            return reply
+        qtype = request.q.qtype
+        for rr in names.get(qtype, ()):
+            reply.add_answer(rr)
+        if qtype == QTYPE.ANY:
+            for rrs in names.values():
+                for rr in rrs:
+                    reply.add_answer(rr)
+        return reply  # no answers + NOERROR = NODATA
+
+
+def _serve(server: DNSServer) -> None:
+    # A short poll interval makes shutdown() quick (tests start many sandboxes).
+    threading.Thread(
+        target=server.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    ).start()
+
+
+class SandboxDNS:
+    def __init__(self, domains: dict[str, DomainSpec], *, latency_ms: float = 0.0) -> None:
+        self.resolver = WorldResolver(domains, latency_ms=latency_ms)
+        self.udp: DNSServer | None = None
+        self.tcp: DNSServer | None = None
+        self.port: int | None = None
+
+    def start(self, port: int = 0) -> int:
+        self.udp = DNSServer(self.resolver, address=LOOPBACK, port=port, logger=QuietLogger())
+        self.port = self.udp.server.server_address[1]
+        _serve(self.udp)
+        try:  # TCP on the same port number, for truncated answers
+            self.tcp = DNSServer(
+                self.resolver, address=LOOPBACK, port=self.port, tcp=True, logger=QuietLogger()
+            )
+            _serve(self.tcp)
+        except OSError:
+            self.tcp = None
+        return self.port
+
+    def stop(self) -> None:
+        for srv in (self.udp, self.tcp):
+            if srv is not None:
+                srv.server.shutdown()
+                srv.server.server_close()
