@@ -29,3 +29,78 @@ class DeliveryRecord(TenantModel):
         indexes = [
             models.Index(fields=["organization", "company"], name="delivery_record_org_company"),
         ]
+
+
+class BlockKind(models.TextChoices):
+    COMPANY = "company", "Company (registry id)"
+    DOMAIN = "domain", "Domain"
+    COMPANY_NAME = "company_name", "Company name"
+    EMAIL = "email", "E-mail address"
+    PHONE = "phone", "Phone number"
+    PERSON = "person", "Person"
+
+
+class BlockEntry(TenantModel):
+    """Something an organisation never wants delivered. `value` is normalised (see normalize.py):
+
+    company "GB:01234567" (country:registry id), domain "example.co.uk", company_name
+    "acme widgets" (case-folded, punctuation and legal-form suffix dropped), email lower-case,
+    phone E.164, person the directory person id (and `person` set).
+    """
+
+    kind = models.CharField(max_length=16, choices=BlockKind.choices)
+    value = models.CharField(max_length=320)
+    raw = models.CharField(max_length=320, blank=True)  # as the customer typed it
+    person = models.ForeignKey(
+        "enrichment.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "organizations.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        verbose_name_plural = "block entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "value"], name="block_entry_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="person") | models.Q(person__isnull=False),
+                name="block_entry_person_has_person",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "person"],
+                condition=models.Q(person__isnull=False),
+                name="block_entry_org_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class SuppressionKind(models.TextChoices):
+    EMAIL = "email", "E-mail address"
+    PHONE = "phone", "Phone number"
+
+
+class Suppression(models.Model):
+    """Global: a person who objected to being contacted. Checked by every organisation's search.
+
+    Only the SHA-256 (hex) of the normalised identifier is kept (e-mail lower-case, phone E.164),
+    computed in SQL by `lp_sha256_hex(text)` for matching. Unsalted by necessity (every search must
+    match it); it minimises what we hold, it does not anonymise.
+    """
+
+    kind = models.CharField(max_length=8, choices=SuppressionKind.choices)
+    identifier_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.identifier_hash[:12]}…"

@@ -1,8 +1,31 @@
+"""Writes of block lists, the delivery record and the global suppression list."""
+
 from __future__ import annotations
 
-from organizations.models import Organization
+from django.db import transaction
 
-from .models import DeliveryRecord
+from enrichment.models import Person
+from organizations.models import Organization, User
+
+from .models import BlockEntry, BlockKind, DeliveryRecord, Suppression, SuppressionKind
+from .normalize import (
+    InvalidIdentifier,
+    identifier_hash,
+    normalize_company_name,
+    normalize_domain,
+    normalize_email,
+    normalize_phone,
+    normalize_registry_id,
+)
+
+
+class BlockEntryError(ValueError):
+    """Invalid block entry. `field` names the offending input ("kind", "value", "country")."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
 
 
 def delivery_record_add(
@@ -16,3 +39,84 @@ def delivery_record_add(
     return DeliveryRecord.objects.create(
         organization=organization, company_id=company_id, person_id=person_id, lead_id=lead_id
     )
+
+
+def block_value_normalize(*, kind: str, value: str, country: str = "") -> tuple[str, int | None]:
+    """(normalised value, person id or None) for a block entry; raises BlockEntryError."""
+    if kind not in BlockKind.values:
+        raise BlockEntryError("kind", f"{kind!r} is not one of {', '.join(BlockKind.values)}")
+    value = (value or "").strip()
+    country = (country or "").strip()
+    if country and not (len(country) == 2 and country.isalpha()):
+        raise BlockEntryError("country", f"{country!r} is not a two-letter country code")
+    try:
+        if kind == BlockKind.COMPANY:
+            return normalize_registry_id(value, country=country), None
+        if kind == BlockKind.DOMAIN:
+            return normalize_domain(value), None
+        if kind == BlockKind.COMPANY_NAME:
+            return normalize_company_name(value), None
+        if kind == BlockKind.EMAIL:
+            return normalize_email(value), None
+        if kind == BlockKind.PHONE:
+            return normalize_phone(value, country=country), None
+    except InvalidIdentifier as exc:
+        raise BlockEntryError("value", str(exc)) from None
+    # person: a directory person id (shown with every lead and candidate)
+    if not value.isdigit():
+        raise BlockEntryError("value", f"{value!r} is not a person id")
+    if not Person.objects.filter(pk=int(value)).exists():
+        raise BlockEntryError("value", f"no person with id {value}")
+    return value, int(value)
+
+
+def block_entry_add(
+    *,
+    organization: Organization,
+    kind: str,
+    value: str,
+    country: str = "",
+    note: str = "",
+    created_by: User | None = None,
+) -> tuple[BlockEntry, bool]:
+    """Block something for this organisation. Returns (entry, created). Idempotent: the same
+    normalised value again returns the existing entry. Raises BlockEntryError naming the field."""
+    normalized, person_id = block_value_normalize(kind=kind, value=value, country=country)
+    with transaction.atomic():
+        return BlockEntry.objects.for_org(organization).get_or_create(
+            organization=organization,
+            kind=kind,
+            value=normalized,
+            defaults={
+                "raw": value.strip()[:320],
+                "person_id": person_id,
+                "note": (note or "").strip()[:200],
+                "created_by": created_by,
+            },
+        )
+
+
+def block_entry_remove(*, organization: Organization, entry_id: int) -> None:
+    """Unblock. BlockEntry.DoesNotExist for foreign or missing ids. Not idempotent (404 twice)."""
+    with transaction.atomic():
+        BlockEntry.objects.for_org(organization).get(pk=entry_id).delete()
+
+
+def suppression_add(
+    *, kind: str, value: str, country: str = "", reason: str = ""
+) -> tuple[Suppression, bool]:
+    """Suppress a person's e-mail or phone for every organisation (an objection). Only the hash of
+    the normalised identifier is stored. Idempotent. Raises BlockEntryError."""
+    if kind not in SuppressionKind.values:
+        raise BlockEntryError("kind", f"{kind!r} is not one of email, phone")
+    try:
+        normalized = (
+            normalize_email(value) if kind == "email" else normalize_phone(value, country=country)
+        )
+    except InvalidIdentifier as exc:
+        raise BlockEntryError("value", str(exc)) from None
+    with transaction.atomic():
+        return Suppression.objects.get_or_create(
+            identifier_hash=identifier_hash(normalized),
+            defaults={"kind": kind, "reason": reason[:200]},
+        )

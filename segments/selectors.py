@@ -1,0 +1,148 @@
+"""Reads of segments, and the matching query's two entry points (contract C).
+
+segment_candidates(*, organization, segment, limit=None) -> list[Candidate]
+segment_preview(*, organization, segment) -> Preview
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from organizations.models import Organization
+
+from . import estimates
+from .criteria import SegmentCriteria
+from .matching import candidate_queryset, candidate_roles, matching_companies
+from .models import Segment, SegmentStatus
+
+
+@dataclass(frozen=True)
+class Candidate:
+    company_id: int
+    person_id: int
+    role_kind: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    companies: int  # N companies match (after company-level exclusions)
+    with_decision_maker: int  # M of them have a wanted, non-excluded decision-maker
+    estimated_charged: int  # tonight: M x verification rate, capped by nightly cap and quota
+    verification_rate: float = estimates.DEFAULT_VERIFICATION_RATE
+    nightly_cap: int | None = None
+    quota_remaining: int | None = None
+
+
+def _criteria_of(segment: Any) -> SegmentCriteria:
+    if isinstance(segment, SegmentCriteria):
+        return segment
+    return SegmentCriteria.from_dict(segment.criteria)
+
+
+def organization_today(*, organization: Organization) -> dt.date:
+    return timezone.now().astimezone(organization.tz).date()
+
+
+def segment_candidates(
+    *, organization: Organization, segment: Segment | SegmentCriteria, limit: int | None = None
+) -> list[Candidate]:
+    """Candidates for a segment in deterministic order (company id), at most `limit`.
+
+    One SQL statement on PostgreSQL (DISTINCT ON picks the best role per company). `segment` may
+    be unsaved criteria (the editor's preview). The caller checks the segment belongs to
+    `organization`; a segment of another organisation is refused here as well.
+    """
+    if isinstance(segment, Segment) and segment.organization_id != organization.pk:
+        raise ValueError("segment belongs to another organisation")
+    criteria = _criteria_of(segment)
+    qs = candidate_queryset(
+        organization=organization,
+        criteria=criteria,
+        today=organization_today(organization=organization),
+    )
+    if connection.vendor == "postgresql":
+        qs = qs.distinct("company_id")
+        if limit is not None:
+            qs = qs[:limit]
+        return [Candidate(c, p, k) for c, p, k in qs]
+    # Embedded SQLite: no DISTINCT ON; the rows come ordered, keep the first per company.
+    out: list[Candidate] = []
+    last = None
+    for company_id, person_id, kind in qs.iterator():
+        if company_id == last:
+            continue
+        last = company_id
+        out.append(Candidate(company_id, person_id, kind))
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def segment_match_counts(
+    *, organization: Organization, segment: Segment | SegmentCriteria
+) -> tuple[int, int]:
+    """(companies matching, companies with a wanted decision-maker), exclusions applied."""
+    criteria = _criteria_of(segment)
+    today = organization_today(organization=organization)
+    companies = matching_companies(
+        organization=organization, criteria=criteria, today=today
+    ).count()
+    with_dm = (
+        candidate_roles(organization=organization, criteria=criteria, today=today)
+        .values("company_id")
+        .distinct()
+        .count()
+    )
+    return companies, with_dm
+
+
+def segment_preview(
+    *,
+    organization: Organization,
+    segment: Segment | SegmentCriteria,
+    nightly_cap: int | None = None,
+) -> Preview:
+    """ "N companies match, M of them with a wanted decision-maker" and tonight's estimated charged
+    leads: M x recent verification rate, capped by the nightly cap and the quota left this month."""
+    companies, with_dm = segment_match_counts(organization=organization, segment=segment)
+    saved = segment if isinstance(segment, Segment) else None
+    cap = nightly_cap if nightly_cap is not None else (saved.nightly_cap if saved else None)
+    rate = estimates.verification_rate(organization=organization, segment=saved)
+    remaining = estimates.quota_remaining(organization=organization)
+    estimate = round(with_dm * rate)
+    if cap is not None:
+        estimate = min(estimate, cap)
+    estimate = min(estimate, remaining)
+    return Preview(
+        companies=companies,
+        with_decision_maker=with_dm,
+        estimated_charged=estimate,
+        verification_rate=rate,
+        nightly_cap=cap,
+        quota_remaining=remaining,
+    )
+
+
+def segments_of_organization(
+    *, organization: Organization, include_archived: bool = False
+) -> QuerySet[Segment]:
+    qs = Segment.objects.for_org(organization).order_by("name", "id")
+    if not include_archived:
+        qs = qs.exclude(status=SegmentStatus.ARCHIVED)
+    return qs
+
+
+def segments_active(*, organization: Organization) -> QuerySet[Segment]:
+    """The segments the nightly search runs for this organisation."""
+    return Segment.objects.for_org(organization).filter(status=SegmentStatus.ACTIVE).order_by("id")
+
+
+def segment_get(*, organization: Organization, segment_id: int) -> Segment:
+    """A segment of this organisation; Segment.DoesNotExist for foreign or missing ids."""
+    return Segment.objects.for_org(organization).get(pk=segment_id)

@@ -1,0 +1,183 @@
+"""Writes of segments. Each service validates, owns its transaction and saves with update_fields.
+
+Lifecycle (enforced only here): draft -> active <-> paused; any live state -> archived (final).
+Criteria are validated by SegmentCriteria and stored in canonical form; archived segments are
+read-only. Transitions lock the row, so two concurrent requests cannot both move it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from organizations.models import DeliveryMode, Organization, User
+
+from .criteria import CriteriaError, SegmentCriteria
+from .models import NIGHTLY_CAP_MAX, Segment, SegmentStatus
+
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    SegmentStatus.DRAFT: {SegmentStatus.ACTIVE, SegmentStatus.ARCHIVED},
+    SegmentStatus.ACTIVE: {SegmentStatus.PAUSED, SegmentStatus.ARCHIVED},
+    SegmentStatus.PAUSED: {SegmentStatus.ACTIVE, SegmentStatus.ARCHIVED},
+    SegmentStatus.ARCHIVED: set(),
+}
+
+
+class SegmentError(ValueError):
+    """A segment write was refused. `errors` maps field -> problems (like CriteriaError)."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__(
+            "; ".join(f"{name}: {msg}" for name, msgs in errors.items() for msg in msgs)
+        )
+
+
+class SegmentTransitionError(SegmentError):
+    pass
+
+
+def _validate(
+    *, name: str | None, nightly_cap: Any, delivery_mode: Any, criteria: Any
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    if name is not None:
+        name = " ".join(str(name).split())
+        if not name:
+            errors["name"] = ["is required"]
+        elif len(name) > 120:
+            errors["name"] = ["is longer than 120 characters"]
+        clean["name"] = name
+    if nightly_cap is not None:
+        if isinstance(nightly_cap, bool) or not isinstance(nightly_cap, int):
+            errors["nightly_cap"] = ["must be a whole number"]
+        elif not 1 <= nightly_cap <= NIGHTLY_CAP_MAX:
+            errors["nightly_cap"] = [f"must be between 1 and {NIGHTLY_CAP_MAX}"]
+        clean["nightly_cap"] = nightly_cap
+    if delivery_mode is not ...:
+        if delivery_mode in ("", None):
+            clean["delivery_mode"] = None
+        elif delivery_mode not in DeliveryMode.values:
+            errors["delivery_mode"] = [
+                f"{delivery_mode!r} is not one of {', '.join(DeliveryMode.values)} (or empty)"
+            ]
+        else:
+            clean["delivery_mode"] = delivery_mode
+    if criteria is not None:
+        try:
+            clean["criteria"] = SegmentCriteria.from_dict(criteria).to_dict()
+        except CriteriaError as exc:
+            errors.update({f"criteria.{k}": v for k, v in exc.errors.items()})
+    return clean, errors
+
+
+def _save(segment: Segment, fields: list[str]) -> None:
+    try:
+        with transaction.atomic():
+            segment.save(update_fields=fields) if segment.pk else segment.save()
+    except IntegrityError as exc:
+        if "segment_name_unique_live" in str(exc):
+            raise SegmentError({"name": ["another live segment already has this name"]}) from None
+        raise
+
+
+def segment_create(
+    *,
+    organization: Organization,
+    name: str,
+    criteria: Any = None,
+    nightly_cap: int = 25,
+    delivery_mode: str | None = None,
+    created_by: User | None = None,
+) -> Segment:
+    """Create a draft segment. Raises SegmentError naming each invalid field. Not idempotent."""
+    clean, errors = _validate(
+        name=name, nightly_cap=nightly_cap, delivery_mode=delivery_mode, criteria=criteria or {}
+    )
+    if errors:
+        raise SegmentError(errors)
+    segment = Segment(organization=organization, created_by=created_by, **clean)
+    _save(segment, [])
+    return segment
+
+
+def segment_update(
+    *,
+    organization: Organization,
+    segment_id: int,
+    name: str | None = None,
+    criteria: Any = None,
+    nightly_cap: int | None = None,
+    delivery_mode: Any = ...,
+) -> Segment:
+    """Change name, criteria, nightly cap or delivery mode (`...` = leave as is, None = the
+    organisation's). Archived segments are read-only. Idempotent."""
+    clean, errors = _validate(
+        name=name, nightly_cap=nightly_cap, delivery_mode=delivery_mode, criteria=criteria
+    )
+    with transaction.atomic():
+        segment = Segment.objects.for_org(organization).select_for_update().get(pk=segment_id)
+        if segment.status == SegmentStatus.ARCHIVED:
+            errors.setdefault("status", []).append("an archived segment cannot be changed")
+        if errors:
+            raise SegmentError(errors)
+        for key, value in clean.items():
+            setattr(segment, key, value)
+        _save(segment, [*clean.keys(), "updated_at"])
+    return segment
+
+
+def _transition(*, organization: Organization, segment_id: int, to: str) -> Segment:
+    with transaction.atomic():
+        segment = Segment.objects.for_org(organization).select_for_update().get(pk=segment_id)
+        if segment.status == to:
+            return segment  # idempotent
+        if to not in ALLOWED_TRANSITIONS[segment.status]:
+            raise SegmentTransitionError(
+                {"status": [f"a {segment.status} segment cannot become {to}"]}
+            )
+        fields = ["status", "updated_at"]
+        if to == SegmentStatus.ACTIVE:
+            # Stored criteria may predate a schema change: refuse to search with invalid ones.
+            try:
+                SegmentCriteria.from_dict(segment.criteria)
+            except CriteriaError as exc:
+                raise SegmentError({f"criteria.{k}": v for k, v in exc.errors.items()}) from None
+            if segment.activated_at is None:
+                segment.activated_at = timezone.now()
+                fields.append("activated_at")
+        if to == SegmentStatus.ARCHIVED:
+            segment.archived_at = timezone.now()
+            fields.append("archived_at")
+        segment.status = to
+        segment.save(update_fields=fields)
+    return segment
+
+
+def segment_activate(*, organization: Organization, segment_id: int) -> Segment:
+    """draft/paused -> active: the nightly search picks it up. Idempotent."""
+    return _transition(organization=organization, segment_id=segment_id, to=SegmentStatus.ACTIVE)
+
+
+def segment_pause(*, organization: Organization, segment_id: int) -> Segment:
+    """active -> paused: no nightly search until activated again. Idempotent."""
+    return _transition(organization=organization, segment_id=segment_id, to=SegmentStatus.PAUSED)
+
+
+def segment_archive(*, organization: Organization, segment_id: int) -> Segment:
+    """Any live state -> archived: final and read-only; its name is free again. Idempotent."""
+    return _transition(organization=organization, segment_id=segment_id, to=SegmentStatus.ARCHIVED)
+
+
+def segment_delete(*, organization: Organization, segment_id: int) -> None:
+    """Delete a draft that was never activated; anything else must be archived instead."""
+    with transaction.atomic():
+        segment = Segment.objects.for_org(organization).select_for_update().get(pk=segment_id)
+        if segment.status != SegmentStatus.DRAFT or segment.activated_at is not None:
+            raise SegmentTransitionError(
+                {"status": ["only a never-activated draft can be deleted; archive it instead"]}
+            )
+        segment.delete()
