@@ -25,6 +25,11 @@ urlpatterns = [
     ),
     path("accounts/signup/", org_views.SignUpView.as_view(), name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path(
+        "invitations/<str:token>/",
+        org_views.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/v1/orgs/<slug:org_slug>/", include(api_org_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import zoneinfo
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import User
+from .models import APIKeyScope, DeliveryMode, Role, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -43,3 +45,87 @@ class SignUpForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         return cleaned
+
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    zones = sorted(
+        z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")
+    )
+    return [("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
+
+
+class OrganizationSettingsForm(forms.Form):
+    name = forms.CharField(label="Organisation name", max_length=200)
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        choices=_timezone_choices,
+        help_text="The nightly search and the calendar follow this time zone.",
+    )
+    delivery_mode = forms.ChoiceField(
+        label="Delivery",
+        choices=DeliveryMode.choices,
+        widget=forms.RadioSelect,
+        help_text="Approval: you approve each lead. Calendar: leads go straight onto the calendar.",
+    )
+    leads_per_day = forms.IntegerField(
+        label="Leads per working day",
+        min_value=1,
+        max_value=1000,
+        help_text="How many leads the calendar places on each working day.",
+    )
+    working_days = forms.TypedMultipleChoiceField(
+        label="Working days",
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one working day."},
+    )
+    night_hour = forms.TypedChoiceField(
+        label="Nightly search starts at",
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        coerce=int,
+        help_text="Local time in the organisation's time zone.",
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail", widget=forms.EmailInput(attrs={"placeholder": "colleague@example.com"})
+    )
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.MEMBER)
+
+
+class MembershipRoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class APIKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. CRM sync"}),
+        help_text="What uses this key, so you know which one to revoke later.",
+    )
+    scope = forms.ChoiceField(label="Scope", choices=APIKeyScope.choices, initial=APIKeyScope.READ)
+
+
+class InvitationSignUpForm(forms.Form):
+    """A new person accepting an invitation: the e-mail comes from the invitation."""
+
+    full_name = forms.CharField(label="Your name", max_length=150, required=False)
+    password = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )

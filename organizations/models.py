@@ -216,3 +216,23 @@ class OrganizationAPIKey(AbstractAPIKey, TenantModel):
         base_manager_name = "all_orgs"
         verbose_name = "API key"
         verbose_name_plural = "API keys"
+
+
+class AuditEvent(TenantModel):
+    """Who did what to an organisation's people, keys and settings. Written by services, in the
+    same transaction as the change; never updated."""
+
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Readable actor even after the user is deleted, or when the actor is an API key.
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=64)
+    target = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        indexes = [models.Index(fields=["organization", "-created_at"], name="audit_org_time")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label}: {self.action} {self.target}"

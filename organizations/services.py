@@ -1,9 +1,56 @@
+"""Writes for organisations, their people and their API keys.
+
+Every service owns its transaction, validates its input (raising ValidationError with a message a
+user can act on), and writes one AuditEvent for each change a person or key makes.
+
+Role rules (DESIGN.md §3): admins change settings and manage API keys; owners manage members and
+invitations. An organisation always keeps at least one owner: the last owner can be neither
+demoted nor removed (checked under a row lock, so two owners demoting each other at once cannot
+both succeed).
+"""
+
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any, Protocol
+
+import structlog
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import Membership, Organization, Role, User
+from .models import (
+    APIKeyScope,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+    Role,
+    User,
+)
+
+log = structlog.get_logger("leadpilot.audit")
+
+INVITATION_VALID_FOR = timedelta(days=7)
+
+
+class _KeyActor(Protocol):
+    api_key: OrganizationAPIKey
+
+
+Actor = User | _KeyActor
+
+
+# --- helpers ----------------------------------------------------------------------------------
 
 
 def _unique_slug(name: str) -> str:
@@ -13,6 +60,42 @@ def _unique_slug(name: str) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def audit_record(
+    *,
+    organization: Organization,
+    actor: Actor | None,
+    action: str,
+    target: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """One audit row (and one structured log line) for a change; call inside the change's
+    transaction so the record exists exactly when the change does."""
+    user = actor if isinstance(actor, User) else None
+    if user is not None:
+        label = user.email
+    elif actor is not None and hasattr(actor, "api_key"):
+        label = f"API key {actor.api_key.prefix} ({actor.api_key.name})"
+    else:
+        label = "system"
+    event = AuditEvent.objects.create(
+        organization=organization,
+        actor=user,
+        actor_label=label,
+        action=action,
+        target=target,
+        data=data or {},
+    )
+    log.info(action, organization=organization.slug, actor=label, target=target, **(data or {}))
+    return event
+
+
+# --- organisations ----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -44,4 +127,305 @@ def organization_create(*, name: str, owner: User, timezone: str = "Europe/Londo
     organization.full_clean()
     organization.save()
     Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+    audit_record(organization=organization, actor=owner, action="organization.create")
     return organization
+
+
+SETTINGS_FIELDS = (
+    "name",
+    "timezone",
+    "delivery_mode",
+    "leads_per_day",
+    "working_days",
+    "night_hour",
+)
+
+
+@transaction.atomic
+def organization_update_settings(
+    *, organization: Organization, actor: Actor, **changes: Any
+) -> Organization:
+    """Change the organisation's settings (admins). Only the fields in SETTINGS_FIELDS may change;
+    the slug never does (it is in every URL and API client). Validates the whole row before
+    saving; nothing is written when any field is invalid. Idempotent."""
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ValidationError(f"These settings cannot be changed: {', '.join(sorted(unknown))}.")
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    if "name" in changes:
+        changes["name"] = str(changes["name"]).strip()
+    if "working_days" in changes and isinstance(changes["working_days"], list):
+        changes["working_days"] = sorted({int(d) for d in changes["working_days"]})
+    before = {field: getattr(locked, field) for field in changes}
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    locked.full_clean(exclude=["slug"])
+    changed = [f for f in changes if before[f] != getattr(locked, f)]
+    if changed:
+        locked.save(update_fields=changed)
+        audit_record(
+            organization=locked,
+            actor=actor,
+            action="organization.settings_update",
+            data={f: {"from": before[f], "to": getattr(locked, f)} for f in changed},
+        )
+    for field in SETTINGS_FIELDS:
+        setattr(organization, field, getattr(locked, field))
+    return organization
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def _send_invitation_email(*, invitation: Invitation, token: str) -> None:
+    link = settings.SITE_URL.rstrip("/") + reverse("invitation-accept", kwargs={"token": token})
+    context = {"invitation": invitation, "organization": invitation.organization, "link": link}
+    subject = render_to_string("organizations/emails/invitation_subject.txt", context)
+    body = render_to_string("organizations/emails/invitation.txt", context)
+    send_mail(
+        subject=" ".join(subject.split()),
+        message=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[invitation.email],
+    )
+
+
+@transaction.atomic
+def invitation_create(
+    *, organization: Organization, invited_by: User, email: str, role: str = Role.MEMBER
+) -> tuple[Invitation, str]:
+    """Invite `email` to join with `role` (owners). Returns the invitation and its token.
+
+    Only the token's SHA-256 is stored; the token travels once, in the e-mailed link, sent after
+    commit. Inviting an address that already has a pending invitation replaces it (the old link
+    stops working): that is how an invitation is re-sent. An existing member cannot be invited.
+    """
+    email = User.objects.normalize_email(email.strip()).lower()
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    if Membership.objects.for_org(organization).filter(user__email=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of {organization.name}."})
+    now = timezone.now()
+    Invitation.objects.for_org(organization).filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=invitation_token_hash(token),
+        invited_by=invited_by,
+        expires_at=now + INVITATION_VALID_FOR,
+    )
+    invitation.full_clean(exclude=["token_hash"])
+    invitation.save()
+    audit_record(
+        organization=organization,
+        actor=invited_by,
+        action="invitation.create",
+        target=email,
+        data={"role": role},
+    )
+    transaction.on_commit(lambda: _send_invitation_email(invitation=invitation, token=token))
+    return invitation, token
+
+
+def _open_invitation_for_update(token: str) -> Invitation:
+    # Unscoped by necessity: the token is what tells us the organisation.
+    invitation = (
+        Invitation.all_orgs.select_for_update()
+        .select_related("organization")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+    if invitation is None or not invitation.is_open:
+        raise ValidationError(
+            "This invitation link is no longer valid: it was used, revoked or has expired. "
+            "Ask the organisation's owner to invite you again."
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """A logged-in user accepts an invitation sent to their own e-mail address.
+
+    The membership gets the invited role; if the user is a member already, their role is kept.
+    The invitation is used up either way. Not idempotent: a second call finds the link used.
+    """
+    invitation = _open_invitation_for_update(token)
+    if invitation.email != user.email.lower():
+        raise ValidationError(
+            f"This invitation was sent to {invitation.email}, but you are logged in as "
+            f"{user.email}. Log out and open the link again."
+        )
+    membership, created = Membership.objects.for_org(invitation.organization).get_or_create(
+        organization=invitation.organization, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    audit_record(
+        organization=invitation.organization,
+        actor=user,
+        action="invitation.accept",
+        target=user.email,
+        data={"role": membership.role, "new_member": created},
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_new_user(
+    *, token: str, password: str, full_name: str = ""
+) -> tuple[Membership, User]:
+    """Someone without an account accepts: the account is created with the invited e-mail address
+    (the link proves they read that mailbox) and the given password, then joins."""
+    invitation = _open_invitation_for_update(token)
+    if User.objects.filter(email=invitation.email).exists():
+        raise ValidationError(
+            f"An account for {invitation.email} exists already: log in to accept the invitation."
+        )
+    candidate = User(email=invitation.email, full_name=full_name.strip())
+    password_validation.validate_password(password, candidate)
+    user = User.objects.create_user(invitation.email, password, full_name=full_name.strip())
+    return invitation_accept(token=token, user=user), user
+
+
+@transaction.atomic
+def invitation_revoke(*, organization: Organization, invitation_id: int, actor: User) -> Invitation:
+    """Revoke a pending invitation (owners): its link stops working. Idempotent for a revoked
+    one; an accepted invitation cannot be revoked (remove the member instead)."""
+    invitation = Invitation.objects.for_org(organization).select_for_update().get(pk=invitation_id)
+    if invitation.accepted_at is not None:
+        raise ValidationError("This invitation was accepted already; remove the member instead.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            organization=organization,
+            actor=actor,
+            action="invitation.revoke",
+            target=invitation.email,
+        )
+    return invitation
+
+
+# --- memberships ------------------------------------------------------------------------------
+
+
+def _lock_owners(organization: Organization) -> list[Membership]:
+    return list(
+        Membership.objects.for_org(organization)
+        .select_for_update()
+        .filter(role=Role.OWNER)
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def membership_change_role(
+    *, organization: Organization, membership_id: int, role: str, actor: User
+) -> Membership:
+    """Give a member another role (owners). The last owner cannot be demoted. Idempotent."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    owners = _lock_owners(organization)
+    membership = (
+        Membership.objects.for_org(organization)
+        .select_for_update()
+        .select_related("user")
+        .get(pk=membership_id)
+    )
+    if membership.role == role:
+        return membership
+    if membership.role == Role.OWNER and len(owners) <= 1:
+        raise ValidationError(
+            "An organisation needs at least one owner: make someone else owner first."
+        )
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="membership.role_change",
+        target=membership.user.email,
+        data={"from": old, "to": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, organization: Organization, membership_id: int, actor: User) -> None:
+    """Remove a member (owners), who then loses access at their next request. The last owner
+    cannot be removed. The user account stays (it may belong to other organisations)."""
+    owners = _lock_owners(organization)
+    membership = (
+        Membership.objects.for_org(organization)
+        .select_for_update()
+        .select_related("user")
+        .get(pk=membership_id)
+    )
+    if membership.role == Role.OWNER and len(owners) <= 1:
+        raise ValidationError(
+            "An organisation needs at least one owner: make someone else owner first."
+        )
+    email = membership.user.email
+    membership.delete()
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="membership.remove",
+        target=email,
+        data={"role": membership.role},
+    )
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_key_create(
+    *, organization: Organization, actor: User, name: str, scope: str = APIKeyScope.READ
+) -> tuple[OrganizationAPIKey, str]:
+    """Create an API key (admins). Returns the key row and the full key, which exists nowhere
+    else: only a SHA-512 hash and the 8-character prefix are stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the key a name, e.g. the integration that uses it."})
+    if len(name) > 50:
+        raise ValidationError({"name": "At most 50 characters."})
+    if scope not in APIKeyScope.values:
+        raise ValidationError({"scope": f"Scope must be one of {', '.join(APIKeyScope.values)}."})
+    api_key, full_key = OrganizationAPIKey.objects.create_key(
+        organization=organization, name=name, scope=scope, created_by=actor
+    )
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="api_key.create",
+        target=api_key.prefix,
+        data={"name": name, "scope": scope},
+    )
+    return api_key, full_key
+
+
+@transaction.atomic
+def api_key_revoke(*, organization: Organization, key_id: str, actor: User) -> OrganizationAPIKey:
+    """Revoke a key by its prefix (admins); requests with it are refused from now on.
+    Revocation cannot be undone. Idempotent."""
+    api_key = (
+        OrganizationAPIKey.objects.for_org(organization).select_for_update().get(prefix=key_id)
+    )
+    if not api_key.revoked:
+        api_key.revoked = True
+        api_key.save(update_fields=["revoked"])
+        audit_record(
+            organization=organization,
+            actor=actor,
+            action="api_key.revoke",
+            target=api_key.prefix,
+            data={"name": api_key.name},
+        )
+    return api_key

@@ -3,14 +3,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from .forms import SignUpForm
+from . import selectors, services
+from .forms import (
+    APIKeyCreateForm,
+    InvitationForm,
+    InvitationSignUpForm,
+    MembershipRoleForm,
+    OrganizationSettingsForm,
+    SignUpForm,
+)
+from .models import Role
 from .selectors import memberships_of_user
 from .services import organization_create_with_owner
 from .views_base import OrgViewMixin
@@ -71,4 +83,285 @@ class OrgHomeView(OrgViewMixin, TemplateView):
     template_name = "organizations/home.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(**kwargs)
+        context = super().get_context_data(**kwargs)
+        if self.membership.has_role(Role.ADMIN):
+            context["audit_events"] = list(
+                selectors.audit_events(organization=self.organization, limit=10)
+            )
+        return context
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+class OrgSettingsView(OrgViewMixin, FormView):
+    """Organisation settings (admins)."""
+
+    required_role = Role.ADMIN
+    template_name = "organizations/settings.html"
+    form_class = OrganizationSettingsForm
+
+    def get_initial(self) -> dict[str, Any]:
+        org = self.organization
+        return {field: getattr(org, field) for field in services.SETTINGS_FIELDS}
+
+    def form_valid(self, form: OrganizationSettingsForm) -> HttpResponse:
+        try:
+            services.organization_update_settings(
+                organization=self.organization, actor=self.request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Settings saved.")
+        return redirect("org-settings", org_slug=self.organization.slug)
+
+
+class MembersView(OrgViewMixin, TemplateView):
+    """Everyone sees who is in the organisation; owners also invite and manage roles."""
+
+    template_name = "organizations/members.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["members"] = list(selectors.organization_members(organization=self.organization))
+        context["can_manage"] = self.membership.has_role(Role.OWNER)
+        context["roles"] = Role.choices
+        if context["can_manage"]:
+            context["invite_form"] = InvitationForm()
+            context["pending_count"] = selectors.invitations_pending(
+                organization=self.organization
+            ).count()
+        return context
+
+
+class MemberRoleView(OrgViewMixin, View):
+    required_role = Role.OWNER
+
+    def post(self, request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
+        form = MembershipRoleForm(request.POST)
+        try:
+            membership = selectors.membership_get(
+                organization=self.organization, membership_id=membership_id
+            )
+        except ObjectDoesNotExist:
+            raise Http404("No such member") from None
+        if not form.is_valid():
+            messages.error(request, "Choose one of the roles owner, admin or member.")
+        else:
+            try:
+                services.membership_change_role(
+                    organization=self.organization,
+                    membership_id=membership.pk,
+                    role=form.cleaned_data["role"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                messages.error(request, _error_text(exc))
+            else:
+                messages.success(
+                    request,
+                    f"{membership.user.email} is now {Role(form.cleaned_data['role']).label.lower()}.",
+                )
+        return redirect("org-members", org_slug=org_slug)
+
+
+class MemberRemoveView(OrgViewMixin, View):
+    required_role = Role.OWNER
+
+    def post(self, request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
+        try:
+            membership = selectors.membership_get(
+                organization=self.organization, membership_id=membership_id
+            )
+        except ObjectDoesNotExist:
+            raise Http404("No such member") from None
+        try:
+            services.membership_remove(
+                organization=self.organization, membership_id=membership.pk, actor=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("org-members", org_slug=org_slug)
+        if membership.user_id == request.user.pk:
+            messages.success(request, f"You left {self.organization.name}.")
+            return redirect("home")
+        messages.success(request, f"{membership.user.email} was removed.")
+        return redirect("org-members", org_slug=org_slug)
+
+
+class InvitationsView(OrgViewMixin, FormView):
+    """Pending invitations and the invite form (owners)."""
+
+    required_role = Role.OWNER
+    template_name = "organizations/invitations.html"
+    form_class = InvitationForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["invitations"] = list(selectors.invitations_pending(organization=self.organization))
+        return context
+
+    def form_valid(self, form: InvitationForm) -> HttpResponse:
+        try:
+            invitation, _token = services.invitation_create(
+                organization=self.organization,
+                invited_by=self.request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            f"Invitation sent to {invitation.email}. The link is valid for "
+            f"{services.INVITATION_VALID_FOR.days} days.",
+        )
+        return redirect("org-invitations", org_slug=self.organization.slug)
+
+
+class InvitationRevokeView(OrgViewMixin, View):
+    required_role = Role.OWNER
+
+    def post(self, request: HttpRequest, org_slug: str, invitation_id: int) -> HttpResponse:
+        try:
+            invitation = services.invitation_revoke(
+                organization=self.organization, invitation_id=invitation_id, actor=request.user
+            )
+        except ObjectDoesNotExist:
+            raise Http404("No such invitation") from None
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("org-invitations", org_slug=org_slug)
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(
+                request,
+                "organizations/_invitation_row.html",
+                {"invitation": invitation, "organization": self.organization},
+            )
+        messages.success(request, f"The invitation for {invitation.email} was revoked.")
+        return redirect("org-invitations", org_slug=org_slug)
+
+
+class APIKeysView(OrgViewMixin, TemplateView):
+    """API keys (admins): create (the full key is shown once, in the response) and list."""
+
+    required_role = Role.ADMIN
+    template_name = "organizations/api_keys.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", APIKeyCreateForm())
+        context["api_keys"] = list(
+            selectors.api_keys_of_organization(organization=self.organization)
+        )
+        context["api_docs_url"] = reverse("api-docs")
+        context["api_base_url"] = self.request.build_absolute_uri(
+            f"/api/v1/orgs/{self.organization.slug}/"
+        )
+        return context
+
+    def post(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        form = APIKeyCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                api_key, full_key = services.api_key_create(
+                    organization=self.organization,
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    scope=form.cleaned_data["scope"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                # Rendered, not redirected: the full key must never be stored, not even in the
+                # session, so this response is the only place it appears.
+                response = self.render_to_response(
+                    self.get_context_data(
+                        form=APIKeyCreateForm(), new_key=full_key, new_key_row=api_key
+                    ),
+                    status=201,
+                )
+                response["Cache-Control"] = "no-store"
+                return response
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class APIKeyRevokeView(OrgViewMixin, View):
+    required_role = Role.ADMIN
+
+    def post(self, request: HttpRequest, org_slug: str, key_id: str) -> HttpResponse:
+        try:
+            api_key = services.api_key_revoke(
+                organization=self.organization, key_id=key_id, actor=request.user
+            )
+        except ObjectDoesNotExist:
+            raise Http404("No such API key") from None
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(
+                request,
+                "organizations/_api_key_row.html",
+                {"key": api_key, "organization": self.organization},
+            )
+        messages.success(request, f"The key “{api_key.name}” was revoked.")
+        return redirect("org-api-keys", org_slug=org_slug)
+
+
+class InvitationAcceptView(View):
+    """/invitations/<token>/: the e-mailed link. Not under /o/<slug>/: the visitor is not a
+    member yet; the token itself names the organisation."""
+
+    template_name = "organizations/invitation_accept.html"
+
+    def _context(self, request: HttpRequest, token: str) -> dict[str, Any]:
+        invitation = selectors.invitation_for_token(
+            token_hash=services.invitation_token_hash(token)
+        )
+        if invitation is None or not invitation.is_open:
+            return {"invalid": True}
+        context: dict[str, Any] = {"invitation": invitation, "token": token}
+        user = request.user
+        if user.is_authenticated:
+            context["email_matches"] = user.email.lower() == invitation.email  # type: ignore[union-attr]
+        else:
+            context["has_account"] = selectors.user_exists(email=invitation.email)
+            context["login_url"] = f"{reverse('login')}?next={request.path}"
+        return context
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        context = self._context(request, token)
+        if not context.get("invalid") and not request.user.is_authenticated:
+            context["form"] = InvitationSignUpForm()
+        return render(
+            request, self.template_name, context, status=404 if context.get("invalid") else 200
+        )
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        context = self._context(request, token)
+        if context.get("invalid"):
+            return render(request, self.template_name, context, status=404)
+        try:
+            if request.user.is_authenticated:
+                membership = services.invitation_accept(token=token, user=request.user)  # type: ignore[arg-type]
+            else:
+                form = InvitationSignUpForm(request.POST)
+                context["form"] = form
+                if not form.is_valid():
+                    return render(request, self.template_name, context, status=400)
+                try:
+                    membership, user = services.invitation_accept_new_user(
+                        token=token,
+                        password=form.cleaned_data["password"],
+                        full_name=form.cleaned_data["full_name"],
+                    )
+                except ValidationError as exc:
+                    form.add_error("password", exc)
+                    return render(request, self.template_name, context, status=400)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        except ValidationError as exc:
+            context["error"] = _error_text(exc)
+            return render(request, self.template_name, context, status=400)
+        messages.success(request, f"Welcome to {membership.organization.name}.")
+        return redirect("org-home", org_slug=membership.organization.slug)

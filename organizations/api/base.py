@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Membership, Organization, OrganizationAPIKey, Role
@@ -23,12 +26,17 @@ class OrgAPIView(APIView):
     """Sets `self.organization` (and `self.membership` for session users).
 
     `required_role` applies to all methods, `required_role_for_write` to unsafe ones. API keys act
-    with the admin role; a read-scoped key may only use safe methods.
+    with the admin role; a read-scoped key may only use safe methods; `allow_api_key_writes =
+    False` reserves unsafe methods for a person's session (e.g. managing keys).
+
+    A model's DoesNotExist raised by a selector or service answers 404, and a Django
+    ValidationError answers 400 with its messages, so views need no try/except for either.
     """
 
     permission_classes = [permissions.IsAuthenticated]
     required_role: str = Role.MEMBER
     required_role_for_write: str | None = None
+    allow_api_key_writes: bool = True
     organization: Organization
     membership: Membership | None = None
 
@@ -45,6 +53,10 @@ class OrgAPIView(APIView):
             self.organization = api_key.organization
             if request.method not in SAFE_METHODS and api_key.scope != "write":
                 raise exceptions.PermissionDenied("This API key is read-only.")
+            if request.method not in SAFE_METHODS and not self.allow_api_key_writes:
+                raise exceptions.PermissionDenied(
+                    "This needs a person's session (log in to the dashboard), not an API key."
+                )
             if role == Role.OWNER:
                 raise exceptions.PermissionDenied("This needs an owner's session, not an API key.")
             return
@@ -55,3 +67,15 @@ class OrgAPIView(APIView):
         self.membership = membership
         if not membership.has_role(role):
             raise exceptions.PermissionDenied(f"This needs the {Role(role).label.lower()} role.")
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ObjectDoesNotExist):
+            exc = exceptions.NotFound()
+        elif isinstance(exc, DjangoValidationError):
+            detail: Any = (
+                exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+            )
+            if isinstance(detail, dict) and "__all__" in detail:
+                detail["non_field_errors"] = detail.pop("__all__")
+            exc = exceptions.ValidationError(detail)
+        return super().handle_exception(exc)

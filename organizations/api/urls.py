@@ -1,3 +1,12 @@
 """API of the organisation itself, mounted under /api/v1/orgs/<org_slug>/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.OrganizationDetailAPI.as_view(), name="api-organization"),
+    path("members/", views.MemberListAPI.as_view(), name="api-members"),
+    path("api-keys/", views.APIKeyListCreateAPI.as_view(), name="api-api-keys"),
+    path("api-keys/<str:key_id>/", views.APIKeyDetailAPI.as_view(), name="api-api-key-detail"),
+]

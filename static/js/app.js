@@ -28,3 +28,21 @@
     });
   });
 })();
+
+// Small progressive enhancements: confirm before destructive plain forms, copy a secret.
+(function () {
+  document.addEventListener("submit", function (ev) {
+    const form = ev.target;
+    const question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) ev.preventDefault();
+  });
+  document.addEventListener("click", function (ev) {
+    const selector = ev.target.getAttribute && ev.target.getAttribute("data-copy");
+    if (!selector) return;
+    const el = document.querySelector(selector);
+    if (!el || !navigator.clipboard) return;
+    navigator.clipboard.writeText(el.textContent.trim()).then(function () {
+      ev.target.textContent = "Copied";
+    });
+  });
+})();

@@ -1,0 +1,120 @@
+"""API of the organisation itself: detail and settings, members, API keys."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..models import Role
+from .base import OrgAPIView
+from .pagination import DefaultCursorPagination
+from .serializers import (
+    APIKeyCreatedSerializer,
+    APIKeyCreateSerializer,
+    APIKeyListSerializer,
+    APIKeyRevokedSerializer,
+    MemberListSerializer,
+    OrganizationDetailSerializer,
+    OrganizationSettingsUpdateSerializer,
+)
+
+
+class OrganizationDetailAPI(OrgAPIView):
+    """The organisation and its settings. Everyone reads; admins (and write keys) change."""
+
+    required_role_for_write = Role.ADMIN
+
+    @extend_schema(operation_id="organization_retrieve", responses=OrganizationDetailSerializer)
+    def get(self, request: Request, org_slug: str) -> Response:
+        return Response(OrganizationDetailSerializer(self.organization).data)
+
+    @extend_schema(
+        operation_id="organization_settings_update",
+        request=OrganizationSettingsUpdateSerializer,
+        responses=OrganizationDetailSerializer,
+    )
+    def patch(self, request: Request, org_slug: str) -> Response:
+        serializer = OrganizationSettingsUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = services.organization_update_settings(
+            organization=self.organization, actor=request.user, **serializer.validated_data
+        )
+        return Response(OrganizationDetailSerializer(organization).data)
+
+
+class MemberPagination(DefaultCursorPagination):
+    ordering = "-id"
+
+
+class MemberListAPI(OrgAPIView):
+    """The organisation's members, newest first, cursor-paginated."""
+
+    @extend_schema(operation_id="members_list", responses=MemberListSerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        paginator = MemberPagination()
+        page = paginator.paginate_queryset(
+            selectors.organization_members(organization=self.organization), request, view=self
+        )
+        return paginator.get_paginated_response(MemberListSerializer(page, many=True).data)
+
+
+class APIKeyPagination(DefaultCursorPagination):
+    ordering = "-created"
+
+
+class APIKeyListCreateAPI(OrgAPIView):
+    """List keys (admins, any key); create one (an admin's session only: a key never mints keys)."""
+
+    required_role = Role.ADMIN
+    allow_api_key_writes = False
+
+    @extend_schema(operation_id="api_keys_list", responses=APIKeyListSerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        paginator = APIKeyPagination()
+        page = paginator.paginate_queryset(
+            selectors.api_keys_of_organization(organization=self.organization),
+            request,
+            view=self,
+        )
+        return paginator.get_paginated_response(APIKeyListSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="api_keys_create",
+        request=APIKeyCreateSerializer,
+        responses={201: APIKeyCreatedSerializer},
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        serializer = APIKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, full_key = services.api_key_create(
+            organization=self.organization, actor=request.user, **serializer.validated_data
+        )
+        api_key.key = full_key
+        response = Response(APIKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class APIKeyDetailAPI(OrgAPIView):
+    """One key by its prefix; DELETE revokes it (an admin's session only)."""
+
+    required_role = Role.ADMIN
+    allow_api_key_writes = False
+
+    @extend_schema(operation_id="api_keys_retrieve", responses=APIKeyListSerializer)
+    def get(self, request: Request, org_slug: str, key_id: str) -> Response:
+        api_key = selectors.api_key_get(organization=self.organization, key_id=key_id)
+        return Response(APIKeyListSerializer(api_key).data)
+
+    @extend_schema(
+        operation_id="api_keys_revoke",
+        responses={200: OpenApiResponse(APIKeyRevokedSerializer, description="Revoked.")},
+    )
+    def delete(self, request: Request, org_slug: str, key_id: str) -> Response:
+        api_key = services.api_key_revoke(
+            organization=self.organization, key_id=key_id, actor=request.user
+        )
+        return Response(APIKeyRevokedSerializer(api_key).data)

@@ -1,0 +1,278 @@
+"""Dashboard pages of the organisation: settings, members, invitations, API keys."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from organizations.models import AuditEvent, Membership, Organization, OrganizationAPIKey, Role
+from organizations.services import api_key_create, invitation_create
+
+
+def url(name: str, tenant, **kwargs) -> str:
+    return reverse(name, kwargs={"org_slug": tenant.org.slug, **kwargs})
+
+
+SETTINGS = {
+    "name": "Alpha Renamed",
+    "timezone": "Europe/Oslo",
+    "delivery_mode": "calendar",
+    "leads_per_day": "25",
+    "working_days": ["0", "2", "4"],
+    "night_hour": "3",
+}
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_admin_changes_settings_and_other_org_is_untouched(tenant_a, tenant_b):
+    client = tenant_a.client_for(tenant_a.admin)
+    page = client.get(url("org-settings", tenant_a))
+    assert page.status_code == 200
+    assert "Europe/London" in page.content.decode()
+
+    response = client.post(url("org-settings", tenant_a), SETTINGS)
+    assert response.status_code == 302
+    org = Organization.objects.get(pk=tenant_a.org.pk)
+    assert (org.name, org.timezone, org.delivery_mode) == (
+        "Alpha Renamed",
+        "Europe/Oslo",
+        "calendar",
+    )
+    assert (org.leads_per_day, org.working_days, org.night_hour) == (25, [0, 2, 4], 3)
+    assert org.slug == "alpha"
+    assert "Settings saved." in client.get(response.url).content.decode()
+    event = AuditEvent.objects.for_org(org).get(action="organization.settings_update")
+    assert event.actor == tenant_a.admin
+    assert event.data["timezone"] == {"from": "Europe/London", "to": "Europe/Oslo"}
+
+    other = Organization.objects.get(pk=tenant_b.org.pk)
+    assert (other.name, other.timezone, other.leads_per_day) == ("Bravo", "Europe/London", 10)
+    assert not AuditEvent.objects.for_org(other).filter(action="organization.settings_update")
+
+
+def test_settings_errors_name_the_field_and_save_nothing(tenant_a):
+    client = tenant_a.client_for(tenant_a.owner)
+    bad = {**SETTINGS, "leads_per_day": "0", "working_days": []}
+    response = client.post(url("org-settings", tenant_a), bad)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Ensure this value is greater than or equal to 1." in body
+    assert "Choose at least one working day." in body
+    assert Organization.objects.get(pk=tenant_a.org.pk).name == "Alpha"
+
+
+def test_member_cannot_see_or_change_settings(tenant_a):
+    client = tenant_a.client_for(tenant_a.member)
+    assert client.get(url("org-settings", tenant_a)).status_code == 403
+    assert client.post(url("org-settings", tenant_a), SETTINGS).status_code == 403
+    assert Organization.objects.get(pk=tenant_a.org.pk).name == "Alpha"
+    nav = client.get(url("org-home", tenant_a)).content.decode()
+    assert url("org-settings", tenant_a) not in nav
+    assert url("org-api-keys", tenant_a) not in nav
+    assert url("org-members", tenant_a) in nav
+
+
+# --- members and invitations ------------------------------------------------------------------
+
+
+def test_members_page_lists_own_members_only(tenant_a, tenant_b, django_assert_max_num_queries):
+    for n in range(5):
+        invitation_create(
+            organization=tenant_a.org, invited_by=tenant_a.owner, email=f"x{n}@alpha.example"
+        )
+    client = tenant_a.client_for(tenant_a.member)
+    with django_assert_max_num_queries(8):
+        page = client.get(url("org-members", tenant_a))
+    body = page.content.decode()
+    assert page.status_code == 200
+    for user in (tenant_a.owner, tenant_a.admin, tenant_a.member):
+        assert user.email in body
+    assert "bravo" not in body
+    assert "Send invitation" not in body  # members see the list, not the management
+
+
+def test_owner_invites_and_the_email_carries_a_working_link(
+    tenant_a, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner = tenant_a.client_for(tenant_a.owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.post(
+            url("org-invitations", tenant_a), {"email": "New.Person@Example.com", "role": "admin"}
+        )
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["new.person@example.com"]
+    assert "Alpha" in mail.subject
+    link = next(line for line in mail.body.splitlines() if "/invitations/" in line).strip()
+    path = link.removeprefix("http://127.0.0.1:8000")
+    pending = owner.get(url("org-invitations", tenant_a)).content.decode()
+    assert "new.person@example.com" in pending
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Join Alpha" in page.content.decode()
+    response = client.post(
+        path, {"full_name": "New Person", "password": "another long pass phrase"}
+    )
+    assert response.status_code == 302
+    assert response.url == url("org-home", tenant_a)
+    membership = Membership.objects.for_org(tenant_a.org).get(user__email="new.person@example.com")
+    assert membership.role == Role.ADMIN
+    assert client.get(url("org-settings", tenant_a)).status_code == 200  # logged in, as admin
+    # The link is used up.
+    assert client.post(path, {}).status_code == 404
+    assert (
+        "new.person@example.com" not in owner.get(url("org-invitations", tenant_a)).content.decode()
+    )
+
+
+def test_existing_user_logs_in_and_accepts(tenant_a, tenant_b, django_capture_on_commit_callbacks):
+    _invitation, token = invitation_create(
+        organization=tenant_a.org, invited_by=tenant_a.owner, email=tenant_b.member.email
+    )
+    path = reverse("invitation-accept", kwargs={"token": token})
+    wrong = tenant_a.client_for(tenant_a.member)
+    response = wrong.post(path)
+    assert response.status_code == 400
+    assert "this invitation was sent to member@bravo.example" in response.content.decode().lower()
+
+    client = tenant_b.client_for(tenant_b.member)
+    assert "Accept and join" in client.get(path).content.decode()
+    assert client.post(path).status_code == 302
+    assert Membership.objects.for_org(tenant_a.org).filter(user=tenant_b.member).exists()
+    assert Membership.objects.for_org(tenant_b.org).filter(user=tenant_b.member).exists()
+
+
+def test_revoked_and_unknown_invitation_links_do_not_work(tenant_a, client):
+    invitation, token = invitation_create(
+        organization=tenant_a.org, invited_by=tenant_a.owner, email="late@example.com"
+    )
+    owner = tenant_a.client_for(tenant_a.owner)
+    response = owner.post(
+        url("org-invitation-revoke", tenant_a, invitation_id=invitation.pk), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "Revoked" in response.content.decode()
+    path = reverse("invitation-accept", kwargs={"token": token})
+    assert client.get(path).status_code == 404
+    assert client.post(path, {"password": "another long pass phrase"}).status_code == 404
+    assert client.get(reverse("invitation-accept", kwargs={"token": "nope"})).status_code == 404
+    assert not Membership.objects.for_org(tenant_a.org).filter(user__email="late@example.com")
+
+
+def test_admin_and_member_cannot_manage_members(tenant_a):
+    target = Membership.objects.for_org(tenant_a.org).get(user=tenant_a.member)
+    for user in (tenant_a.admin, tenant_a.member):
+        client = tenant_a.client_for(user)
+        assert client.get(url("org-invitations", tenant_a)).status_code == 403
+        assert (
+            client.post(url("org-invitations", tenant_a), {"email": "x@example.com"}).status_code
+            == 403
+        )
+        role_url = url("org-member-role", tenant_a, membership_id=target.pk)
+        assert client.post(role_url, {"role": "owner"}).status_code == 403
+        remove_url = url("org-member-remove", tenant_a, membership_id=target.pk)
+        assert client.post(remove_url).status_code == 403
+    target.refresh_from_db()
+    assert target.role == Role.MEMBER
+
+
+def test_owner_changes_roles_but_never_leaves_the_org_without_owner(tenant_a):
+    owner = tenant_a.client_for(tenant_a.owner)
+    members = {m.user: m for m in Membership.objects.for_org(tenant_a.org)}
+    own = members[tenant_a.owner]
+
+    response = owner.post(url("org-member-role", tenant_a, membership_id=own.pk), {"role": "admin"})
+    page = owner.get(response.url).content.decode()
+    assert "at least one owner" in page
+    response = owner.post(url("org-member-remove", tenant_a, membership_id=own.pk))
+    assert "at least one owner" in owner.get(response.url).content.decode()
+    own.refresh_from_db()
+    assert own.role == Role.OWNER
+
+    promote = url("org-member-role", tenant_a, membership_id=members[tenant_a.admin].pk)
+    assert owner.post(promote, {"role": "owner"}).status_code == 302
+    assert owner.post(url("org-member-role", tenant_a, membership_id=own.pk), {"role": "member"})
+    own.refresh_from_db()
+    assert own.role == Role.MEMBER
+
+    new_owner = tenant_a.client_for(tenant_a.admin)
+    remove = url("org-member-remove", tenant_a, membership_id=members[tenant_a.member].pk)
+    assert new_owner.post(remove).status_code == 302
+    assert not Membership.objects.for_org(tenant_a.org).filter(user=tenant_a.member).exists()
+    assert tenant_a.client_for(tenant_a.member).get(url("org-home", tenant_a)).status_code == 404
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+def test_admin_creates_key_shown_once_and_stored_hashed(tenant_a, tenant_b):
+    client = tenant_a.client_for(tenant_a.admin)
+    response = client.post(url("org-api-keys", tenant_a), {"name": "CRM sync", "scope": "write"})
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+    body = response.content.decode()
+    assert "only time it is shown" in body
+    api_key = OrganizationAPIKey.objects.for_org(tenant_a.org).get(name="CRM sync")
+    start = body.index('id="new-key-value">') + len('id="new-key-value">')
+    full_key = body[start : body.index("</code>", start)]
+    assert full_key.startswith(api_key.prefix + ".")
+    assert full_key not in api_key.hashed_key and full_key not in api_key.pk
+    assert api_key.scope == "write" and api_key.created_by == tenant_a.admin
+
+    again = client.get(url("org-api-keys", tenant_a)).content.decode()
+    assert full_key not in again
+    assert api_key.prefix in again
+    assert not OrganizationAPIKey.objects.for_org(tenant_b.org).exists()
+
+
+def test_key_form_errors_are_shown(tenant_a):
+    client = tenant_a.client_for(tenant_a.admin)
+    response = client.post(url("org-api-keys", tenant_a), {"name": "", "scope": "admin"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "This field is required." in body
+    assert "Select a valid choice." in body
+    assert not OrganizationAPIKey.objects.for_org(tenant_a.org).exists()
+
+
+def test_admin_revokes_key_with_htmx(tenant_a):
+    api_key, _ = api_key_create(organization=tenant_a.org, actor=tenant_a.admin, name="old")
+    client = tenant_a.client_for(tenant_a.admin)
+    response = client.post(
+        url("org-api-key-revoke", tenant_a, key_id=api_key.prefix), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "Revoked" in response.content.decode()
+    api_key.refresh_from_db()
+    assert api_key.revoked
+    assert AuditEvent.objects.for_org(tenant_a.org).filter(action="api_key.revoke").count() == 1
+
+
+def test_member_cannot_manage_keys(tenant_a):
+    api_key, _ = api_key_create(organization=tenant_a.org, actor=tenant_a.admin, name="k")
+    client = tenant_a.client_for(tenant_a.member)
+    assert client.get(url("org-api-keys", tenant_a)).status_code == 403
+    assert client.post(url("org-api-keys", tenant_a), {"name": "x"}).status_code == 403
+    revoke = url("org-api-key-revoke", tenant_a, key_id=api_key.prefix)
+    assert client.post(revoke).status_code == 403
+    api_key.refresh_from_db()
+    assert not api_key.revoked
+    assert OrganizationAPIKey.objects.for_org(tenant_a.org).count() == 1
+
+
+@pytest.mark.parametrize("n_keys", [3, 30])
+def test_api_keys_page_query_count_does_not_grow(
+    tenant_a, tenant_b, n_keys, django_assert_max_num_queries
+):
+    for n in range(n_keys):
+        api_key_create(organization=tenant_a.org, actor=tenant_a.admin, name=f"k{n}")
+    api_key_create(organization=tenant_b.org, actor=tenant_b.admin, name="bravo secret")
+    client = tenant_a.client_for(tenant_a.admin)
+    with django_assert_max_num_queries(8):
+        page = client.get(url("org-api-keys", tenant_a))
+    assert page.content.decode().count('id="key-') == n_keys
+    assert "bravo secret" not in page.content.decode()
