@@ -24,6 +24,8 @@ NULL_MX = "null_mx"
 NXDOMAIN = "nxdomain"
 NO_MX = "no_mx"
 DNS_ERROR = "dns_error"
+ROUTE_TTL = 300.0
+ROUTE_ERROR_TTL = 60.0
 
 _caches: dict[tuple[str, int] | None, dns.resolver.LRUCache] = {}
 _caches_lock = threading.Lock()
@@ -98,6 +100,10 @@ class DnsClient:
         self.config = config
         self.resolver = resolver or resolver_build(config)
         self._inflight: dict[str, asyncio.Future[MailRoute]] = {}
+        # Caps queries in flight; callers waiting on a shared lookup do not hold a slot.
+        self._sem = asyncio.Semaphore(max(config.concurrency, 1))
+        # Routes per domain for this client's lifetime (errors briefly), on top of the DNS cache.
+        self._routes: dict[str, tuple[MailRoute, float]] = {}
 
     def _usable(self, address: str) -> bool:
         ip = ipaddress.ip_address(address)
@@ -108,7 +114,8 @@ class DnsClient:
     async def _query(self, name: str, rdtype: str):
         """Answer rrset list, [] for NODATA; raises NXDOMAIN, or _Transient."""
         try:
-            answer = await self.resolver.resolve(name, rdtype, search=False)
+            async with self._sem:
+                answer = await self.resolver.resolve(name, rdtype, search=False)
             return list(answer)
         except dns.resolver.NoAnswer:
             return []
@@ -141,13 +148,19 @@ class DnsClient:
 
     async def mail_route(self, domain: str) -> MailRoute:
         """Concurrent callers for the same domain share one lookup."""
+        loop = asyncio.get_running_loop()
+        hit = self._routes.get(domain)
+        if hit is not None and hit[1] > loop.time():
+            return hit[0]
         fut = self._inflight.get(domain)
         if fut is not None:
             return await asyncio.shield(fut)
-        fut = asyncio.get_running_loop().create_future()
+        fut = loop.create_future()
         self._inflight[domain] = fut
         try:
             route = await self._mail_route(domain)
+            ttl = ROUTE_ERROR_TTL if route.outcome == DNS_ERROR else ROUTE_TTL
+            self._routes[domain] = (route, loop.time() + ttl)
             fut.set_result(route)
             return route
         except BaseException as exc:

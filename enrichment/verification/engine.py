@@ -108,7 +108,6 @@ class Verifier:
         self._world = (self.config.nameserver, self.config.smtp_port)
         self._mx_sems: dict[str, asyncio.Semaphore] = {}
         self._smtp_sem = asyncio.Semaphore(self.config.concurrency)
-        self._dns_sem = asyncio.Semaphore(self.config.concurrency)
         self._hosts: dict[str, _HostState] = {}
         self._catch_all_inflight: dict[str, asyncio.Future] = {}
         self.rechecks: dict[str, Recheck] = {}
@@ -134,8 +133,7 @@ class Verifier:
         if is_free_provider(parsed.domain):
             flags.append(v.FLAG_FREE)
 
-        async with self._dns_sem:
-            route = await self.dns.mail_route(parsed.domain)
+        route = await self.dns.mail_route(parsed.domain)
         evidence: dict = route.as_evidence()
 
         def verdict(status: str, reason: str | None, *extra: str) -> v.EmailVerdict:

@@ -1,0 +1,272 @@
+"""Writes to the directory (enrichment). Services own their transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from enrichment.discovery import (
+    Attempt,
+    CandidateResult,
+    CompanyFacts,
+    DomainFacts,
+    PersonFacts,
+    contacts_find,
+    domain_normalize,
+)
+from enrichment.models import (
+    Company,
+    ContactKind,
+    ContactPoint,
+    DomainProfile,
+    Person,
+    VerificationStatus,
+)
+from enrichment.verification import VerificationConfig, Verifier
+from enrichment.verification import verdicts as v
+from enrichment.verification.dns import NULL_MX
+
+# -- contact discovery and verification (CONTRACTS.md B) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactFinding:
+    verified: bool
+    contact_point_id: int | None
+    kind: str | None  # "email" | "phone" | None
+    value: str | None
+    status: str | None
+    reason: str | None
+    flags: tuple[str, ...] = ()
+    evidence: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+def _person_names(person: Person) -> tuple[str, str]:
+    first, last = person.first_name.strip(), person.last_name.strip()
+    if not (first and last):
+        parts = person.full_name.split()
+        if len(parts) >= 2:
+            first, last = first or parts[0], last or parts[-1]
+    return first, last
+
+
+def decision_maker_contacts_find(
+    *,
+    candidates: Sequence[tuple[int, int]],
+    config: VerificationConfig | None = None,
+) -> dict[tuple[int, int], ContactFinding]:
+    """Find and verify a contact for each (company_id, person_id), concurrently.
+
+    Rule: `verified` is True only for a `valid` e-mail without the disposable/role flags, or a
+    valid phone from the registry or the company's own website (DESIGN.md section 5). A timeout
+    or 4xx never makes a contact valid or invalid; greylisted addresses keep `recheck_at` in
+    their evidence. Side effects: upserts ContactPoint rows (every address tried, per person;
+    phones per company) and DomainProfile rows (MX, catch-all state, learned pattern,
+    discovery). Idempotent for a stable world: a rerun updates the same rows.
+    Unknown ids raise Company.DoesNotExist / Person.DoesNotExist naming the id.
+    """
+    config = config or VerificationConfig.from_settings()
+    pairs = list(dict.fromkeys((int(c), int(p)) for c, p in candidates))
+    if not pairs:
+        return {}
+    companies = Company.objects.in_bulk({c for c, _ in pairs})
+    people = Person.objects.in_bulk({p for _, p in pairs})
+    for company_id, person_id in pairs:
+        if company_id not in companies:
+            raise Company.DoesNotExist(f"company id {company_id} does not exist")
+        if person_id not in people:
+            raise Person.DoesNotExist(f"person id {person_id} does not exist")
+
+    known_domains = {
+        domain_normalize(c.website_domain or c.email_domain)
+        for c in companies.values()
+        if c.website_domain or c.email_domain
+    }
+    profiles = {
+        p.domain: p
+        for p in DomainProfile.objects.filter(domain__in=known_domains - {""}).only(
+            "domain", "email_pattern"
+        )
+    }
+    items = []
+    for company_id, person_id in pairs:
+        c, p = companies[company_id], people[person_id]
+        first, last = _person_names(p)
+        domain = domain_normalize(c.website_domain or c.email_domain)
+        profile = profiles.get(domain)
+        items.append(
+            (
+                CompanyFacts(
+                    id=c.id,
+                    name=c.name,
+                    country=c.country,
+                    registry_id=c.registry_id,
+                    website_domain=c.website_domain,
+                    email_domain=c.email_domain,
+                    phone=c.phone,
+                ),
+                PersonFacts(id=p.id, first_name=first, last_name=last),
+                DomainFacts(pattern=profile.email_pattern or None) if profile else None,
+            )
+        )
+
+    async def run() -> tuple[list[CandidateResult], Verifier]:
+        verifier = Verifier(config)
+        return await contacts_find(items=items, config=config, verifier=verifier), verifier
+
+    results, verifier = asyncio.run(run())
+    with transaction.atomic():
+        return _results_persist(results=results, verifier=verifier, config=config)
+
+
+def _status_for(verdict: v.EmailVerdict | v.PhoneVerdict) -> str:
+    return verdict.status if verdict.status in VerificationStatus.values else "unknown"
+
+
+def _attempt_save(
+    *, attempt: Attempt, person_id: int, company_id: int, verifier: Verifier
+) -> ContactPoint:
+    verdict = attempt.verdict
+    if attempt.kind == ContactKind.EMAIL:
+        assert isinstance(verdict, v.EmailVerdict)
+        normalized = verdict.normalized or attempt.value.strip().lower()
+        evidence = dict(verdict.evidence)
+        recheck = verifier.rechecks.get(normalized)
+        if recheck is not None:
+            evidence["recheck_at"] = recheck.due.isoformat()
+            evidence["recheck_attempt"] = recheck.attempt
+        keys = {"person_id": person_id, "kind": ContactKind.EMAIL, "normalized": normalized}
+        values = {
+            "company_id": company_id,
+            "value": attempt.value,
+            "origin": attempt.origin,
+            "status": _status_for(verdict),
+            "reason": verdict.reason or "",
+            "flags": list(verdict.flags),
+            "evidence": evidence,
+            "line_type": "",
+            "verified_at": verdict.checked_at,
+        }
+    else:
+        assert isinstance(verdict, v.PhoneVerdict)
+        normalized = verdict.e164 or "".join(
+            ch for ch in attempt.value if ch.isdigit() or ch == "+"
+        )
+        keys = {
+            "company_id": company_id,
+            "person": None,
+            "kind": ContactKind.PHONE,
+            "normalized": normalized,
+        }
+        values = {
+            "value": attempt.value,
+            "origin": attempt.origin,
+            "status": _status_for(verdict),
+            "reason": verdict.reason or "",
+            "flags": [],
+            "evidence": {"phone": verdict.as_dict(), "source": attempt.origin},
+            "line_type": verdict.line_type or "",
+            "verified_at": verifier.clock.now(),
+        }
+    point, _ = ContactPoint.objects.update_or_create(**keys, defaults=values)
+    return point
+
+
+def _results_persist(
+    *, results: list[CandidateResult], verifier: Verifier, config: VerificationConfig
+) -> dict[tuple[int, int], ContactFinding]:
+    now = verifier.clock.now()
+    findings: dict[tuple[int, int], ContactFinding] = {}
+    domains_seen: dict[str, CandidateResult] = {}
+    for result in results:
+        saved: dict[int, ContactPoint] = {}
+        for attempt in result.attempts:
+            saved[id(attempt)] = _attempt_save(
+                attempt=attempt,
+                person_id=result.person_id,
+                company_id=result.company_id,
+                verifier=verifier,
+            )
+        chosen = result.chosen
+        evidence: dict[str, Any] = {
+            "domain": result.domain,
+            "domain_source": result.domain_source,
+            "tried": [
+                {
+                    "kind": a.kind,
+                    "value": a.value,
+                    "origin": a.origin,
+                    "status": a.verdict.status,
+                    "reason": a.verdict.reason,
+                }
+                for a in result.attempts
+            ],
+        }
+        if result.discovery:
+            evidence["discovery"] = result.discovery
+        if chosen is None:
+            findings[(result.company_id, result.person_id)] = ContactFinding(
+                verified=False,
+                contact_point_id=None,
+                kind=None,
+                value=None,
+                status=None,
+                reason="no_contact_found",
+                evidence=evidence,
+            )
+        else:
+            verdict = chosen.verdict
+            point = saved[id(chosen)]
+            if isinstance(verdict, v.EmailVerdict):
+                evidence["verification"] = verdict.evidence
+                flags = tuple(verdict.flags)
+            else:
+                evidence["verification"] = verdict.as_dict()
+                flags = ()
+            evidence["source"] = chosen.origin
+            findings[(result.company_id, result.person_id)] = ContactFinding(
+                verified=result.verified,
+                contact_point_id=point.id,
+                kind=chosen.kind,
+                value=point.normalized,
+                status=verdict.status,
+                reason=verdict.reason,
+                flags=flags,
+                evidence=evidence,
+            )
+        if result.domain:
+            prev = domains_seen.get(result.domain)
+            if prev is None or (result.learned_pattern and not prev.learned_pattern):
+                domains_seen[result.domain] = result
+    for domain, result in domains_seen.items():
+        _domain_profile_save(domain=domain, result=result, verifier=verifier, now=now)
+    return findings
+
+
+def _domain_profile_save(
+    *, domain: str, result: CandidateResult, verifier: Verifier, now: dt.datetime
+) -> None:
+    emails = [a.verdict for a in result.attempts if isinstance(a.verdict, v.EmailVerdict)]
+    values: dict[str, Any] = {"checked_at": now}
+    if emails:
+        ev = emails[-1].evidence
+        values["dns_status"] = ev.get("dns", "")
+        values["mx_hosts"] = [[h[0], h[1]] for h in ev.get("mx", [])]
+        values["null_mx"] = ev.get("dns") == NULL_MX
+        if ev.get("provider"):
+            values["provider"] = ev["provider"]
+        states = [e.evidence.get("catch_all", {}).get("state") for e in emails]
+        determined = [s for s in states if s is not None]
+        if determined:
+            values["accepts_all"] = determined[-1]
+            values["catch_all_checked_at"] = now
+    if result.learned_pattern:
+        values["email_pattern"] = result.learned_pattern
+    if result.domain_source == "discovered":
+        values["confirmed_company_id"] = result.company_id
+    DomainProfile.objects.update_or_create(domain=domain, defaults=values)

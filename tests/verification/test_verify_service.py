@@ -1,0 +1,146 @@
+"""decision_maker_contacts_find: discovery + verification + persistence, real peers and DB."""
+
+import pytest
+
+from enrichment.models import ContactPoint, DomainProfile
+from enrichment.services import decision_maker_contacts_find
+from sandbox.servers.worlds import domain_entry
+from tests.factories import CompanyFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def company(**kw):
+    kw.setdefault("country", "NO")
+    return CompanyFactory(**kw)
+
+
+def person(first, last):
+    return PersonFactory(first_name=first, last_name=last, full_name=f"{first} {last}")
+
+
+def site(name, registry_id, **kw):
+    return {"company_name": name, "country": "NO", "registry_id": registry_id, **kw}
+
+
+@pytest.fixture
+def world(sandbox_factory):
+    return sandbox_factory(
+        [
+            domain_entry(
+                "fjord-bygg.no", mailboxes=["k.nordmann", "o.hansen", "post"], pattern="f.last"
+            ),
+            domain_entry(
+                "bolge-data.no",
+                mailboxes=["ingrid.berg"],
+                web=site("Bølge Data AS", "923456789", phones=["+47 22 33 44 55"]),
+            ),
+            domain_entry(
+                "bolge.no", mailboxes=["ingrid.berg"], web=site("Bølge Eiendom AS", "900000001")
+            ),
+            domain_entry("allin.no", behaviour="catch_all"),
+            domain_entry("grey.no", behaviour="greylist", mailboxes=["lars.lund"]),
+        ]
+    )
+
+
+def test_valid_email_is_found_saved_and_its_pattern_learned(world, config_for):
+    c = company(name="Fjord Bygg AS", website_domain="https://www.fjord-bygg.no/")
+    kari = person("Kari", "Nordmann")
+    found = decision_maker_contacts_find(candidates=[(c.id, kari.id)], config=config_for(world))
+
+    f = found[(c.id, kari.id)]
+    assert (f.verified, f.kind, f.value, f.status) == (
+        True,
+        "email",
+        "k.nordmann@fjord-bygg.no",
+        "valid",
+    )
+    point = ContactPoint.objects.get(id=f.contact_point_id)
+    assert (point.person_id, point.status, point.origin) == (kari.id, "valid", "candidate")
+    assert point.evidence["smtp"]
+    # The wrong guesses before it are kept as invalid, so they are not tried again blindly.
+    assert ContactPoint.objects.filter(person=kari, status="invalid").count() == 2
+    profile = DomainProfile.objects.get(domain="fjord-bygg.no")
+    assert (profile.email_pattern, profile.accepts_all, profile.dns_status) == (
+        "f.last",
+        False,
+        "mx",
+    )
+
+    # A colleague at the same company goes straight to the learned pattern.
+    ola = person("Ola", "Hansen")
+    again = decision_maker_contacts_find(candidates=[(c.id, ola.id)], config=config_for(world))
+    assert again[(c.id, ola.id)].evidence["tried"] == [
+        {
+            "kind": "email",
+            "value": "o.hansen@fjord-bygg.no",
+            "origin": "pattern",
+            "status": "valid",
+            "reason": None,
+        }
+    ]
+
+
+def test_rerun_updates_the_same_rows(world, config_for):
+    c = company(name="Fjord Bygg AS", website_domain="fjord-bygg.no")
+    kari = person("Kari", "Nordmann")
+    first = decision_maker_contacts_find(candidates=[(c.id, kari.id)], config=config_for(world))
+    rows = ContactPoint.objects.count()
+    second = decision_maker_contacts_find(candidates=[(c.id, kari.id)], config=config_for(world))
+    assert ContactPoint.objects.count() == rows
+    assert first[(c.id, kari.id)].contact_point_id == second[(c.id, kari.id)].contact_point_id
+
+
+def test_domain_is_discovered_from_the_name_and_the_registry_number(world, config_for):
+    c = company(name="Bølge Data AS", registry_id="923456789")
+    ingrid = person("Ingrid", "Berg")
+    f = decision_maker_contacts_find(candidates=[(c.id, ingrid.id)], config=config_for(world))[
+        (c.id, ingrid.id)
+    ]
+    assert (f.verified, f.value) == (True, "ingrid.berg@bolge-data.no")
+    assert f.evidence["domain_source"] == "discovered"
+    assert DomainProfile.objects.get(domain="bolge-data.no").confirmed_company_id == c.id
+    # A look-alike whose site names another registry number is never used.
+    other = company(name="Bølge AS", registry_id="955555555")
+    g = decision_maker_contacts_find(candidates=[(other.id, ingrid.id)], config=config_for(world))
+    assert g[(other.id, ingrid.id)].verified is False
+    assert g[(other.id, ingrid.id)].reason == "no_contact_found"
+
+
+def test_catch_all_is_not_verified_but_a_registry_phone_is(world, config_for):
+    bare = company(name="Allin AS", website_domain="allin.no")
+    phoned = company(name="Allin Drift AS", website_domain="allin.no", phone="22 33 44 55")
+    p = person("Nora", "Lie")
+    found = decision_maker_contacts_find(
+        candidates=[(bare.id, p.id), (phoned.id, p.id)], config=config_for(world)
+    )
+    f = found[(bare.id, p.id)]
+    assert (f.verified, f.kind, f.status, f.reason) == (False, "email", "accept_all", "catch_all")
+    g = found[(phoned.id, p.id)]
+    assert (g.verified, g.kind, g.value, g.status) == (True, "phone", "+4722334455", "valid")
+    point = ContactPoint.objects.get(id=g.contact_point_id)
+    assert (point.company_id, point.person_id, point.origin, point.line_type) == (
+        phoned.id,
+        None,
+        "registry",
+        "fixed_line",
+    )
+    assert DomainProfile.objects.get(domain="allin.no").accepts_all is True
+
+
+def test_greylisted_address_is_unknown_with_a_recheck_time(world, config_for):
+    c = company(name="Grey AS", website_domain="grey.no")
+    lars = person("Lars", "Lund")
+    f = decision_maker_contacts_find(candidates=[(c.id, lars.id)], config=config_for(world))[
+        (c.id, lars.id)
+    ]
+    assert (f.verified, f.status, f.reason) == (False, "unknown", "greylisted")
+    point = ContactPoint.objects.get(id=f.contact_point_id)
+    assert point.evidence["recheck_at"] > point.verified_at.isoformat()
+
+
+def test_unknown_ids_are_named(world, config_for):
+    c = company(name="Fjord Bygg AS", website_domain="fjord-bygg.no")
+    with pytest.raises(Exception, match="person id 999999"):
+        decision_maker_contacts_find(candidates=[(c.id, 999999)], config=config_for(world))
