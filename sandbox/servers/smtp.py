@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -233,6 +234,8 @@ class SandboxSMTPServer:
         return self.handler.stats
 
     def start(self, port: int | None = None) -> int:
+        # aiosmtpd logs every session at INFO on "mail.log": noise in tests, benches and demos.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.port = port or free_port()
         self.controller = _Controller(
             self.handler,
