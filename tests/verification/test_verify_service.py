@@ -98,7 +98,7 @@ def test_domain_is_discovered_from_the_name_and_the_registry_number(world, confi
     f = decision_maker_contacts_find(candidates=[(c.id, ingrid.id)], config=config_for(world))[
         (c.id, ingrid.id)
     ]
-    assert (f.verified, f.value) == (True, "ingrid.berg@bolge-data.no")
+    assert (f.verified, f.value) == (True, "ingrid.berg@bolge-data.no"), f.evidence
     assert f.evidence["domain_source"] == "discovered"
     assert DomainProfile.objects.get(domain="bolge-data.no").confirmed_company_id == c.id
     # A look-alike whose site names another registry number is never used.
