@@ -34,6 +34,7 @@ COUNTRY_TLDS = {
     "FR": ("fr", "com"),
     "US": ("com",),
 }
+MAX_PAGE_BYTES = 512 * 1024
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _TEL_RE = re.compile(r'href="tel:([^"]+)"')
 _PHONE_TEXT_RE = re.compile(r"\+\d[\d \-()]{6,18}\d")
@@ -89,7 +90,12 @@ async def http_get(
             )
             writer.write(req.encode("ascii"))
             await writer.drain()
-            data = await reader.read(512 * 1024)
+            data = b""
+            while len(data) < MAX_PAGE_BYTES:  # read() returns what has arrived so far
+                chunk = await reader.read(65536)
+                if not chunk:
+                    break
+                data += chunk
         finally:
             writer.close()
         head, _, body = data.partition(b"\r\n\r\n")
