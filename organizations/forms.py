@@ -14,6 +14,10 @@ class EmailAuthenticationForm(AuthenticationForm):
         label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
+    def clean_username(self) -> str:
+        # Stored addresses are lower-case; people type them however they like.
+        return self.cleaned_data["username"].strip().lower()
+
 
 class SignUpForm(forms.Form):
     organization_name = forms.CharField(label="Organisation name", max_length=200)

@@ -1,0 +1,98 @@
+"""A real browser (Debian's chromium through Playwright) against the live server: log in, land on
+the dashboard, create an API key and see it exactly once; the API docs render with no network
+beyond our own server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    # Skipped only on a developer machine without chromium; CI (CI=true) must run it.
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+        reason="chromium missing (make test installs it)",
+    ),
+]
+
+
+@pytest.fixture
+def page(live_server, monkeypatch) -> Iterator:
+    """A chromium page on the live server. Request it AFTER fixtures that write to the database
+    (`def test_x(tenant_a, page)`): once Playwright runs, ORM calls in this thread may open a
+    connection outside the test's bookkeeping, and the test database cannot be dropped."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # ordinary synchronous code, so Django's async-safety guard does not apply to them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        # Nothing may leave the machine: every request must go to the live server.
+        outside: list[str] = []
+
+        def guard(route) -> None:
+            if route.request.url.startswith(live_server.url):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", guard)
+        yield page
+        context.close()
+        browser.close()
+        assert outside == [], f"requests left the live server: {outside}"
+
+
+def test_login_and_create_an_api_key_shown_once(tenant_a, page):
+    page.goto("/")
+    assert page.url.endswith("/accounts/login/")
+    page.fill("input[name=username]", tenant_a.admin.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/o/alpha/")
+    assert page.locator("h1").inner_text() == "Alpha"
+
+    page.click("nav >> text=API keys")
+    page.wait_for_url("**/o/alpha/api-keys/")
+    page.fill("input[name=name]", "Browser key")
+    page.select_option("select[name=scope]", "write")
+    page.click("button:has-text('Create key')")
+    secret = page.locator("#new-key-value")
+    secret.wait_for()
+    full_key = secret.inner_text().strip()
+    prefix = full_key.split(".")[0]
+    assert len(full_key) > 20
+    assert page.locator(f"#key-{prefix}").is_visible()
+
+    page.goto("/o/alpha/api-keys/")
+    assert page.locator("#new-key-value").count() == 0
+    assert full_key not in page.content()
+    assert page.locator(f"#key-{prefix}").is_visible()
+
+
+def test_api_docs_render_from_local_assets(db, page):
+    page.goto("/api/docs/")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "LeadPilot API" in page.locator(".swagger-ui .info .title").inner_text()
