@@ -1,0 +1,56 @@
+"""Serializers of the block-list API: one per endpoint and direction."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..models import BlockEntry, BlockKind
+
+
+class BlockEntryListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BlockEntry
+        fields = ["id", "kind", "value", "raw", "person", "note", "created_at"]
+        read_only_fields = fields
+
+
+class BlockEntryCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=BlockKind.choices)
+    value = serializers.CharField(max_length=320)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class BlockEntryCreatedSerializer(serializers.ModelSerializer):
+    created = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BlockEntry
+        fields = ["id", "kind", "value", "raw", "person", "note", "created_at", "created"]
+        read_only_fields = fields
+
+    def get_created(self, obj: BlockEntry) -> bool:
+        return bool(self.context.get("created"))
+
+
+class BlockEntryDetailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BlockEntry
+        fields = ["id", "kind", "value", "raw", "person", "note", "created_at", "created_by"]
+        read_only_fields = fields
+
+
+class BlockEntryImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV with columns kind,value[,country,note]")
+
+
+class BlockEntryImportResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+
+
+class BlockEntryImportErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    field = serializers.CharField()
+    message = serializers.CharField()

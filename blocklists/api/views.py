@@ -1,0 +1,137 @@
+"""Block-list API under /api/v1/orgs/<slug>/block-entries/. Everyone reads; admins change."""
+
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from organizations.api.base import OrgAPIView
+from organizations.api.pagination import DefaultCursorPagination
+from organizations.models import Role
+
+from .. import selectors, services
+from ..models import BlockKind
+from ..csv_io import BlockImportError, block_entries_export_lines, block_entries_import
+from .serializers import (
+    BlockEntryCreatedSerializer,
+    BlockEntryCreateSerializer,
+    BlockEntryDetailSerializer,
+    BlockEntryImportErrorSerializer,
+    BlockEntryImportResultSerializer,
+    BlockEntryImportSerializer,
+    BlockEntryListSerializer,
+)
+
+
+def _user(request: Request):  # an API key's principal is not a User
+    return request.user if getattr(request.user, "pk", None) else None
+
+
+class BlockEntryListCreateAPI(OrgAPIView):
+    required_role_for_write = Role.ADMIN
+
+    @extend_schema(
+        operation_id="block_entries_list",
+        parameters=[
+            OpenApiParameter("kind", str, enum=list(BlockKind.values)),
+            OpenApiParameter("q", str, description="part of the normalised value"),
+        ],
+        responses=BlockEntryListSerializer(many=True),
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        qs = selectors.block_entries_of_organization(
+            organization=self.organization,
+            kind=request.query_params.get("kind") or None,
+            search=request.query_params.get("q", ""),
+        )
+        paginator = DefaultCursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(BlockEntryListSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="block_entries_create",
+        request=BlockEntryCreateSerializer,
+        responses={201: BlockEntryCreatedSerializer, 200: BlockEntryCreatedSerializer},
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        serializer = BlockEntryCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            entry, created = services.block_entry_add(
+                organization=self.organization, created_by=_user(request), **serializer.validated_data
+            )
+        except services.BlockEntryError as exc:
+            return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        data = BlockEntryCreatedSerializer(entry, context={"created": created}).data
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class BlockEntryDetailAPI(OrgAPIView):
+    required_role_for_write = Role.ADMIN
+
+    @extend_schema(operation_id="block_entries_retrieve", responses=BlockEntryDetailSerializer)
+    def get(self, request: Request, org_slug: str, entry_id: int) -> Response:
+        entry = selectors.block_entry_get(organization=self.organization, entry_id=entry_id)
+        return Response(BlockEntryDetailSerializer(entry).data)
+
+    @extend_schema(operation_id="block_entries_delete", responses={204: None})
+    def delete(self, request: Request, org_slug: str, entry_id: int) -> Response:
+        services.block_entry_remove(organization=self.organization, entry_id=entry_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BlockEntryImportAPI(OrgAPIView):
+    """Upload a CSV; all or nothing. 400 lists every bad row as {line, field, message}."""
+
+    required_role = Role.ADMIN
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="block_entries_import",
+        request={"multipart/form-data": BlockEntryImportSerializer},
+        responses={
+            201: BlockEntryImportResultSerializer,
+            400: OpenApiResponse(BlockEntryImportErrorSerializer(many=True)),
+        },
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        serializer = BlockEntryImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            result = block_entries_import(
+                organization=self.organization, data=upload.read(), created_by=_user(request)
+            )
+        except BlockImportError as exc:
+            return Response(
+                {
+                    "errors": BlockEntryImportErrorSerializer(exc.errors, many=True).data,
+                    "truncated": exc.truncated,
+                    "written": 0,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(
+            BlockEntryImportResultSerializer(result).data, status=status.HTTP_201_CREATED
+        )
+
+
+class BlockEntryExportAPI(OrgAPIView):
+    @extend_schema(
+        operation_id="block_entries_export",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request, org_slug: str) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(
+            block_entries_export_lines(organization=self.organization),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{self.organization.slug}-block-list.csv"'
+        )
+        return response

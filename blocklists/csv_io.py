@@ -1,0 +1,223 @@
+"""CSV import and export of an organisation's block list.
+
+Format (a header row is required; column names are case-insensitive, order free):
+    kind,value,country,note
+    company,01234567,GB,old customer
+    company,NO:912345678,,
+    domain,https://www.example.co.uk/,,
+    company_name,Acme Widgets Ltd,,
+    email,Kari.Nordmann@Example.no,,
+    phone,22 33 44 55,NO,
+    person,4711,,
+`kind` is one of blocklists.models.BlockKind; `country` is needed for registry ids and national
+phone numbers. Separators `,` `;` or tab; any common encoding (UTF-8 with or without BOM, UTF-16,
+Windows-1252/Latin-1 are detected).
+
+All or nothing: every row is checked first; if any row is wrong, nothing is written and every
+problem is reported as (line, field, message). Rows already on the list, and repeats within the
+file, are not errors: they are counted as skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from charset_normalizer import from_bytes
+from django.db import transaction
+
+from organizations.models import Organization, User
+
+from .models import BlockEntry, BlockKind
+from .services import BlockEntryError, block_value_normalize
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 50_000
+MAX_ERRORS = 200
+COLUMNS = ("kind", "value", "country", "note")
+_FORMULA_START = ("=", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # 0 = the file as a whole
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, " if self.line else ""
+        return f"{where}{self.field}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    skipped: int = 0
+    rows: int = 0
+
+
+@dataclass
+class BlockImportError(Exception):
+    errors: list[RowError] = field(default_factory=list)
+    truncated: bool = False
+
+    def __str__(self) -> str:
+        return "; ".join(str(e) for e in self.errors[:5])
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BlockImportError([RowError(0, "file", "is not a CSV text file (export it as CSV)")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None:
+        raise BlockImportError([RowError(0, "file", "its text encoding could not be recognised")])
+    return str(best).lstrip("\ufeff")
+
+
+def _unescape(value: str) -> str:
+    # Our export prefixes formula-like cells with a quote (spreadsheet safety); drop it again.
+    if value.startswith("'") and value[1:2] in ("=", "@", "+", "-"):
+        return value[1:]
+    return value
+
+
+def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+    if len(data) > MAX_BYTES:
+        raise BlockImportError(
+            [RowError(0, "file", f"is larger than {MAX_BYTES // (1024 * 1024)} MB")]
+        )
+    text = _decode(data)
+    if not text.strip():
+        raise BlockImportError([RowError(0, "file", "is empty")])
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise BlockImportError([RowError(1, "header", f"cannot be read ({exc})")]) from None
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in ("kind", "value") if c not in names]
+    if missing:
+        raise BlockImportError(
+            [
+                RowError(
+                    1,
+                    "header",
+                    f"needs the column(s) {', '.join(missing)}; found {', '.join(names) or 'none'}"
+                    f" (expected {','.join(COLUMNS)})",
+                )
+            ]
+        )
+    index = {name: names.index(name) for name in COLUMNS if name in names}
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise BlockImportError([RowError(reader.line_num, "row", str(exc))]) from None
+        if not any(cell.strip() for cell in row):
+            continue
+        yield (
+            reader.line_num,
+            {
+                name: _unescape(row[i].strip()) if i < len(row) else ""
+                for name, i in index.items()
+            },
+        )
+
+
+def block_entries_import(
+    *, organization: Organization, data: bytes, created_by: User | None = None
+) -> ImportResult:
+    """Import a CSV block list, all or nothing. Raises BlockImportError with every bad row (up to
+    MAX_ERRORS) and writes nothing then. Idempotent: importing the same file twice adds nothing."""
+    errors: list[RowError] = []
+    wanted: dict[tuple[str, str], BlockEntry] = {}
+    result = ImportResult()
+    for line, row in parse_rows(data):
+        result.rows += 1
+        if result.rows > MAX_ROWS:
+            raise BlockImportError([RowError(line, "file", f"has more than {MAX_ROWS} rows")])
+        kind = row.get("kind", "").lower()
+        try:
+            value, person_id = block_value_normalize(
+                kind=kind, value=row.get("value", ""), country=row.get("country", "")
+            )
+        except BlockEntryError as exc:
+            errors.append(RowError(line, exc.field, exc.message))
+            if len(errors) >= MAX_ERRORS:
+                raise BlockImportError(errors, truncated=True) from None
+            continue
+        if (kind, value) in wanted:
+            result.skipped += 1
+            continue
+        wanted[(kind, value)] = BlockEntry(
+            organization=organization,
+            kind=kind,
+            value=value,
+            raw=row.get("value", "")[:320],
+            person_id=person_id,
+            note=row.get("note", "")[:200],
+            created_by=created_by,
+        )
+    if errors:
+        raise BlockImportError(errors)
+    if not result.rows:
+        raise BlockImportError([RowError(0, "file", "has a header but no rows")])
+    with transaction.atomic():
+        existing: set[tuple[str, str]] = set()
+        values = [v for _, v in wanted]
+        for start in range(0, len(values), 5000):
+            existing.update(
+                BlockEntry.objects.for_org(organization)
+                .filter(value__in=values[start : start + 5000])
+                .values_list("kind", "value")
+            )
+        new = [entry for key, entry in wanted.items() if key not in existing]
+        BlockEntry.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+    result.created = len(new)
+    result.skipped += len(wanted) - len(new)
+    return result
+
+
+def _cell(value: str) -> str:
+    if value.startswith(_FORMULA_START) or (
+        value[:1] in ("+", "-") and not value[1:2].isdigit()
+    ):
+        return "'" + value
+    return value
+
+
+def block_entries_export_lines(*, organization: Organization) -> Iterator[str]:
+    """The block list as CSV lines (header first), re-importable as is. Streams from the DB."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells: list[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate(0)
+        writer.writerow(cells)
+        return buffer.getvalue()
+
+    yield line([*COLUMNS, "created_at"])
+    qs = (
+        BlockEntry.objects.for_org(organization)
+        .order_by("id")
+        .values_list("kind", "value", "note", "created_at")
+    )
+    for kind, value, note, created_at in qs.iterator(chunk_size=2000):
+        country = ""
+        if kind == BlockKind.COMPANY:
+            country, value = value.split(":", 1)
+        yield line([kind, _cell(value), country, _cell(note), created_at.isoformat()])

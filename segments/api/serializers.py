@@ -1,0 +1,85 @@
+"""Serializers of the segments API: one per endpoint and direction."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from organizations.models import DeliveryMode
+
+from ..models import NIGHTLY_CAP_MAX, Segment
+
+_FIELDS = [
+    "id",
+    "name",
+    "status",
+    "criteria",
+    "nightly_cap",
+    "delivery_mode",
+    "created_at",
+    "updated_at",
+]
+
+
+class SegmentListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Segment
+        fields = _FIELDS
+        read_only_fields = fields
+
+
+class SegmentDetailSerializer(serializers.ModelSerializer):
+    effective_delivery_mode = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Segment
+        fields = [*_FIELDS, "effective_delivery_mode", "activated_at", "archived_at"]
+        read_only_fields = fields
+
+
+class SegmentCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    criteria = serializers.JSONField(required=False, default=dict)
+    nightly_cap = serializers.IntegerField(
+        min_value=1, max_value=NIGHTLY_CAP_MAX, required=False, default=25
+    )
+    delivery_mode = serializers.ChoiceField(
+        choices=DeliveryMode.choices, allow_null=True, required=False, default=None
+    )
+
+
+class SegmentUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False)
+    criteria = serializers.JSONField(required=False)
+    nightly_cap = serializers.IntegerField(min_value=1, max_value=NIGHTLY_CAP_MAX, required=False)
+    delivery_mode = serializers.ChoiceField(
+        choices=DeliveryMode.choices, allow_null=True, required=False
+    )
+
+
+class SegmentStatusSerializer(serializers.ModelSerializer):
+    """Response of activate / pause / archive."""
+
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "status", "activated_at", "archived_at", "updated_at"]
+        read_only_fields = fields
+
+
+class SegmentDraftPreviewSerializer(serializers.Serializer):
+    criteria = serializers.JSONField(required=False, default=dict)
+    nightly_cap = serializers.IntegerField(
+        min_value=1, max_value=NIGHTLY_CAP_MAX, required=False, allow_null=True, default=None
+    )
+
+
+class PreviewSerializer(serializers.Serializer):
+    companies = serializers.IntegerField(help_text="companies matching, after exclusions")
+    with_decision_maker = serializers.IntegerField(
+        help_text="of them with a wanted decision-maker who may be contacted"
+    )
+    estimated_charged = serializers.IntegerField(
+        help_text="tonight's estimated charged leads (capped by nightly cap and quota)"
+    )
+    verification_rate = serializers.FloatField()
+    nightly_cap = serializers.IntegerField(allow_null=True)
+    quota_remaining = serializers.IntegerField()

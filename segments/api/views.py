@@ -1,0 +1,168 @@
+"""Segments API under /api/v1/orgs/<slug>/segments/. Everyone reads and previews; admins change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from organizations.api.base import OrgAPIView
+from organizations.api.pagination import DefaultCursorPagination
+from organizations.models import Role
+
+from .. import selectors, services
+from ..criteria import CriteriaError, SegmentCriteria
+from .serializers import (
+    PreviewSerializer,
+    SegmentCreateSerializer,
+    SegmentDetailSerializer,
+    SegmentDraftPreviewSerializer,
+    SegmentListSerializer,
+    SegmentStatusSerializer,
+    SegmentUpdateSerializer,
+)
+
+_ERRORS = OpenApiResponse(description="{field: [problem, ...]}; criteria fields as criteria.<name>")
+
+
+def _bad(exc: services.SegmentError | CriteriaError, prefix: str = "") -> Response:
+    return Response(
+        {f"{prefix}{k}": v for k, v in exc.errors.items()}, status=status.HTTP_400_BAD_REQUEST
+    )
+
+
+def _user(request: Request) -> Any:
+    return request.user if getattr(request.user, "pk", None) else None
+
+
+class SegmentListCreateAPI(OrgAPIView):
+    required_role_for_write = Role.ADMIN
+
+    @extend_schema(operation_id="segments_list", responses=SegmentListSerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        qs = selectors.segments_of_organization(
+            organization=self.organization,
+            include_archived=request.query_params.get("archived") in ("1", "true"),
+        )
+        paginator = DefaultCursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(SegmentListSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="segments_create",
+        request=SegmentCreateSerializer,
+        responses={201: SegmentDetailSerializer, 400: _ERRORS},
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        serializer = SegmentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            segment = services.segment_create(
+                organization=self.organization, created_by=_user(request), **serializer.validated_data
+            )
+        except services.SegmentError as exc:
+            return _bad(exc)
+        return Response(SegmentDetailSerializer(segment).data, status=status.HTTP_201_CREATED)
+
+
+class SegmentDetailAPI(OrgAPIView):
+    required_role_for_write = Role.ADMIN
+
+    @extend_schema(operation_id="segments_retrieve", responses=SegmentDetailSerializer)
+    def get(self, request: Request, org_slug: str, segment_id: int) -> Response:
+        segment = selectors.segment_get(organization=self.organization, segment_id=segment_id)
+        return Response(SegmentDetailSerializer(segment).data)
+
+    @extend_schema(
+        operation_id="segments_update",
+        request=SegmentUpdateSerializer,
+        responses={200: SegmentDetailSerializer, 400: _ERRORS},
+    )
+    def patch(self, request: Request, org_slug: str, segment_id: int) -> Response:
+        selectors.segment_get(organization=self.organization, segment_id=segment_id)  # 404 first
+        serializer = SegmentUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            segment = services.segment_update(
+                organization=self.organization,
+                segment_id=segment_id,
+                name=data.get("name"),
+                criteria=data.get("criteria"),
+                nightly_cap=data.get("nightly_cap"),
+                delivery_mode=data["delivery_mode"] if "delivery_mode" in data else ...,
+            )
+        except services.SegmentError as exc:
+            return _bad(exc)
+        return Response(SegmentDetailSerializer(segment).data)
+
+    @extend_schema(operation_id="segments_delete", responses={204: None, 409: _ERRORS})
+    def delete(self, request: Request, org_slug: str, segment_id: int) -> Response:
+        try:
+            services.segment_delete(organization=self.organization, segment_id=segment_id)
+        except services.SegmentTransitionError as exc:
+            return Response(exc.errors, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SegmentTransitionAPI(OrgAPIView):
+    """POST activate / pause / archive. 409 when the lifecycle does not allow it."""
+
+    required_role = Role.ADMIN
+    transition: str = ""
+    _SERVICES = {
+        "activate": services.segment_activate,
+        "pause": services.segment_pause,
+        "archive": services.segment_archive,
+    }
+
+    @extend_schema(request=None, responses={200: SegmentStatusSerializer, 409: _ERRORS})
+    def post(self, request: Request, org_slug: str, segment_id: int) -> Response:
+        try:
+            segment = self._SERVICES[self.transition](
+                organization=self.organization, segment_id=segment_id
+            )
+        except services.SegmentTransitionError as exc:
+            return Response(exc.errors, status=status.HTTP_409_CONFLICT)
+        except services.SegmentError as exc:
+            return _bad(exc)
+        return Response(SegmentStatusSerializer(segment).data)
+
+
+class SegmentPreviewAPI(OrgAPIView):
+    """The saved segment's live preview: N companies, M with a decision-maker, tonight's cost."""
+
+    @extend_schema(operation_id="segments_preview", responses={200: PreviewSerializer, 400: _ERRORS})
+    def get(self, request: Request, org_slug: str, segment_id: int) -> Response:
+        segment = selectors.segment_get(organization=self.organization, segment_id=segment_id)
+        try:
+            preview = selectors.segment_preview(organization=self.organization, segment=segment)
+        except CriteriaError as exc:
+            return _bad(exc, "criteria.")
+        return Response(PreviewSerializer(preview).data)
+
+
+class SegmentDraftPreviewAPI(OrgAPIView):
+    """Preview criteria before saving them (what the editor calls as the customer types)."""
+
+    @extend_schema(
+        operation_id="segments_preview_draft",
+        request=SegmentDraftPreviewSerializer,
+        responses={200: PreviewSerializer, 400: _ERRORS},
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        serializer = SegmentDraftPreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            criteria = SegmentCriteria.from_dict(serializer.validated_data["criteria"])
+        except CriteriaError as exc:
+            return _bad(exc, "criteria.")
+        preview = selectors.segment_preview(
+            organization=self.organization,
+            segment=criteria,
+            nightly_cap=serializer.validated_data["nightly_cap"],
+        )
+        return Response(PreviewSerializer(preview).data)

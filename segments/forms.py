@@ -1,0 +1,146 @@
+"""The segment editor's form: plain inputs in, a criteria dict out (validated by SegmentCriteria,
+whose errors land on the field that caused them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from enrichment.models import CompanyStatus, LegalForm, RoleKind, SizeBand
+from organizations.models import DeliveryMode
+
+from .criteria import WANTABLE_ROLES, CriteriaError, SegmentCriteria
+from .models import NIGHTLY_CAP_MAX, Segment
+
+ROLE_SLOTS = 4
+_LIST_FIELDS = ("countries", "industries", "regions", "municipalities", "postcode_prefixes")
+_CHOICE_LIST_FIELDS = ("size_bands", "legal_forms", "statuses")
+_SCALAR_FIELDS = (
+    "industry_scope",
+    "employees_min",
+    "employees_max",
+    "include_unknown_employees",
+    "incorporated_from",
+    "incorporated_to",
+    "min_age_years",
+    "max_age_years",
+)
+_ROLE_CHOICES = [("", "—")] + [(k, RoleKind(k).label) for k in WANTABLE_ROLES]
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in (value or "").replace(";", ",").split(",") if part.strip()]
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    nightly_cap = forms.IntegerField(
+        min_value=1,
+        max_value=NIGHTLY_CAP_MAX,
+        initial=25,
+        help_text="At most this many charged leads per night.",
+    )
+    delivery_mode = forms.ChoiceField(
+        choices=[("", "Organisation default")] + list(DeliveryMode.choices), required=False
+    )
+    countries = forms.CharField(required=False, help_text="ISO codes, comma-separated: GB, NO, SE")
+    industries = forms.CharField(
+        required=False,
+        help_text="NACE codes at any level, comma-separated: J (section), 62, 62.0, 62.01",
+    )
+    industry_scope = forms.ChoiceField(
+        choices=[("any", "Any of the company's codes"), ("primary", "Primary code only")],
+        initial="any",
+        required=False,
+    )
+    regions = forms.CharField(required=False, help_text="Comma-separated, as the registry names them")
+    municipalities = forms.CharField(required=False)
+    postcode_prefixes = forms.CharField(required=False, help_text="e.g. SW1, EC2A, 01")
+    employees_min = forms.IntegerField(required=False, min_value=0, label="Employees from")
+    employees_max = forms.IntegerField(required=False, min_value=0, label="Employees to")
+    include_unknown_employees = forms.BooleanField(
+        required=False, label="Include companies of unknown size"
+    )
+    size_bands = forms.MultipleChoiceField(
+        choices=SizeBand.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    incorporated_from = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    incorporated_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    min_age_years = forms.IntegerField(required=False, min_value=0, label="At least (years old)")
+    max_age_years = forms.IntegerField(required=False, min_value=0, label="At most (years old)")
+    legal_forms = forms.MultipleChoiceField(
+        choices=LegalForm.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    statuses = forms.MultipleChoiceField(
+        choices=CompanyStatus.choices,
+        required=False,
+        initial=[CompanyStatus.ACTIVE],
+        widget=forms.CheckboxSelectMultiple,
+        label="Company status",
+    )
+    name_keywords = forms.CharField(
+        required=False, label="Name contains", help_text="Any of these words, comma-separated"
+    )
+
+    def __init__(self, *args: Any, require_name: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for i in range(1, ROLE_SLOTS + 1):
+            self.fields[f"role_{i}"] = forms.ChoiceField(
+                choices=_ROLE_CHOICES,
+                required=False,
+                label=f"Decision-maker, choice {i}",
+                initial=RoleKind.CEO if i == 1 else "",
+            )
+        self.fields["name"].required = require_name
+        self.criteria: SegmentCriteria | None = None
+
+    @classmethod
+    def initial_for(cls, segment: Segment) -> dict[str, Any]:
+        crit = segment.criteria or {}
+        initial: dict[str, Any] = {
+            "name": segment.name,
+            "nightly_cap": segment.nightly_cap,
+            "delivery_mode": segment.delivery_mode or "",
+        }
+        for key in _LIST_FIELDS:
+            initial[key] = ", ".join(crit.get(key, []))
+        initial["name_keywords"] = ", ".join(crit.get("name_keywords", []))
+        for key in _CHOICE_LIST_FIELDS:
+            if key in crit:
+                initial[key] = crit[key]
+        for key in _SCALAR_FIELDS:
+            if key in crit:
+                initial[key] = crit[key]
+        for i, role in enumerate(crit.get("roles", ["ceo"])[:ROLE_SLOTS], start=1):
+            initial[f"role_{i}"] = role
+        return initial
+
+    def criteria_dict(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        out: dict[str, Any] = {key: _split(data.get(key, "")) for key in _LIST_FIELDS}
+        out["name_keywords"] = _split(data.get("name_keywords", ""))
+        for key in _CHOICE_LIST_FIELDS:
+            out[key] = list(data.get(key) or [])
+        for key in _SCALAR_FIELDS:
+            value = data.get(key)
+            if value is not None and value != "":
+                out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+        roles = [data.get(f"role_{i}") for i in range(1, ROLE_SLOTS + 1)]
+        out["roles"] = list(dict.fromkeys(r for r in roles if r))
+        return out
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            self.criteria = SegmentCriteria.from_dict(self.criteria_dict())
+        except CriteriaError as exc:
+            for key, messages in exc.errors.items():
+                target = "role_1" if key == "roles" else key
+                for message in messages:
+                    self.add_error(target if target in self.fields else None, message)
+        return cleaned

@@ -1,0 +1,157 @@
+"""Dashboard pages of segments: list, editor with live preview (htmx), lifecycle actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+from django.views.generic import TemplateView
+
+from organizations.models import Role
+from organizations.views_base import OrgViewMixin
+
+from . import selectors, services
+from .forms import SegmentForm
+from .models import Segment, SegmentStatus
+
+
+def _get(view: OrgViewMixin, segment_id: int) -> Segment:
+    try:
+        return selectors.segment_get(organization=view.organization, segment_id=segment_id)
+    except ObjectDoesNotExist:
+        raise Http404("No such segment") from None
+
+
+class SegmentListView(OrgViewMixin, TemplateView):
+    template_name = "segments/list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        show_archived = self.request.GET.get("archived") == "1"
+        context["segments"] = list(
+            selectors.segments_of_organization(
+                organization=self.organization, include_archived=show_archived
+            )
+        )
+        context["show_archived"] = show_archived
+        context["can_manage"] = self.membership.has_role(Role.ADMIN)
+        return context
+
+
+class _EditorMixin(OrgViewMixin):
+    required_role_for_write = Role.ADMIN
+    segment: Segment | None = None
+
+    def render_editor(self, form: SegmentForm, status: int = 200) -> HttpResponse:
+        context = {
+            "organization": self.organization,
+            "membership": self.membership,
+            "form": form,
+            "segment": self.segment,
+            "can_manage": self.membership.has_role(Role.ADMIN),
+            "role_fields": [form[f"role_{i}"] for i in range(1, 5)],
+        }
+        if form.is_bound and form.is_valid() and form.criteria is not None:
+            context["preview"] = selectors.segment_preview(
+                organization=self.organization,
+                segment=form.criteria,
+                nightly_cap=form.cleaned_data.get("nightly_cap"),
+            )
+        elif not form.is_bound and self.segment is not None:
+            context["preview"] = selectors.segment_preview(
+                organization=self.organization, segment=self.segment
+            )
+        return render(self.request, "segments/edit.html", context, status=status)
+
+    def save(self, form: SegmentForm) -> HttpResponse:
+        assert form.criteria is not None
+        fields = {
+            "name": form.cleaned_data["name"],
+            "criteria": form.criteria.to_dict(),
+            "nightly_cap": form.cleaned_data["nightly_cap"],
+            "delivery_mode": form.cleaned_data["delivery_mode"] or None,
+        }
+        try:
+            if self.segment is None:
+                segment = services.segment_create(
+                    organization=self.organization, created_by=self.request.user, **fields
+                )
+                messages.success(self.request, f"Segment “{segment.name}” saved as a draft.")
+            else:
+                segment = services.segment_update(
+                    organization=self.organization, segment_id=self.segment.pk, **fields
+                )
+                messages.success(self.request, f"Segment “{segment.name}” saved.")
+        except services.SegmentError as exc:
+            for key, problems in exc.errors.items():
+                target = key.removeprefix("criteria.")
+                for problem in problems:
+                    form.add_error(target if target in form.fields else None, problem)
+            return self.render_editor(form, status=400)
+        return redirect("segments:edit", org_slug=self.organization.slug, segment_id=segment.pk)
+
+
+class SegmentCreateView(_EditorMixin, View):
+    def get(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        return self.render_editor(SegmentForm())
+
+    def post(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        form = SegmentForm(request.POST)
+        if not form.is_valid():
+            return self.render_editor(form, status=400)
+        return self.save(form)
+
+
+class SegmentEditView(_EditorMixin, View):
+    def get(self, request: HttpRequest, org_slug: str, segment_id: int) -> HttpResponse:
+        self.segment = _get(self, segment_id)
+        return self.render_editor(SegmentForm(initial=SegmentForm.initial_for(self.segment)))
+
+    def post(self, request: HttpRequest, org_slug: str, segment_id: int) -> HttpResponse:
+        self.segment = _get(self, segment_id)
+        form = SegmentForm(request.POST)
+        if not form.is_valid():
+            return self.render_editor(form, status=400)
+        return self.save(form)
+
+
+class SegmentPreviewView(OrgViewMixin, View):
+    """htmx: the editor posts its fields on every change; answers the preview fragment."""
+
+    def post(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        form = SegmentForm(request.POST, require_name=False)
+        context: dict[str, Any] = {"form": form}
+        if form.is_valid() and form.criteria is not None:
+            context["preview"] = selectors.segment_preview(
+                organization=self.organization,
+                segment=form.criteria,
+                nightly_cap=form.cleaned_data.get("nightly_cap"),
+            )
+        return render(request, "segments/_preview.html", context)
+
+
+class SegmentTransitionView(OrgViewMixin, View):
+    required_role = Role.ADMIN
+    transition = ""
+    _SERVICES = {
+        "activate": (services.segment_activate, "is active: the nightly search will run it."),
+        "pause": (services.segment_pause, "is paused."),
+        "archive": (services.segment_archive, "is archived."),
+    }
+
+    def post(self, request: HttpRequest, org_slug: str, segment_id: int) -> HttpResponse:
+        segment = _get(self, segment_id)
+        service, done = self._SERVICES[self.transition]
+        try:
+            segment = service(organization=self.organization, segment_id=segment.pk)
+        except services.SegmentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"“{segment.name}” {done}")
+        if segment.status == SegmentStatus.ARCHIVED:
+            return redirect("segments:list", org_slug=org_slug)
+        return redirect("segments:edit", org_slug=org_slug, segment_id=segment.pk)
