@@ -130,10 +130,7 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
             continue
         yield (
             reader.line_num,
-            {
-                name: _unescape(row[i].strip()) if i < len(row) else ""
-                for name, i in index.items()
-            },
+            {name: _unescape(row[i].strip()) if i < len(row) else "" for name, i in index.items()},
         )
 
 
@@ -192,9 +189,7 @@ def block_entries_import(
 
 
 def _cell(value: str) -> str:
-    if value.startswith(_FORMULA_START) or (
-        value[:1] in ("+", "-") and not value[1:2].isdigit()
-    ):
+    if value.startswith(_FORMULA_START) or (value[:1] in ("+", "-") and not value[1:2].isdigit()):
         return "'" + value
     return value
 

@@ -7,7 +7,9 @@ from .models import BlockKind
 
 class BlockEntryForm(forms.Form):
     kind = forms.ChoiceField(choices=BlockKind.choices)
-    value = forms.CharField(max_length=320, help_text="Registry id, domain, name, e-mail, phone or person id")
+    value = forms.CharField(
+        max_length=320, help_text="Registry id, domain, name, e-mail, phone or person id"
+    )
     country = forms.CharField(
         max_length=2, required=False, help_text="For registry ids and national phone numbers"
     )

@@ -10,9 +10,13 @@ from organizations.forms import EmailAuthenticationForm
 # /api/v1/orgs/<org_slug>/; the tenancy test walks both trees.
 org_patterns = [
     path("", include("organizations.urls")),
+    path("", include("segments.urls", namespace="segments")),
+    path("", include("blocklists.urls", namespace="blocklists")),
 ]
 api_org_patterns = [
     path("", include("organizations.api.urls")),
+    path("", include("segments.api.urls", namespace="segments-api")),
+    path("", include("blocklists.api.urls", namespace="blocklists-api")),
 ]
 
 urlpatterns = [

@@ -136,24 +136,28 @@ class SegmentCriteria:
             if len(k) < 2:
                 p.error("name_keywords", f"{k!r} is too short (2 characters at least)")
 
+        regions = p.str_list("regions")
+        municipalities = p.str_list("municipalities")
+        size_bands = p.enum_list("size_bands", SizeBand.values)
+        legal_forms = p.enum_list("legal_forms", LegalForm.values)
         if errors:
             raise CriteriaError(errors)
         return cls(
             countries=tuple(countries),
             industries=tuple(industries),
             industry_scope=scope,
-            regions=tuple(p.str_list("regions")),
-            municipalities=tuple(p.str_list("municipalities")),
+            regions=tuple(regions),
+            municipalities=tuple(municipalities),
             postcode_prefixes=tuple(prefixes),
             employees_min=emp_min,
             employees_max=emp_max,
             include_unknown_employees=include_unknown,
-            size_bands=tuple(p.enum_list("size_bands", SizeBand.values)),
+            size_bands=tuple(size_bands),
             incorporated_from=inc_from,
             incorporated_to=inc_to,
             min_age_years=min_age,
             max_age_years=max_age,
-            legal_forms=tuple(p.enum_list("legal_forms", LegalForm.values)),
+            legal_forms=tuple(legal_forms),
             statuses=tuple(statuses),
             roles=tuple(roles),
             name_keywords=tuple(keywords),

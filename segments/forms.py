@@ -26,7 +26,7 @@ _SCALAR_FIELDS = (
     "min_age_years",
     "max_age_years",
 )
-_ROLE_CHOICES = [("", "—")] + [(k, RoleKind(k).label) for k in WANTABLE_ROLES]
+_ROLE_CHOICES = [("", "—"), *((k, RoleKind(k).label) for k in WANTABLE_ROLES)]
 
 
 def _split(value: str) -> list[str]:
@@ -42,7 +42,7 @@ class SegmentForm(forms.Form):
         help_text="At most this many charged leads per night.",
     )
     delivery_mode = forms.ChoiceField(
-        choices=[("", "Organisation default")] + list(DeliveryMode.choices), required=False
+        choices=[("", "Organisation default"), *DeliveryMode.choices], required=False
     )
     countries = forms.CharField(required=False, help_text="ISO codes, comma-separated: GB, NO, SE")
     industries = forms.CharField(
@@ -54,7 +54,9 @@ class SegmentForm(forms.Form):
         initial="any",
         required=False,
     )
-    regions = forms.CharField(required=False, help_text="Comma-separated, as the registry names them")
+    regions = forms.CharField(
+        required=False, help_text="Comma-separated, as the registry names them"
+    )
     municipalities = forms.CharField(required=False)
     postcode_prefixes = forms.CharField(required=False, help_text="e.g. SW1, EC2A, 01")
     employees_min = forms.IntegerField(required=False, min_value=0, label="Employees from")
@@ -68,7 +70,9 @@ class SegmentForm(forms.Form):
     incorporated_from = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    incorporated_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    incorporated_to = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     min_age_years = forms.IntegerField(required=False, min_value=0, label="At least (years old)")
     max_age_years = forms.IntegerField(required=False, min_value=0, label="At most (years old)")
     legal_forms = forms.MultipleChoiceField(
@@ -94,7 +98,9 @@ class SegmentForm(forms.Form):
                 label=f"Decision-maker, choice {i}",
                 initial=RoleKind.CEO if i == 1 else "",
             )
+        # The live preview posts half-filled forms: only the criteria must be valid there.
         self.fields["name"].required = require_name
+        self.fields["nightly_cap"].required = require_name
         self.criteria: SegmentCriteria | None = None
 
     @classmethod

@@ -61,7 +61,9 @@ class SegmentListCreateAPI(OrgAPIView):
         serializer.is_valid(raise_exception=True)
         try:
             segment = services.segment_create(
-                organization=self.organization, created_by=_user(request), **serializer.validated_data
+                organization=self.organization,
+                created_by=_user(request),
+                **serializer.validated_data,
             )
         except services.SegmentError as exc:
             return _bad(exc)
@@ -93,7 +95,7 @@ class SegmentDetailAPI(OrgAPIView):
                 name=data.get("name"),
                 criteria=data.get("criteria"),
                 nightly_cap=data.get("nightly_cap"),
-                delivery_mode=data["delivery_mode"] if "delivery_mode" in data else ...,
+                delivery_mode=data.get("delivery_mode", ...),
             )
         except services.SegmentError as exc:
             return _bad(exc)
@@ -135,7 +137,9 @@ class SegmentTransitionAPI(OrgAPIView):
 class SegmentPreviewAPI(OrgAPIView):
     """The saved segment's live preview: N companies, M with a decision-maker, tonight's cost."""
 
-    @extend_schema(operation_id="segments_preview", responses={200: PreviewSerializer, 400: _ERRORS})
+    @extend_schema(
+        operation_id="segments_preview", responses={200: PreviewSerializer, 400: _ERRORS}
+    )
     def get(self, request: Request, org_slug: str, segment_id: int) -> Response:
         segment = selectors.segment_get(organization=self.organization, segment_id=segment_id)
         try:
