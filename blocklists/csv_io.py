@@ -11,7 +11,7 @@ Format (a header row is required; column names are case-insensitive, order free)
     person,4711,,
 `kind` is one of blocklists.models.BlockKind; `country` is needed for registry ids and national
 phone numbers. Separators `,` `;` or tab; any common encoding (UTF-8 with or without BOM, UTF-16,
-Windows-1252/Latin-1 are detected).
+Windows-1252/Latin-1; other encodings are guessed).
 
 All or nothing: every row is checked first; if any row is wrong, nothing is written and every
 problem is reported as (line, field, message). Rows already on the list, and repeats within the
@@ -70,10 +70,19 @@ class BlockImportError(Exception):
 def _decode(data: bytes) -> str:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BlockImportError([RowError(0, "file", "is not a CSV text file (export it as CSV)")])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                raise BlockImportError([RowError(0, "file", "is not valid UTF-16")]) from None
+    # UTF-8 first; then Windows-1252, what spreadsheet programs in our markets write (statistical
+    # detection misreads short Nordic texts as Central European); only then guess.
+    for codec in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            pass
     best = from_bytes(data).best()
     if best is None:
         raise BlockImportError([RowError(0, "file", "its text encoding could not be recognised")])
