@@ -77,7 +77,7 @@ class OrganizationSettingsForm(forms.Form):
         help_text="The nightly search and the calendar follow this time zone.",
     )
     delivery_mode = forms.ChoiceField(
-        label="Delivery",
+        label="How leads arrive",
         choices=DeliveryMode.choices,
         widget=forms.RadioSelect,
         help_text="Approval: you approve each lead. Calendar: leads go straight onto the calendar.",

@@ -218,6 +218,19 @@ class OrganizationAPIKey(AbstractAPIKey, TenantModel):
         verbose_name_plural = "API keys"
 
 
+AUDIT_ACTION_LABELS = {
+    "organization.create": "created the organisation",
+    "organization.settings_update": "changed settings",
+    "invitation.create": "invited",
+    "invitation.accept": "accepted the invitation",
+    "invitation.revoke": "revoked the invitation of",
+    "membership.role_change": "changed the role of",
+    "membership.remove": "removed",
+    "api_key.create": "created API key",
+    "api_key.revoke": "revoked API key",
+}
+
+
 class AuditEvent(TenantModel):
     """Who did what to an organisation's people, keys and settings. Written by services, in the
     same transaction as the change; never updated."""
@@ -236,3 +249,7 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.actor_label}: {self.action} {self.target}"
+
+    @property
+    def action_label(self) -> str:
+        return AUDIT_ACTION_LABELS.get(self.action, self.action)

@@ -11,6 +11,8 @@ from typing import Any
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
 
 from .models import Membership, Organization, Role
 from .selectors import membership_for_slug
@@ -42,7 +44,13 @@ class OrgViewMixin(LoginRequiredMixin):
             role = self.required_role_for_write
         if not membership.has_role(role):
             raise PermissionDenied(f"This needs the {Role(role).label.lower()} role.")
-        return super().dispatch(request, *args, **kwargs)
+        # Pages show times in the organisation's time zone. Render inside the override: a
+        # TemplateResponse would otherwise render after it ended.
+        with timezone.override(membership.organization.tz):
+            response = super().dispatch(request, *args, **kwargs)
+            if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                response.render()
+        return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]

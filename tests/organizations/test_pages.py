@@ -276,3 +276,20 @@ def test_api_keys_page_query_count_does_not_grow(
         page = client.get(url("org-api-keys", tenant_a))
     assert page.content.decode().count('id="key-') == n_keys
     assert "bravo secret" not in page.content.decode()
+
+
+def test_pages_show_times_in_the_organisations_time_zone(tenant_a):
+    from organizations.services import organization_update_settings
+
+    organization_update_settings(
+        organization=tenant_a.org, actor=tenant_a.owner, timezone="Asia/Tokyo"
+    )
+    invitation, _ = invitation_create(
+        organization=tenant_a.org, invited_by=tenant_a.owner, email="tz@example.com"
+    )
+    page = tenant_a.client_for(tenant_a.owner).get(url("org-invitations", tenant_a))
+    tokyo = invitation.created_at.astimezone(tenant_a.org.tz).strftime("%H:%M")
+    utc = invitation.created_at.strftime("%H:%M")
+    assert tokyo != utc
+    body = page.content.decode()
+    assert tokyo in body and utc not in body
