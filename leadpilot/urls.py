@@ -12,11 +12,13 @@ org_patterns = [
     path("", include("organizations.urls")),
     path("", include("segments.urls", namespace="segments")),
     path("", include("blocklists.urls", namespace="blocklists")),
+    path("", include("leads.urls", namespace="leads")),
 ]
 api_org_patterns = [
     path("", include("organizations.api.urls")),
     path("", include("segments.api.urls", namespace="segments-api")),
     path("", include("blocklists.api.urls", namespace="blocklists-api")),
+    path("", include("leads.api.urls", namespace="leads-api")),
 ]
 
 urlpatterns = [
@@ -34,6 +36,7 @@ urlpatterns = [
         org_views.InvitationAcceptView.as_view(),
         name="invitation-accept",
     ),
+    path("", include("leads.urls_public")),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/v1/orgs/<slug:org_slug>/", include(api_org_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

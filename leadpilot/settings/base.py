@@ -152,7 +152,14 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # The nightly search's tick: due runs and morning digests (leads/tasks.py). The database's
+    # unique run key, not this schedule, guarantees one run per segment and night.
+    "leads-dispatch-nightly": {
+        "task": "leads.dispatch_nightly",
+        "schedule": env.int("LEADPILOT_DISPATCH_EVERY_SECONDS", default=300),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -195,3 +202,15 @@ LEADPILOT_MAIL_FROM = env("LEADPILOT_MAIL_FROM", default="probe@verify.leadpilot
 LEADPILOT_DNS_NAMESERVER = env("LEADPILOT_DNS_NAMESERVER", default="")
 LEADPILOT_SMTP_PORT = env.int("LEADPILOT_SMTP_PORT", default=25)
 LEADPILOT_HTTP_PORT = env.int("LEADPILOT_HTTP_PORT", default=80)
+
+# --- Nightly search (leads/) -----------------------------------------------------------------
+# Verified evidence older than this is verified again before a lead is delivered.
+LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS = env.int("LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS", default=30)
+# Candidates verified together (concurrently) per batch of a segment's run.
+LEADPILOT_SEARCH_BATCH_MAX = env.int("LEADPILOT_SEARCH_BATCH_MAX", default=200)
+# A run that crashed its worker this many times is marked failed (Redis keeps no retry count).
+LEADPILOT_SEARCH_MAX_ATTEMPTS = env.int("LEADPILOT_SEARCH_MAX_ATTEMPTS", default=5)
+# A run still queued after this long is enqueued again (a lost enqueue); the task is idempotent.
+LEADPILOT_SEARCH_REQUEUE_MINUTES = env.int("LEADPILOT_SEARCH_REQUEUE_MINUTES", default=90)
+# Local hour of the morning digest e-mail.
+LEADPILOT_DIGEST_HOUR = env.int("LEADPILOT_DIGEST_HOUR", default=7)

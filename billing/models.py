@@ -1,0 +1,190 @@
+"""The usage ledger. Contract (docs/billing.md):
+
+- PostgreSQL is the source of truth for what a customer is charged; Stripe will be a copy.
+- `UsageEvent`: one row per charged lead, UNIQUE(organization, lead_id), with the verification
+  snapshot that justified the charge (NOT NULL). Its uuid is the future Stripe meter-event
+  identifier and is derived from our own ids, so a retry never mints a new one.
+- `LedgerEntry`: the units, +1 per charge; corrections are new rows (credit -1), never updates.
+  UNIQUE(idempotency_key); at most one charge and one credit per usage event.
+- `BillingPeriod`: one row per organisation and calendar month, the quota counter. Charging locks
+  it (SELECT ... FOR UPDATE) so concurrent runs cannot overshoot; a CHECK backs the hard cap.
+- Usage events and ledger entries are immutable: a PostgreSQL trigger rejects UPDATE and DELETE.
+  Escape hatch: none in the application; TRUNCATE (test flushes) does not fire row triggers.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from organizations.tenancy import TenantModel
+
+# uuid5 namespace of usage-event ids ("deterministic identifiers from our own ids").
+USAGE_EVENT_NAMESPACE = uuid.UUID("6f1d5d0e-4c7b-4e8a-9a57-1c1b1f0e6a21")
+
+
+def usage_event_uuid(*, organization_id: int, lead_id: int) -> uuid.UUID:
+    return uuid.uuid5(USAGE_EVENT_NAMESPACE, f"usage:{organization_id}:{lead_id}")
+
+
+class BillingPeriodStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSING = "closing", "Closing"
+    INVOICED = "invoiced", "Invoiced"
+
+
+class BillingPeriod(TenantModel):
+    """An organisation's calendar month: quota and the running count of charged units."""
+
+    # Billing history outlives nothing: an organisation with charges cannot be deleted by accident.
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    period_start = models.DateField(help_text="First day of the month (organisation's timezone).")
+    period_end = models.DateField(help_text="Last day of the month.")
+    quota_included = models.PositiveIntegerField()
+    hard_cap = models.BooleanField(default=True)
+    units_charged = models.PositiveIntegerField(default=0)
+    units_credited = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=BillingPeriodStatus.choices, default=BillingPeriodStatus.OPEN
+    )
+    stripe_subscription_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "period_start"], name="billing_period_unique_month"
+            ),
+            # I8: a hard-capped period never holds more net units than its quota.
+            models.CheckConstraint(
+                condition=models.Q(hard_cap=False)
+                | models.Q(
+                    units_charged__lte=models.F("quota_included") + models.F("units_credited")
+                ),
+                name="billing_period_hard_cap",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.period_start:%Y-%m}"
+
+    @property
+    def units_net(self) -> int:
+        return self.units_charged - self.units_credited
+
+    @property
+    def units_remaining(self) -> int | None:
+        """Units that may still be charged this month; None when there is no hard cap."""
+        if not self.hard_cap:
+            return None
+        return max(0, self.quota_included - self.units_net)
+
+
+class UsageEventKind(models.TextChoices):
+    FOUND = "found", "Lead found"
+    ENRICHED = "enriched", "Own-list row enriched"
+    VERIFIED = "verified", "Lead with verified contact"
+
+
+class UsageEvent(TenantModel):
+    """One charged lead. Immutable; corrections are ledger credits."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    # Billing knows leads, segments and runs by id only (DESIGN §2).
+    lead_id = models.BigIntegerField()
+    segment_id = models.BigIntegerField(null=True, blank=True)
+    search_run_id = models.BigIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=16, choices=UsageEventKind.choices)
+    period = models.ForeignKey(BillingPeriod, on_delete=models.PROTECT, related_name="events")
+    period_start = models.DateField()
+    occurred_at = models.DateTimeField()
+    # Proof of the verified contact at charge time ("why this lead was charged").
+    verification_snapshot = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "lead_id"], name="usage_event_once_per_lead"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(verification_snapshot={}),
+                name="usage_event_snapshot_not_empty",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "period_start"], name="usage_event_org_period"),
+            models.Index(fields=["search_run_id"], name="usage_event_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"usage {self.id} (lead {self.lead_id})"
+
+
+class LedgerEntryKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    CREDIT = "credit", "Credit"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+class LedgerEntry(TenantModel):
+    """Units on the ledger. Append-only: +1 charge per usage event, -1 credit at most once."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    period = models.ForeignKey(BillingPeriod, on_delete=models.PROTECT, related_name="entries")
+    usage_event = models.ForeignKey(
+        UsageEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    kind = models.CharField(max_length=16, choices=LedgerEntryKind.choices)
+    units = models.IntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        # The ledger is immutable: erasing a user must neither cascade nor update a row here.
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["usage_event"],
+                condition=models.Q(kind="charge"),
+                name="ledger_one_charge_per_event",
+            ),
+            models.UniqueConstraint(
+                fields=["usage_event"],
+                condition=models.Q(kind="credit"),
+                name="ledger_one_credit_per_event",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="charge", units=1)
+                | models.Q(kind="credit", units=-1)
+                | models.Q(kind="adjustment"),
+                name="ledger_units_match_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.units:+d} ({self.idempotency_key})"

@@ -1,0 +1,156 @@
+"""Writes to the usage ledger. See the contract in billing/models.py and docs/billing.md.
+
+Lock order, everywhere: the organisation's BillingPeriod row first (`billing_period_lock`), then
+anything else the transaction writes. The nightly search takes it before creating the lead, so two
+runs of one organisation never wait on each other's delivery-record rows while holding the lock.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from organizations.models import Organization
+
+from .models import (
+    BillingPeriod,
+    BillingPeriodStatus,
+    LedgerEntry,
+    LedgerEntryKind,
+    UsageEvent,
+    UsageEventKind,
+    usage_event_uuid,
+)
+
+
+class QuotaExhausted(Exception):
+    """The organisation's hard-capped month has no units left. Roll the transaction back."""
+
+    def __init__(self, period: BillingPeriod) -> None:
+        super().__init__(
+            f"Monthly lead quota of {period.quota_included} reached for "
+            f"{period.period_start:%Y-%m} (organisation {period.organization_id})."
+        )
+        self.period = period
+
+
+def billing_quota_of(*, organization: Organization) -> int:
+    """The organisation's monthly charged-lead quota (a setting until plans exist)."""
+    if organization.monthly_lead_quota is not None:
+        return organization.monthly_lead_quota
+    return settings.LEADPILOT_DEFAULT_MONTHLY_LEAD_QUOTA
+
+
+def billing_month_of(*, organization: Organization, at: dt.datetime) -> dt.date:
+    """First day of the month that `at` falls in, in the organisation's timezone."""
+    if timezone.is_naive(at):
+        raise ValueError("billing_month_of() needs an aware datetime")
+    local = at.astimezone(organization.tz)
+    return local.date().replace(day=1)
+
+
+def _month_end(period_start: dt.date) -> dt.date:
+    return period_start.replace(day=calendar.monthrange(period_start.year, period_start.month)[1])
+
+
+def billing_period_lock(*, organization: Organization, period_start: dt.date) -> BillingPeriod:
+    """Create the month's period row if missing and lock it FOR UPDATE until the transaction ends.
+
+    Must run inside a transaction. Until plans exist, an open period follows the organisation's
+    quota setting (never below what is already charged, so the hard-cap CHECK holds).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("billing_period_lock() must run inside transaction.atomic()")
+    quota = billing_quota_of(organization=organization)
+    # INSERT ... ON CONFLICT DO NOTHING: concurrent first charges of a month create one row.
+    BillingPeriod.objects.bulk_create(
+        [
+            BillingPeriod(
+                organization=organization,
+                period_start=period_start,
+                period_end=_month_end(period_start),
+                quota_included=quota,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    period = (
+        BillingPeriod.objects.for_org(organization)
+        .select_for_update()
+        .get(period_start=period_start)
+    )
+    if period.status == BillingPeriodStatus.OPEN and period.quota_included != quota:
+        period.quota_included = max(quota, period.units_net)
+        period.save(update_fields=["quota_included", "updated_at"])
+    return period
+
+
+def usage_event_record(
+    *,
+    organization: Organization,
+    lead_id: int,
+    verification_snapshot: dict[str, Any],
+    kind: str = UsageEventKind.VERIFIED,
+    segment_id: int | None = None,
+    search_run_id: int | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> tuple[UsageEvent, bool]:
+    """Charge one lead: a UsageEvent, a +1 LedgerEntry and the month's counter, or nothing.
+
+    Runs inside the caller's (the lead's) transaction, so lead, delivery record and charge commit
+    or roll back together; raises RuntimeError outside one. Idempotent: a lead that is already
+    charged returns `(existing_event, False)` and charges nothing. Raises QuotaExhausted when the
+    hard-capped month is full, and ValueError for an empty or unverified snapshot (only verified
+    contacts are charged, invariant I6). Returns `(event, True)` when it charged.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("usage_event_record() must run inside the lead's transaction")
+    if kind not in UsageEventKind.values:
+        raise ValueError(f"Unknown usage event kind {kind!r}")
+    if not isinstance(verification_snapshot, dict) or not verification_snapshot:
+        raise ValueError("verification_snapshot must be a non-empty dict (proof of the charge)")
+    if verification_snapshot.get("verified") is not True:
+        raise ValueError("Only a lead with a verified contact is charged (snapshot.verified)")
+    occurred_at = occurred_at or timezone.now()
+    period_start = billing_month_of(organization=organization, at=occurred_at)
+    period = billing_period_lock(organization=organization, period_start=period_start)
+
+    # Under the period lock every charge of this organisation and month is serialised, so this
+    # read sees any committed charge of the same lead; the UNIQUE constraint backs it anyway.
+    existing = UsageEvent.objects.for_org(organization).filter(lead_id=lead_id).first()
+    if existing is not None:
+        return existing, False
+    if period.hard_cap and period.units_net >= period.quota_included:
+        raise QuotaExhausted(period)
+
+    event = UsageEvent.objects.create(
+        id=usage_event_uuid(organization_id=organization.id, lead_id=lead_id),
+        organization=organization,
+        lead_id=lead_id,
+        segment_id=segment_id,
+        search_run_id=search_run_id,
+        kind=kind,
+        period=period,
+        period_start=period_start,
+        occurred_at=occurred_at,
+        verification_snapshot=verification_snapshot,
+    )
+    LedgerEntry.objects.create(
+        organization=organization,
+        period=period,
+        usage_event=event,
+        kind=LedgerEntryKind.CHARGE,
+        units=1,
+        reason=f"{kind} lead {lead_id}",
+        idempotency_key=f"charge:{event.id}",
+    )
+    BillingPeriod.objects.for_org(organization).filter(pk=period.pk).update(
+        units_charged=F("units_charged") + 1, updated_at=timezone.now()
+    )
+    return event, True

@@ -1,0 +1,167 @@
+"""One serializer per endpoint and direction (STYLE.md): output shapes never double as input."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..models import Lead, LeadStatus, RejectionReason, SearchRun
+
+
+class LeadListSerializer(serializers.ModelSerializer):
+    segment_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "status",
+            "company_name",
+            "person_name",
+            "role_kind",
+            "contact_kind",
+            "contact_value",
+            "scheduled_date",
+            "segment_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class LeadDetailSerializer(serializers.ModelSerializer):
+    segment_id = serializers.IntegerField(allow_null=True)
+    search_run_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "status",
+            "segment_id",
+            "search_run_id",
+            "company_name",
+            "company_snapshot",
+            "person_name",
+            "role_kind",
+            "person_snapshot",
+            "contact_kind",
+            "contact_value",
+            "evidence",
+            "verified_at",
+            "scheduled_date",
+            "rejection_reason",
+            "rejection_note",
+            "notes",
+            "decided_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LeadNotesUpdateSerializer(serializers.Serializer):
+    notes = serializers.CharField(allow_blank=True, max_length=10_000, trim_whitespace=False)
+
+
+class LeadRejectSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=RejectionReason.choices)
+    note = serializers.CharField(allow_blank=True, max_length=500, required=False, default="")
+
+
+class LeadMoveSerializer(serializers.Serializer):
+    date = serializers.DateField()
+
+
+class LeadBulkActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    lead_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=500
+    )
+    reason = serializers.ChoiceField(choices=RejectionReason.choices, required=False)
+    note = serializers.CharField(allow_blank=True, max_length=500, required=False, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["action"] == "reject" and not attrs.get("reason"):
+            raise serializers.ValidationError({"reason": "Required when rejecting."})
+        return attrs
+
+
+class LeadApprovalResultSerializer(serializers.Serializer):
+    approved = LeadListSerializer(many=True)
+    failed_reverification = LeadListSerializer(many=True)
+
+
+class LeadBulkResultSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    leads = LeadListSerializer(many=True)
+    failed_reverification = LeadListSerializer(many=True)
+
+
+class CalendarLeadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Lead
+        fields = ["id", "status", "company_name", "person_name", "contact_kind", "contact_value"]
+        read_only_fields = fields
+
+
+class CalendarDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    working = serializers.BooleanField()
+    leads = CalendarLeadSerializer(many=True)
+
+
+class CalendarQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end:
+            if end < start:
+                raise serializers.ValidationError({"end": "Must not be before start."})
+            if (end - start).days > 92:
+                raise serializers.ValidationError({"end": "At most 93 days at once."})
+        return attrs
+
+
+class LeadListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=LeadStatus.choices, required=False)
+    segment = serializers.IntegerField(required=False, min_value=1)
+
+
+class SearchRunListSerializer(serializers.ModelSerializer):
+    segment_id = serializers.IntegerField()
+    segment_name = serializers.CharField(source="segment.name")
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SearchRun
+        fields = [
+            "id",
+            "segment_id",
+            "segment_name",
+            "run_date",
+            "status",
+            "stop_reason",
+            "matched",
+            "skipped_blocked",
+            "skipped_delivered",
+            "skipped_suppressed",
+            "verified",
+            "unverified",
+            "leads_created",
+            "charged",
+            "errors",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+        ]
+        read_only_fields = fields
+
+    def get_duration_seconds(self, run: SearchRun) -> float | None:
+        return run.duration.total_seconds() if run.duration is not None else None
+
+
+class SearchRunDetailSerializer(SearchRunListSerializer):
+    class Meta(SearchRunListSerializer.Meta):
+        fields = [*SearchRunListSerializer.Meta.fields, "attempts", "last_error", "created_at"]
+        read_only_fields = fields

@@ -1,0 +1,250 @@
+"""API of leads, the calendar and search runs under /api/v1/orgs/<org_slug>/.
+
+Ids resolve through for_org(organization): another organisation's lead or run answers 404.
+Members (and write-scoped keys) approve, reject and move; every key may read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from organizations.api.base import OrgAPIView
+from organizations.api.pagination import DefaultCursorPagination
+from organizations.models import User
+
+from .. import selectors, services
+from ..models import Lead, SearchRun
+from .serializers import (
+    CalendarDaySerializer,
+    CalendarQuerySerializer,
+    LeadApprovalResultSerializer,
+    LeadBulkActionSerializer,
+    LeadBulkResultSerializer,
+    LeadDetailSerializer,
+    LeadListQuerySerializer,
+    LeadListSerializer,
+    LeadMoveSerializer,
+    LeadNotesUpdateSerializer,
+    LeadRejectSerializer,
+    SearchRunDetailSerializer,
+    SearchRunListSerializer,
+)
+
+
+def _actor(request: Request) -> User | None:
+    """The person acting, or None for an API key."""
+    return request.user if isinstance(request.user, User) else None
+
+
+class _LeadAPIView(OrgAPIView):
+    def lead(self, lead_id: int) -> Lead:
+        try:
+            return selectors.lead_get(organization=self.organization, lead_id=lead_id)
+        except Lead.DoesNotExist:
+            raise NotFound("No such lead.") from None
+
+
+class LeadListAPI(OrgAPIView):
+    """Leads, newest first, cursor-paginated; filter by ?status= and ?segment=."""
+
+    @extend_schema(
+        operation_id="leads_list",
+        parameters=[LeadListQuerySerializer],
+        responses=LeadListSerializer(many=True),
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        query = LeadListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        leads = selectors.leads_of_organization(
+            organization=self.organization,
+            status=query.validated_data.get("status"),
+            segment_id=query.validated_data.get("segment"),
+        )
+        paginator = DefaultCursorPagination()
+        page = paginator.paginate_queryset(leads, request, view=self)
+        return paginator.get_paginated_response(LeadListSerializer(page, many=True).data)
+
+
+class LeadDetailAPI(_LeadAPIView):
+    """One lead with its snapshot and evidence; PATCH changes its notes."""
+
+    @extend_schema(operation_id="leads_retrieve", responses=LeadDetailSerializer)
+    def get(self, request: Request, org_slug: str, lead_id: int) -> Response:
+        return Response(LeadDetailSerializer(self.lead(lead_id)).data)
+
+    @extend_schema(
+        operation_id="leads_notes_update",
+        request=LeadNotesUpdateSerializer,
+        responses=LeadDetailSerializer,
+    )
+    def patch(self, request: Request, org_slug: str, lead_id: int) -> Response:
+        lead = self.lead(lead_id)
+        serializer = LeadNotesUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lead = services.lead_notes_update(
+            organization=self.organization, lead_id=lead.id, **serializer.validated_data
+        )
+        return Response(LeadDetailSerializer(lead).data)
+
+
+def _approval_data(result: services.ApprovalResult) -> dict[str, Any]:
+    return LeadApprovalResultSerializer(
+        {"approved": result.approved, "failed_reverification": result.failed_reverification}
+    ).data
+
+
+class LeadApproveAPI(_LeadAPIView):
+    """Approve a lead: it goes onto the next free working day of the calendar."""
+
+    @extend_schema(operation_id="leads_approve", request=None, responses=LeadApprovalResultSerializer)
+    def post(self, request: Request, org_slug: str, lead_id: int) -> Response:
+        lead = self.lead(lead_id)
+        try:
+            result = services.lead_approve(
+                organization=self.organization, lead_id=lead.id, approved_by=_actor(request)
+            )
+        except services.LeadStateError as exc:
+            raise ValidationError({"status": [str(exc)]}) from None
+        return Response(_approval_data(result))
+
+
+class LeadRejectAPI(_LeadAPIView):
+    """Reject a lead with a reason; it leaves the queue and the calendar."""
+
+    @extend_schema(
+        operation_id="leads_reject", request=LeadRejectSerializer, responses=LeadDetailSerializer
+    )
+    def post(self, request: Request, org_slug: str, lead_id: int) -> Response:
+        lead = self.lead(lead_id)
+        serializer = LeadRejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            lead = services.lead_reject(
+                organization=self.organization,
+                lead_id=lead.id,
+                rejected_by=_actor(request),
+                **serializer.validated_data,
+            )
+        except services.LeadStateError as exc:
+            raise ValidationError({"status": [str(exc)]}) from None
+        return Response(LeadDetailSerializer(lead).data)
+
+
+class LeadMoveAPI(_LeadAPIView):
+    """Move an approved lead to another day (not into the past)."""
+
+    @extend_schema(
+        operation_id="leads_move", request=LeadMoveSerializer, responses=LeadDetailSerializer
+    )
+    def post(self, request: Request, org_slug: str, lead_id: int) -> Response:
+        lead = self.lead(lead_id)
+        serializer = LeadMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            lead = services.lead_move(
+                organization=self.organization,
+                lead_id=lead.id,
+                to_date=serializer.validated_data["date"],
+            )
+        except services.LeadStateError as exc:
+            raise ValidationError({"status": [str(exc)]}) from None
+        except ValueError as exc:
+            raise ValidationError({"date": [str(exc)]}) from None
+        return Response(LeadDetailSerializer(lead).data)
+
+
+class LeadBulkActionAPI(OrgAPIView):
+    """Approve or reject up to 500 leads at once; all ids must be this organisation's."""
+
+    @extend_schema(
+        operation_id="leads_bulk_action",
+        request=LeadBulkActionSerializer,
+        responses=LeadBulkResultSerializer,
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        serializer = LeadBulkActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            if data["action"] == "approve":
+                result = services.leads_approve(
+                    organization=self.organization,
+                    lead_ids=data["lead_ids"],
+                    approved_by=_actor(request),
+                )
+                leads, failed = result.approved, result.failed_reverification
+            else:
+                leads = services.leads_reject(
+                    organization=self.organization,
+                    lead_ids=data["lead_ids"],
+                    rejected_by=_actor(request),
+                    reason=data["reason"],
+                    note=data["note"],
+                )
+                failed = []
+        except Lead.DoesNotExist:
+            raise NotFound("One or more leads do not exist.") from None
+        except services.LeadStateError as exc:
+            raise ValidationError({"lead_ids": [str(exc)]}) from None
+        return Response(
+            LeadBulkResultSerializer(
+                {"action": data["action"], "leads": leads, "failed_reverification": failed}
+            ).data
+        )
+
+
+class CalendarAPI(OrgAPIView):
+    """Scheduled leads by day from ?start= to ?end= (default: this week and the next three)."""
+
+    @extend_schema(
+        operation_id="calendar_retrieve",
+        parameters=[CalendarQuerySerializer],
+        responses=CalendarDaySerializer(many=True),
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        query = CalendarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        today = services.calendar_today(organization=self.organization)
+        start = query.validated_data.get("start") or today - dt.timedelta(days=today.weekday())
+        end = query.validated_data.get("end") or start + dt.timedelta(days=27)
+        if (end - start).days > 92 or end < start:
+            raise ValidationError({"end": ["At most 93 days after start."]})
+        by_day = selectors.calendar_leads(organization=self.organization, start=start, end=end)
+        working = set(self.organization.working_days)
+        days = [
+            {"date": d, "working": d.weekday() in working, "leads": by_day.get(d, [])}
+            for d in (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+        ]
+        return Response(CalendarDaySerializer(days, many=True).data)
+
+
+class SearchRunListAPI(OrgAPIView):
+    """Nightly search runs, newest first, cursor-paginated, with their statistics."""
+
+    @extend_schema(operation_id="search_runs_list", responses=SearchRunListSerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        paginator = DefaultCursorPagination()
+        page = paginator.paginate_queryset(
+            selectors.search_runs_of_organization(organization=self.organization),
+            request,
+            view=self,
+        )
+        return paginator.get_paginated_response(SearchRunListSerializer(page, many=True).data)
+
+
+class SearchRunDetailAPI(OrgAPIView):
+    @extend_schema(operation_id="search_runs_retrieve", responses=SearchRunDetailSerializer)
+    def get(self, request: Request, org_slug: str, run_id: int) -> Response:
+        try:
+            run = selectors.search_run_get(organization=self.organization, run_id=run_id)
+        except SearchRun.DoesNotExist:
+            raise NotFound("No such run.") from None
+        return Response(SearchRunDetailSerializer(run).data)
+
+

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django import forms
+
+from .models import LeadStatus, RejectionReason
+
+
+class LeadIdsField(forms.Field):
+    """A list of lead ids from checkboxes (`lead_ids`); resolved through for_org by the service."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: object) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        try:
+            return [int(v) for v in values]
+        except (TypeError, ValueError):
+            raise forms.ValidationError("Lead ids must be numbers.") from None
+
+    def validate(self, value: list[int]) -> None:
+        super().validate(value)
+        if len(value) > 500:
+            raise forms.ValidationError("At most 500 leads at once.")
+
+
+class RejectForm(forms.Form):
+    reason = forms.ChoiceField(choices=RejectionReason.choices)
+    note = forms.CharField(max_length=500, required=False)
+
+
+class BulkActionForm(RejectForm):
+    action = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    lead_ids = LeadIdsField(error_messages={"required": "Select at least one lead."})
+    reason = forms.ChoiceField(choices=RejectionReason.choices, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "reject" and not data.get("reason"):
+            self.add_error("reason", "Give a reason for rejecting.")
+        return data
+
+
+class MoveForm(forms.Form):
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class LeadFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "All")] + list(LeadStatus.choices), required=False)
+    q = forms.CharField(required=False, max_length=100)

@@ -1,0 +1,126 @@
+"""Reads of the leads app. Every function takes the organisation and scopes through for_org."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from billing.models import UsageEvent
+from organizations.models import Organization
+
+from .models import Lead, LeadStatus, SearchCandidate, SearchRun
+
+SCHEDULED = (LeadStatus.APPROVED, LeadStatus.CONTACTED)
+
+
+def lead_get(*, organization: Organization, lead_id: int) -> Lead:
+    """The organisation's lead; Lead.DoesNotExist for a missing or foreign id alike."""
+    return (
+        Lead.objects.for_org(organization)
+        .select_related("segment", "decided_by", "search_run")
+        .get(pk=lead_id)
+    )
+
+
+def leads_of_organization(
+    *,
+    organization: Organization,
+    status: str | None = None,
+    segment_id: int | None = None,
+    search: str = "",
+) -> QuerySet[Lead]:
+    qs = Lead.objects.for_org(organization).select_related("segment")
+    if status:
+        qs = qs.filter(status=status)
+    if segment_id:
+        qs = qs.filter(segment_id=segment_id)
+    if search:
+        qs = qs.filter(Q(company_name__icontains=search) | Q(person_name__icontains=search))
+    return qs.order_by("-id")
+
+
+def leads_awaiting_approval(*, organization: Organization) -> QuerySet[Lead]:
+    return leads_of_organization(organization=organization, status=LeadStatus.PENDING_APPROVAL)
+
+
+def lead_usage_event(*, organization: Organization, lead_id: int) -> UsageEvent | None:
+    return UsageEvent.objects.for_org(organization).filter(lead_id=lead_id).first()
+
+
+def calendar_leads(
+    *, organization: Organization, start: dt.date, end: dt.date
+) -> dict[dt.date, list[Lead]]:
+    """Scheduled leads from `start` to `end` inclusive, by day."""
+    by_day: dict[dt.date, list[Lead]] = defaultdict(list)
+    qs = (
+        Lead.objects.for_org(organization)
+        .filter(status__in=SCHEDULED, scheduled_date__gte=start, scheduled_date__lte=end)
+        .order_by("scheduled_date", "id")
+    )
+    for lead in qs:
+        by_day[lead.scheduled_date].append(lead)
+    return by_day
+
+
+@dataclass
+class CalendarDay:
+    date: dt.date
+    in_month: bool
+    working: bool
+    leads: list[Lead]
+
+
+def calendar_month(
+    *, organization: Organization, year: int, month: int
+) -> list[list[CalendarDay]]:
+    """The month as weeks (Monday first) of days with their scheduled leads."""
+    weeks_dates = pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    start, end = weeks_dates[0][0], weeks_dates[-1][-1]
+    by_day = calendar_leads(organization=organization, start=start, end=end)
+    working = set(organization.working_days)
+    return [
+        [
+            CalendarDay(
+                date=d,
+                in_month=d.month == month,
+                working=d.weekday() in working,
+                leads=by_day.get(d, []),
+            )
+            for d in week
+        ]
+        for week in weeks_dates
+    ]
+
+
+def calendar_week(*, organization: Organization, day: dt.date) -> list[CalendarDay]:
+    """The Monday-to-Sunday week containing `day`."""
+    monday = day - dt.timedelta(days=day.weekday())
+    sunday = monday + dt.timedelta(days=6)
+    by_day = calendar_leads(organization=organization, start=monday, end=sunday)
+    working = set(organization.working_days)
+    return [
+        CalendarDay(
+            date=d, in_month=True, working=d.weekday() in working, leads=by_day.get(d, [])
+        )
+        for d in (monday + dt.timedelta(days=i) for i in range(7))
+    ]
+
+
+def search_runs_of_organization(*, organization: Organization) -> QuerySet[SearchRun]:
+    return (
+        SearchRun.objects.for_org(organization)
+        .select_related("segment")
+        .order_by("-run_date", "-id")
+    )
+
+
+def search_run_get(*, organization: Organization, run_id: int) -> SearchRun:
+    return SearchRun.objects.for_org(organization).select_related("segment").get(pk=run_id)
+
+
+def search_run_candidates(*, organization: Organization, run: SearchRun) -> QuerySet:
+    return SearchCandidate.objects.for_org(organization).filter(run=run).order_by("id")

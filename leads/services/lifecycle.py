@@ -1,0 +1,224 @@
+"""What people do with delivered leads: approve (places on the calendar), reject with a reason,
+move to another day, mark contacted, keep notes. Every id resolves through for_org(org): a lead of
+another organisation is indistinguishable from a missing one (Lead.DoesNotExist).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from organizations.models import Organization, User
+
+from ..models import Lead, LeadStatus, RejectionReason
+from .calendar import calendar_lock, calendar_slots_take, calendar_today
+from .reverify import lead_evidence_is_stale, leads_reverify
+
+NOTES_MAX_LENGTH = 10_000
+
+
+class LeadStateError(ValueError):
+    """The action does not apply to the lead in its current status."""
+
+
+@dataclass
+class ApprovalResult:
+    approved: list[Lead] = field(default_factory=list)
+    # Leads whose contact no longer verifies on re-verification; they stay in the queue.
+    failed_reverification: list[Lead] = field(default_factory=list)
+
+
+def _leads_for_update(*, organization: Organization, lead_ids: Sequence[int]) -> list[Lead]:
+    wanted = set(lead_ids)
+    leads = list(
+        Lead.objects.for_org(organization).select_for_update().filter(id__in=wanted).order_by("id")
+    )
+    if len(leads) != len(wanted):
+        raise Lead.DoesNotExist("No such lead")
+    return leads
+
+
+def leads_approve(
+    *,
+    organization: Organization,
+    lead_ids: Sequence[int],
+    approved_by: User | None,
+    now: dt.datetime | None = None,
+) -> ApprovalResult:
+    """Approve pending leads and place them on the calendar's next free working-day slots.
+
+    Leads whose evidence is older than LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS are re-verified first
+    (outside the transaction: probes take seconds); a lead that no longer verifies stays pending
+    and is reported in `failed_reverification`. Idempotent: already approved or contacted leads
+    keep their day. Raises Lead.DoesNotExist if any id is not this organisation's, and
+    LeadStateError for a rejected lead. All-or-nothing for the placement.
+    """
+    now = now or timezone.now()
+    ids = list(dict.fromkeys(int(i) for i in lead_ids))
+    if not ids:
+        return ApprovalResult()
+    stale = [
+        lead
+        for lead in Lead.objects.for_org(organization).filter(
+            id__in=ids, status=LeadStatus.PENDING_APPROVAL
+        )
+        if lead_evidence_is_stale(lead=lead, now=now)
+    ]
+    failed_ids = set()
+    if stale:
+        failed_ids = {lead.id for lead in leads_reverify(organization=organization, leads=stale)}
+    result = ApprovalResult()
+    with transaction.atomic():
+        calendar_lock(organization=organization)
+        leads = _leads_for_update(organization=organization, lead_ids=ids)
+        rejected = [lead.id for lead in leads if lead.status == LeadStatus.REJECTED]
+        if rejected:
+            raise LeadStateError(f"Rejected leads cannot be approved: {rejected}")
+        pending = [
+            lead
+            for lead in leads
+            if lead.status == LeadStatus.PENDING_APPROVAL and lead.id not in failed_ids
+        ]
+        result.failed_reverification = [lead for lead in leads if lead.id in failed_ids]
+        slots = calendar_slots_take(
+            organization=organization,
+            count=len(pending),
+            start=calendar_today(organization=organization, now=now),
+        )
+        for lead, day in zip(pending, slots, strict=True):
+            lead.status = LeadStatus.APPROVED
+            lead.scheduled_date = day
+            lead.decided_by = approved_by
+            lead.decided_at = now
+            lead.updated_at = now
+        Lead.objects.for_org(organization).bulk_update(
+            pending, ["status", "scheduled_date", "decided_by", "decided_at", "updated_at"]
+        )
+        result.approved = [
+            lead
+            for lead in leads
+            if lead.status in (LeadStatus.APPROVED, LeadStatus.CONTACTED)
+            and lead.id not in failed_ids
+        ]
+    return result
+
+
+def lead_approve(
+    *, organization: Organization, lead_id: int, approved_by: User | None
+) -> ApprovalResult:
+    return leads_approve(organization=organization, lead_ids=[lead_id], approved_by=approved_by)
+
+
+def leads_reject(
+    *,
+    organization: Organization,
+    lead_ids: Sequence[int],
+    rejected_by: User | None,
+    reason: str,
+    note: str = "",
+) -> list[Lead]:
+    """Reject leads (pending or approved) with a reason; frees their calendar day.
+
+    Idempotent for leads already rejected (their first reason is kept). Contacted leads cannot be
+    rejected (LeadStateError). Raises Lead.DoesNotExist if any id is not this organisation's and
+    ValueError for an unknown reason. A rejection is not a refund: disputes are a billing matter.
+    """
+    if reason not in RejectionReason.values:
+        raise ValueError(
+            f"reason: {reason!r} is not one of {', '.join(RejectionReason.values)}"
+        )
+    note = note.strip()[:500]
+    ids = list(dict.fromkeys(int(i) for i in lead_ids))
+    now = timezone.now()
+    with transaction.atomic():
+        leads = _leads_for_update(organization=organization, lead_ids=ids)
+        contacted = [lead.id for lead in leads if lead.status == LeadStatus.CONTACTED]
+        if contacted:
+            raise LeadStateError(f"Contacted leads cannot be rejected: {contacted}")
+        changed = [lead for lead in leads if lead.status != LeadStatus.REJECTED]
+        for lead in changed:
+            lead.status = LeadStatus.REJECTED
+            lead.rejection_reason = reason
+            lead.rejection_note = note
+            lead.scheduled_date = None
+            lead.decided_by = rejected_by
+            lead.decided_at = now
+            lead.updated_at = now
+        Lead.objects.for_org(organization).bulk_update(
+            changed,
+            [
+                "status",
+                "rejection_reason",
+                "rejection_note",
+                "scheduled_date",
+                "decided_by",
+                "decided_at",
+                "updated_at",
+            ],
+        )
+    return leads
+
+
+def lead_reject(
+    *,
+    organization: Organization,
+    lead_id: int,
+    rejected_by: User | None,
+    reason: str,
+    note: str = "",
+) -> Lead:
+    return leads_reject(
+        organization=organization,
+        lead_ids=[lead_id],
+        rejected_by=rejected_by,
+        reason=reason,
+        note=note,
+    )[0]
+
+
+def lead_move(
+    *, organization: Organization, lead_id: int, to_date: dt.date, now: dt.datetime | None = None
+) -> Lead:
+    """Move a scheduled (approved or contacted) lead to another day.
+
+    A person moving a lead may overbook a day or pick a weekend; only the past is refused
+    (the organisation's local today is allowed). Idempotent.
+    """
+    today = calendar_today(organization=organization, now=now)
+    if to_date < today:
+        raise ValueError(f"date: {to_date.isoformat()} is in the past (today is {today})")
+    with transaction.atomic():
+        calendar_lock(organization=organization)
+        (lead,) = _leads_for_update(organization=organization, lead_ids=[lead_id])
+        if lead.status not in (LeadStatus.APPROVED, LeadStatus.CONTACTED):
+            raise LeadStateError("Only approved leads are on the calendar; approve it first.")
+        if lead.scheduled_date != to_date:
+            lead.scheduled_date = to_date
+            lead.save(update_fields=["scheduled_date", "updated_at"])
+    return lead
+
+
+def lead_mark_contacted(*, organization: Organization, lead_id: int) -> Lead:
+    """Approved -> contacted. Idempotent."""
+    with transaction.atomic():
+        (lead,) = _leads_for_update(organization=organization, lead_ids=[lead_id])
+        if lead.status not in (LeadStatus.APPROVED, LeadStatus.CONTACTED):
+            raise LeadStateError("Only approved leads can be marked contacted.")
+        if lead.status != LeadStatus.CONTACTED:
+            lead.status = LeadStatus.CONTACTED
+            lead.save(update_fields=["status", "updated_at"])
+    return lead
+
+
+def lead_notes_update(*, organization: Organization, lead_id: int, notes: str) -> Lead:
+    if len(notes) > NOTES_MAX_LENGTH:
+        raise ValueError(f"notes: at most {NOTES_MAX_LENGTH} characters")
+    with transaction.atomic():
+        (lead,) = _leads_for_update(organization=organization, lead_ids=[lead_id])
+        lead.notes = notes
+        lead.save(update_fields=["notes", "updated_at"])
+    return lead

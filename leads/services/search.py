@@ -1,0 +1,558 @@
+"""The nightly search. Contract (docs/nightly.md):
+
+- `nightly_dispatch` (the beat tick) creates one SearchRun per active segment of every
+  organisation whose local night hour has come, for its local date. UNIQUE(organization, segment,
+  run_date) is the guard: only the dispatcher whose INSERT won enqueues, after commit.
+- `search_run_execute` (the task body) is idempotent and resumable. A session advisory lock on the
+  run lets one worker at a time work on it (PostgreSQL drops the lock when a killed worker's
+  connection dies, so a redelivered task takes over at once). Every tried candidate is a
+  SearchCandidate row; a resumed run skips them and counts its statistics from them.
+- Only a verified contact becomes a Lead, and the lead, its delivery record, its usage event and
+  its candidate row are written in one transaction (`lead_deliver`). UNIQUE(organization, person)
+  on the delivery record and UNIQUE(organization, lead) on the usage event make a duplicate
+  impossible even when two workers race.
+- A run stops at the segment's nightly cap, at the organisation's remaining monthly quota
+  (QuotaExhausted from billing, decided under the period lock), or when candidates run out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from billing.selectors import billing_quota_remaining
+from billing.services import (
+    QuotaExhausted,
+    billing_month_of,
+    billing_period_lock,
+    usage_event_record,
+)
+from blocklists.models import DeliveryRecord
+from blocklists.services import delivery_record_add
+from enrichment.models import Company, Person
+from organizations.models import DeliveryMode, Organization
+from segments.models import Segment
+from segments.selectors import segment_candidates
+
+from ..models import (
+    CandidateOutcome,
+    Lead,
+    LeadStatus,
+    SearchCandidate,
+    SearchRun,
+    SearchRunStatus,
+    StopReason,
+)
+from .calendar import calendar_lock, calendar_slots_take, calendar_today
+from .reverify import (
+    ContactsFind,
+    contacts_find_default,
+    evidence_max_age,
+    finding_checked_at,
+    finding_snapshot,
+)
+
+logger = logging.getLogger(__name__)
+
+_RUN_LOCK_CLASS = 7302
+ACTIVE_SEGMENT = "active"
+Enqueue = Callable[[SearchRun], None]
+
+
+# --- dispatch -----------------------------------------------------------------------------------
+
+
+def search_run_get_or_create(
+    *, organization: Organization, segment: Segment, run_date: dt.date
+) -> tuple[SearchRun, bool]:
+    """The run of this segment and local date; `created` is True only for the INSERT that won."""
+    try:
+        with transaction.atomic():
+            run = SearchRun.objects.create(
+                organization=organization, segment=segment, run_date=run_date
+            )
+        return run, True
+    except IntegrityError:
+        run = SearchRun.objects.for_org(organization).get(segment=segment, run_date=run_date)
+        return run, False
+
+
+@dataclass
+class DispatchResult:
+    created: list[int]
+    requeued: list[int]
+
+
+def nightly_dispatch(
+    *,
+    enqueue: Enqueue,
+    now: dt.datetime | None = None,
+    organization: Organization | None = None,
+    run_date: dt.date | None = None,
+) -> DispatchResult:
+    """Create the due runs and enqueue each new one after commit (the beat tick's body).
+
+    Due: an active segment of an organisation whose local hour is at or past its night hour and
+    that has no run for the local date. `organization`/`run_date` restrict and force it (the
+    operator command): a forced date runs regardless of the hour. Runs still queued after
+    LEADPILOT_SEARCH_REQUEUE_MINUTES (a lost enqueue) are enqueued again; the task is idempotent.
+    Safe to run concurrently: the UNIQUE constraint decides who enqueues.
+    """
+    now = now or timezone.now()
+    orgs = [organization] if organization is not None else list(Organization.objects.all())
+    due: dict[int, tuple[Organization, dt.date]] = {}
+    for org in orgs:
+        local = now.astimezone(org.tz)
+        if run_date is not None:
+            due[org.id] = (org, run_date)
+        elif local.hour >= org.night_hour:
+            due[org.id] = (org, local.date())
+    result = DispatchResult(created=[], requeued=[])
+    if not due:
+        return result
+    # Fan-out across organisations: the dispatcher is the one place that reads every tenant.
+    segments = list(
+        Segment.all_orgs.filter(organization_id__in=due, status=ACTIVE_SEGMENT).order_by("id")
+    )
+    existing = {
+        (r.segment_id, r.run_date): r
+        for r in SearchRun.all_orgs.filter(
+            organization_id__in=due, run_date__in={d for _, d in due.values()}
+        )
+    }
+    for segment in segments:
+        org, day = due[segment.organization_id]
+        run = existing.get((segment.id, day))
+        if run is None:
+            run, created = search_run_get_or_create(
+                organization=org, segment=segment, run_date=day
+            )
+            if created:
+                result.created.append(run.id)
+                transaction.on_commit(lambda run=run: enqueue(run))
+    stale_before = now - dt.timedelta(minutes=settings.LEADPILOT_SEARCH_REQUEUE_MINUTES)
+    for run in existing.values():
+        if run.status == SearchRunStatus.PENDING and run.created_at < stale_before:
+            result.requeued.append(run.id)
+            transaction.on_commit(lambda run=run: enqueue(run))
+    return result
+
+
+# --- one segment's run --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _run_lock(run_id: int) -> Iterator[bool]:
+    """A session advisory lock on the run: True if this process got it. Released on exit, or by
+    PostgreSQL when the connection dies with a killed worker."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_RUN_LOCK_CLASS, run_id])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK_CLASS, run_id])
+
+
+def search_run_stats_refresh(*, organization: Organization, run: SearchRun) -> SearchRun:
+    """Recount the run's statistics from its candidate rows and usage events."""
+    from billing.models import UsageEvent
+
+    counts = SearchCandidate.objects.for_org(organization).filter(run=run).aggregate(
+        leads=Count("id", filter=Q(outcome=CandidateOutcome.LEAD)),
+        unverified=Count("id", filter=Q(outcome=CandidateOutcome.UNVERIFIED)),
+        delivered=Count("id", filter=Q(outcome=CandidateOutcome.SKIPPED_DELIVERED)),
+        blocked=Count("id", filter=Q(outcome=CandidateOutcome.SKIPPED_BLOCKED)),
+        suppressed=Count("id", filter=Q(outcome=CandidateOutcome.SKIPPED_SUPPRESSED)),
+        errors=Count("id", filter=Q(outcome=CandidateOutcome.ERROR)),
+    )
+    run.leads_created = counts["leads"]
+    # A verified contact that was not delivered (already delivered meanwhile) still verified.
+    run.verified = counts["leads"] + counts["delivered"]
+    run.unverified = counts["unverified"]
+    run.skipped_delivered = counts["delivered"]
+    run.skipped_blocked = counts["blocked"]
+    run.skipped_suppressed = counts["suppressed"]
+    run.errors = counts["errors"]
+    run.charged = UsageEvent.objects.for_org(organization).filter(search_run_id=run.id).count()
+    run.save(
+        update_fields=[
+            "leads_created",
+            "verified",
+            "unverified",
+            "skipped_delivered",
+            "skipped_blocked",
+            "skipped_suppressed",
+            "errors",
+            "charged",
+        ]
+    )
+    return run
+
+
+def _finish(
+    *, organization: Organization, run: SearchRun, status: str, stop_reason: str, error: str = ""
+) -> SearchRun:
+    search_run_stats_refresh(organization=organization, run=run)
+    run.status = status
+    run.stop_reason = stop_reason
+    run.finished_at = timezone.now()
+    fields = ["status", "stop_reason", "finished_at"]
+    if error:
+        run.last_error = error[:2000]
+        fields.append("last_error")
+    run.save(update_fields=fields)
+    return run
+
+
+def _company_snapshot(company: Company) -> dict[str, Any]:
+    return {
+        "id": company.id,
+        "name": company.name,
+        "country": company.country,
+        "registry_id": company.registry_id,
+        "legal_form": company.legal_form,
+        "nace_primary": company.nace_primary,
+        "size_band": company.size_band,
+        "employees_min": company.employees_min,
+        "employees_max": company.employees_max,
+        "address": company.address,
+        "postcode": company.postcode,
+        "municipality": company.municipality,
+        "region": company.region,
+        "website_domain": company.website_domain,
+        "phone": company.phone,
+    }
+
+
+def _person_snapshot(person: Person, role_kind: str) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "full_name": person.full_name,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "role_kind": role_kind,
+    }
+
+
+def lead_deliver(
+    *,
+    organization: Organization,
+    run: SearchRun,
+    company: Company,
+    person: Person,
+    role_kind: str,
+    finding: Any,
+    checked_at: dt.datetime,
+    delivery_mode: str,
+    now: dt.datetime | None = None,
+) -> Lead:
+    """Create the lead, its delivery record, its usage event and its candidate row: one transaction.
+
+    Lock order: billing period, then calendar. In calendar mode the lead is approved and placed on
+    the next free working day. Raises QuotaExhausted (nothing written) when the month is full, and
+    IntegrityError (nothing written) when the person was already delivered to the organisation or
+    the run already tried this person.
+    """
+    if not finding.verified:
+        raise ValueError("Only a verified contact becomes a lead")
+    now = now or timezone.now()
+    snapshot = finding_snapshot(finding, checked_at=checked_at)
+    with transaction.atomic():
+        billing_period_lock(
+            organization=organization,
+            period_start=billing_month_of(organization=organization, at=now),
+        )
+        status, scheduled = LeadStatus.PENDING_APPROVAL, None
+        if delivery_mode == DeliveryMode.CALENDAR:
+            calendar_lock(organization=organization)
+            (scheduled,) = calendar_slots_take(
+                organization=organization,
+                count=1,
+                start=calendar_today(organization=organization, now=now),
+            )
+            status = LeadStatus.APPROVED
+        lead = Lead.objects.create(
+            organization=organization,
+            segment_id=run.segment_id,
+            search_run=run,
+            company=company,
+            person=person,
+            contact_point_id=finding.contact_point_id,
+            company_name=company.name,
+            company_snapshot=_company_snapshot(company),
+            person_name=person.full_name,
+            role_kind=role_kind,
+            person_snapshot=_person_snapshot(person, role_kind),
+            contact_kind=finding.kind or "",
+            contact_value=finding.value or "",
+            evidence=snapshot,
+            verified_at=checked_at,
+            status=status,
+            scheduled_date=scheduled,
+            decided_at=now if status == LeadStatus.APPROVED else None,
+        )
+        delivery_record_add(
+            organization=organization, company_id=company.id, person_id=person.id, lead_id=lead.id
+        )
+        usage_event_record(
+            organization=organization,
+            lead_id=lead.id,
+            segment_id=run.segment_id,
+            search_run_id=run.id,
+            verification_snapshot=snapshot,
+            occurred_at=now,
+        )
+        SearchCandidate.objects.create(
+            organization=organization,
+            run=run,
+            company_id=company.id,
+            person_id=person.id,
+            outcome=CandidateOutcome.LEAD,
+            lead=lead,
+        )
+    return lead
+
+
+def _record(
+    *, organization: Organization, run: SearchRun, rows: Sequence[tuple[int, int, str, str]]
+) -> None:
+    """Candidate outcomes that create nothing else; a row another worker wrote first wins."""
+    SearchCandidate.objects.bulk_create(
+        [
+            SearchCandidate(
+                organization=organization,
+                run=run,
+                company_id=company_id,
+                person_id=person_id,
+                outcome=outcome,
+                reason=reason[:200],
+            )
+            for company_id, person_id, outcome, reason in rows
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _stale_pairs(*, findings: dict, pairs: list[tuple[int, int]], now: dt.datetime) -> list:
+    return [
+        pair
+        for pair in pairs
+        if (f := findings.get(pair)) is not None
+        and f.verified
+        and now - finding_checked_at(f, default=now) > evidence_max_age()
+    ]
+
+
+def _refresh_stale(
+    *, findings: dict, pairs: list[tuple[int, int]], find: ContactsFind, now: dt.datetime
+) -> tuple[dict, set]:
+    """Verify again the verified findings whose evidence is older than the configured age.
+
+    Returns the findings and the pairs whose evidence is still too old after that: those are not
+    charged tonight (recorded unverified, reason `stale_evidence`)."""
+    stale = _stale_pairs(findings=findings, pairs=pairs, now=now)
+    if not stale:
+        return findings, set()
+    findings = {**findings, **find(candidates=stale)}
+    return findings, set(_stale_pairs(findings=findings, pairs=stale, now=now))
+
+
+def search_run_execute(
+    *,
+    organization: Organization,
+    run_id: int,
+    contacts_find: ContactsFind | None = None,
+) -> SearchRun:
+    """Work on one run until it is finished: idempotent, resumable, safe to run twice at once.
+
+    A finished run returns unchanged; a run another live worker holds returns unchanged (that
+    worker finishes it). A run that crashed LEADPILOT_SEARCH_MAX_ATTEMPTS times is failed.
+    Exceptions from the verification engine propagate (the task retries); the candidates already
+    recorded stay recorded.
+    """
+    run = SearchRun.objects.for_org(organization).select_related("segment").get(pk=run_id)
+    if run.is_finished:
+        return run
+    with _run_lock(run.id) as acquired:
+        if not acquired:
+            logger.info("search run %s is held by another worker", run.id)
+            return run
+        run.refresh_from_db()
+        if run.is_finished:
+            return run
+        SearchRun.objects.for_org(organization).filter(pk=run.pk).update(
+            attempts=F("attempts") + 1,
+            status=SearchRunStatus.RUNNING,
+            started_at=Coalesce(F("started_at"), timezone.now()),
+        )
+        run.refresh_from_db()
+        if run.attempts > settings.LEADPILOT_SEARCH_MAX_ATTEMPTS:
+            return _finish(
+                organization=organization,
+                run=run,
+                status=SearchRunStatus.FAILED,
+                stop_reason=StopReason.TOO_MANY_ATTEMPTS,
+            )
+        try:
+            stop = _search(
+                organization=organization,
+                run=run,
+                find=contacts_find or contacts_find_default(),
+            )
+        except Exception as exc:
+            run.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            run.save(update_fields=["last_error"])
+            raise
+        return _finish(
+            organization=organization, run=run, status=SearchRunStatus.SUCCEEDED, stop_reason=stop
+        )
+
+
+def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -> str:
+    segment = run.segment
+    if segment.status != ACTIVE_SEGMENT:
+        return StopReason.SEGMENT_INACTIVE
+    delivery_mode = segment.delivery_mode or organization.delivery_mode
+    cap = segment.nightly_cap
+    batch_max = settings.LEADPILOT_SEARCH_BATCH_MAX
+    while True:
+        tried = dict(
+            SearchCandidate.objects.for_org(organization)
+            .filter(run=run)
+            .values_list("person_id", "outcome")
+        )
+        leads = sum(1 for outcome in tried.values() if outcome == CandidateOutcome.LEAD)
+        need = cap - leads
+        if need <= 0:
+            return StopReason.NIGHTLY_CAP
+        now = timezone.now()
+        quota_left = billing_quota_remaining(organization=organization, at=now)
+        if quota_left is not None:
+            if quota_left <= 0:
+                return StopReason.QUOTA
+            need = min(need, quota_left)
+        # Verification does not always succeed: ask for half again as many as still needed.
+        batch_size = min(batch_max, need + need // 2 + 2)
+        # Delivered people drop out of the matching query; tried-but-not-delivered ones do not.
+        limit = (len(tried) - leads) + batch_size
+        candidates = segment_candidates(organization=organization, segment=segment, limit=limit)
+        if run.matched < len(candidates) + leads:
+            run.matched = len(candidates) + leads
+            run.save(update_fields=["matched"])
+        batch, seen = [], set()
+        for candidate in candidates:
+            if candidate.person_id in tried or candidate.person_id in seen:
+                continue
+            seen.add(candidate.person_id)
+            batch.append(candidate)
+            if len(batch) >= batch_size:
+                break
+        if not batch:
+            return StopReason.EXHAUSTED
+        stop = _search_batch(
+            organization=organization,
+            run=run,
+            batch=batch,
+            need=need,
+            find=find,
+            delivery_mode=delivery_mode,
+        )
+        if stop:
+            return stop
+
+
+def _search_batch(
+    *,
+    organization: Organization,
+    run: SearchRun,
+    batch: list[Any],
+    need: int,
+    find: ContactsFind,
+    delivery_mode: str,
+) -> str | None:
+    pairs = [(c.company_id, c.person_id) for c in batch]
+    started = time.monotonic()
+    findings = dict(find(candidates=pairs))
+    now = timezone.now()
+    findings, still_stale = _refresh_stale(findings=findings, pairs=pairs, find=find, now=now)
+    logger.info(
+        "run %s: verified batch of %d in %.2fs", run.id, len(pairs), time.monotonic() - started
+    )
+    companies = Company.objects.in_bulk([c.company_id for c in batch])
+    people = Person.objects.in_bulk([c.person_id for c in batch])
+    unverified: list[tuple[int, int, str, str]] = []
+    created = 0
+    for candidate in batch:
+        key = (candidate.company_id, candidate.person_id)
+        finding = findings.get(key)
+        if finding is None or not finding.verified:
+            reason = "not_found" if finding is None else (finding.reason or finding.status or "")
+            unverified.append((*key, CandidateOutcome.UNVERIFIED, str(reason)))
+            continue
+        if key in still_stale:
+            unverified.append((*key, CandidateOutcome.UNVERIFIED, "stale_evidence"))
+            continue
+        if created >= need:
+            break  # verified but over the cap: left untried for a later night
+        try:
+            lead_deliver(
+                organization=organization,
+                run=run,
+                company=companies[candidate.company_id],
+                person=people[candidate.person_id],
+                role_kind=getattr(candidate, "role_kind", ""),
+                finding=finding,
+                checked_at=finding_checked_at(finding, default=now),
+                delivery_mode=delivery_mode,
+                now=timezone.now(),
+            )
+            created += 1
+        except QuotaExhausted:
+            _record(organization=organization, run=run, rows=unverified)
+            return StopReason.QUOTA
+        except IntegrityError:
+            # Delivered meanwhile (another segment's run) or tried by a racing worker.
+            if not SearchCandidate.objects.for_org(organization).filter(
+                run=run, person_id=candidate.person_id
+            ).exists():
+                delivered = (
+                    DeliveryRecord.objects.for_org(organization)
+                    .filter(person_id=candidate.person_id)
+                    .exists()
+                )
+                outcome = (
+                    CandidateOutcome.SKIPPED_DELIVERED if delivered else CandidateOutcome.ERROR
+                )
+                _record(
+                    organization=organization,
+                    run=run,
+                    rows=[(*key, outcome, "already delivered" if delivered else "conflict")],
+                )
+        except DatabaseError:
+            raise  # connection trouble: the task retries, the run resumes
+        except Exception as exc:
+            logger.exception("run %s: candidate %s failed", run.id, key)
+            _record(
+                organization=organization,
+                run=run,
+                rows=[(*key, CandidateOutcome.ERROR, f"{exc.__class__.__name__}: {exc}")],
+            )
+    _record(organization=organization, run=run, rows=unverified)
+    return None
