@@ -51,5 +51,5 @@ class NotesForm(forms.Form):
 
 
 class LeadFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "All")] + list(LeadStatus.choices), required=False)
+    status = forms.ChoiceField(choices=[("", "All"), *LeadStatus.choices], required=False)
     q = forms.CharField(required=False, max_length=100)

@@ -169,9 +169,7 @@ class Lead(TenantModel):
     status = models.CharField(
         max_length=20, choices=LeadStatus.choices, default=LeadStatus.PENDING_APPROVAL
     )
-    rejection_reason = models.CharField(
-        max_length=24, choices=RejectionReason.choices, blank=True
-    )
+    rejection_reason = models.CharField(max_length=24, choices=RejectionReason.choices, blank=True)
     rejection_note = models.CharField(max_length=500, blank=True)
     scheduled_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)

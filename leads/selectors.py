@@ -74,9 +74,7 @@ class CalendarDay:
     leads: list[Lead]
 
 
-def calendar_month(
-    *, organization: Organization, year: int, month: int
-) -> list[list[CalendarDay]]:
+def calendar_month(*, organization: Organization, year: int, month: int) -> list[list[CalendarDay]]:
     """The month as weeks (Monday first) of days with their scheduled leads."""
     weeks_dates = pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     start, end = weeks_dates[0][0], weeks_dates[-1][-1]
@@ -103,9 +101,7 @@ def calendar_week(*, organization: Organization, day: dt.date) -> list[CalendarD
     by_day = calendar_leads(organization=organization, start=monday, end=sunday)
     working = set(organization.working_days)
     return [
-        CalendarDay(
-            date=d, in_month=True, working=d.weekday() in working, leads=by_day.get(d, [])
-        )
+        CalendarDay(date=d, in_month=True, working=d.weekday() in working, leads=by_day.get(d, []))
         for d in (monday + dt.timedelta(days=i) for i in range(7))
     ]
 

@@ -66,9 +66,7 @@ class BulkActionView(_LeadActionView):
     """Approve or reject many leads at once (the queue's checkboxes)."""
 
     def post(self, request: HttpRequest, org_slug: str) -> HttpResponse:
-        form = BulkActionForm(
-            {**request.POST.dict(), "lead_ids": request.POST.getlist("lead_ids")}
-        )
+        form = BulkActionForm({**request.POST.dict(), "lead_ids": request.POST.getlist("lead_ids")})
         queue = self.url("queue")
         if not form.is_valid():
             for errors in form.errors.values():
@@ -227,9 +225,7 @@ class LeadDetailView(OrgViewMixin, TemplateView):
         lead = _lead_or_404(self.organization, self.kwargs["lead_id"])
         context.update(
             lead=lead,
-            usage_event=selectors.lead_usage_event(
-                organization=self.organization, lead_id=lead.id
-            ),
+            usage_event=selectors.lead_usage_event(organization=self.organization, lead_id=lead.id),
             reasons=RejectionReason.choices,
             notes_form=NotesForm(initial={"notes": lead.notes}),
             statuses=LeadStatus,
@@ -267,9 +263,7 @@ class CalendarView(OrgViewMixin, TemplateView):
                 title=f"Week of {days[0].date:%d %b %Y}",
             )
         else:
-            first = _parse_date((self.request.GET.get("month") or "") + "-01", today).replace(
-                day=1
-            )
+            first = _parse_date((self.request.GET.get("month") or "") + "-01", today).replace(day=1)
             weeks = selectors.calendar_month(
                 organization=self.organization, year=first.year, month=first.month
             )

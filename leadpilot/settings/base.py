@@ -212,5 +212,7 @@ LEADPILOT_SEARCH_BATCH_MAX = env.int("LEADPILOT_SEARCH_BATCH_MAX", default=200)
 LEADPILOT_SEARCH_MAX_ATTEMPTS = env.int("LEADPILOT_SEARCH_MAX_ATTEMPTS", default=5)
 # A run still queued after this long is enqueued again (a lost enqueue); the task is idempotent.
 LEADPILOT_SEARCH_REQUEUE_MINUTES = env.int("LEADPILOT_SEARCH_REQUEUE_MINUTES", default=90)
+# Hours after an organisation's night hour in which its nightly runs may still start (catch-up).
+LEADPILOT_NIGHT_WINDOW_HOURS = env.int("LEADPILOT_NIGHT_WINDOW_HOURS", default=6)
 # Local hour of the morning digest e-mail.
 LEADPILOT_DIGEST_HOUR = env.int("LEADPILOT_DIGEST_HOUR", default=7)

@@ -102,7 +102,9 @@ def _approval_data(result: services.ApprovalResult) -> dict[str, Any]:
 class LeadApproveAPI(_LeadAPIView):
     """Approve a lead: it goes onto the next free working day of the calendar."""
 
-    @extend_schema(operation_id="leads_approve", request=None, responses=LeadApprovalResultSerializer)
+    @extend_schema(
+        operation_id="leads_approve", request=None, responses=LeadApprovalResultSerializer
+    )
     def post(self, request: Request, org_slug: str, lead_id: int) -> Response:
         lead = self.lead(lead_id)
         try:
@@ -246,5 +248,3 @@ class SearchRunDetailAPI(OrgAPIView):
         except SearchRun.DoesNotExist:
             raise NotFound("No such run.") from None
         return Response(SearchRunDetailSerializer(run).data)
-
-

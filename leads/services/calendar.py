@@ -39,9 +39,7 @@ def calendar_today(*, organization: Organization, now: dt.datetime | None = None
     return (now or timezone.now()).astimezone(organization.tz).date()
 
 
-def calendar_slots_take(
-    *, organization: Organization, count: int, start: dt.date
-) -> list[dt.date]:
+def calendar_slots_take(*, organization: Organization, count: int, start: dt.date) -> list[dt.date]:
     """The next `count` free slots on working days from `start` (inclusive), in order.
 
     Call with the calendar lock held (`calendar_lock`) and assign the dates in the same

@@ -128,9 +128,7 @@ def leads_reject(
     ValueError for an unknown reason. A rejection is not a refund: disputes are a billing matter.
     """
     if reason not in RejectionReason.values:
-        raise ValueError(
-            f"reason: {reason!r} is not one of {', '.join(RejectionReason.values)}"
-        )
+        raise ValueError(f"reason: {reason!r} is not one of {', '.join(RejectionReason.values)}")
     note = note.strip()[:500]
     ids = list(dict.fromkeys(int(i) for i in lead_ids))
     now = timezone.now()

@@ -103,8 +103,9 @@ def nightly_dispatch(
 ) -> DispatchResult:
     """Create the due runs and enqueue each new one after commit (the beat tick's body).
 
-    Due: an active segment of an organisation whose local hour is at or past its night hour and
-    that has no run for the local date. `organization`/`run_date` restrict and force it (the
+    Due: an active segment of an organisation inside its local night window (LEADPILOT_NIGHT_
+    WINDOW_HOURS from its night hour; a tick missed while the system was down is caught up inside
+    the window) that has no run for that night's local date. `organization`/`run_date` restrict and force it (the
     operator command): a forced date runs regardless of the hour. Runs still queued after
     LEADPILOT_SEARCH_REQUEUE_MINUTES (a lost enqueue) are enqueued again; the task is idempotent.
     Safe to run concurrently: the UNIQUE constraint decides who enqueues.
@@ -112,12 +113,15 @@ def nightly_dispatch(
     now = now or timezone.now()
     orgs = [organization] if organization is not None else list(Organization.objects.all())
     due: dict[int, tuple[Organization, dt.date]] = {}
+    window = settings.LEADPILOT_NIGHT_WINDOW_HOURS
     for org in orgs:
-        local = now.astimezone(org.tz)
         if run_date is not None:
             due[org.id] = (org, run_date)
-        elif local.hour >= org.night_hour:
-            due[org.id] = (org, local.date())
+            continue
+        local = now.astimezone(org.tz)
+        into_night = (local.hour - org.night_hour) % 24
+        if into_night < window:
+            due[org.id] = (org, (local - dt.timedelta(hours=into_night)).date())
     result = DispatchResult(created=[], requeued=[])
     if not due:
         return result
@@ -135,9 +139,7 @@ def nightly_dispatch(
         org, day = due[segment.organization_id]
         run = existing.get((segment.id, day))
         if run is None:
-            run, created = search_run_get_or_create(
-                organization=org, segment=segment, run_date=day
-            )
+            run, created = search_run_get_or_create(organization=org, segment=segment, run_date=day)
             if created:
                 result.created.append(run.id)
                 transaction.on_commit(lambda run=run: enqueue(run))
@@ -174,13 +176,17 @@ def search_run_stats_refresh(*, organization: Organization, run: SearchRun) -> S
     """Recount the run's statistics from its candidate rows and usage events."""
     from billing.models import UsageEvent
 
-    counts = SearchCandidate.objects.for_org(organization).filter(run=run).aggregate(
-        leads=Count("id", filter=Q(outcome=CandidateOutcome.LEAD)),
-        unverified=Count("id", filter=Q(outcome=CandidateOutcome.UNVERIFIED)),
-        delivered=Count("id", filter=Q(outcome=CandidateOutcome.SKIPPED_DELIVERED)),
-        blocked=Count("id", filter=Q(outcome=CandidateOutcome.SKIPPED_BLOCKED)),
-        suppressed=Count("id", filter=Q(outcome=CandidateOutcome.SKIPPED_SUPPRESSED)),
-        errors=Count("id", filter=Q(outcome=CandidateOutcome.ERROR)),
+    counts = (
+        SearchCandidate.objects.for_org(organization)
+        .filter(run=run)
+        .aggregate(
+            leads=Count("id", filter=Q(outcome=CandidateOutcome.LEAD)),
+            unverified=Count("id", filter=Q(outcome=CandidateOutcome.UNVERIFIED)),
+            delivered=Count("id", filter=Q(outcome=CandidateOutcome.SKIPPED_DELIVERED)),
+            blocked=Count("id", filter=Q(outcome=CandidateOutcome.SKIPPED_BLOCKED)),
+            suppressed=Count("id", filter=Q(outcome=CandidateOutcome.SKIPPED_SUPPRESSED)),
+            errors=Count("id", filter=Q(outcome=CandidateOutcome.ERROR)),
+        )
     )
     run.leads_created = counts["leads"]
     # A verified contact that was not delivered (already delivered meanwhile) still verified.
@@ -529,9 +535,11 @@ def _search_batch(
             return StopReason.QUOTA
         except IntegrityError:
             # Delivered meanwhile (another segment's run) or tried by a racing worker.
-            if not SearchCandidate.objects.for_org(organization).filter(
-                run=run, person_id=candidate.person_id
-            ).exists():
+            if (
+                not SearchCandidate.objects.for_org(organization)
+                .filter(run=run, person_id=candidate.person_id)
+                .exists()
+            ):
                 delivered = (
                     DeliveryRecord.objects.for_org(organization)
                     .filter(person_id=candidate.person_id)

@@ -1,0 +1,180 @@
+"""The usage ledger: one charge per lead, never past the quota, append-only, tenant-scoped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connection,
+    transaction,
+)
+
+from billing.models import BillingPeriod, LedgerEntry, UsageEvent, usage_event_uuid
+from billing.selectors import (
+    billing_invariant_violations,
+    billing_quota_remaining,
+    usage_counts,
+)
+from billing.services import QuotaExhausted, billing_month_of, usage_event_record
+
+SNAPSHOT = {"verified": True, "kind": "email", "value": "kari.nordmann@example.no"}
+NOW = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
+
+
+def charge(org, lead_id, **kwargs):
+    with transaction.atomic():
+        return usage_event_record(
+            organization=org,
+            lead_id=lead_id,
+            verification_snapshot=kwargs.pop("snapshot", SNAPSHOT),
+            occurred_at=kwargs.pop("occurred_at", NOW),
+            **kwargs,
+        )
+
+
+def test_a_charge_writes_event_ledger_entry_and_counter(tenant_a, tenant_b):
+    event, charged = charge(tenant_a.org, 101, segment_id=7, search_run_id=9)
+    assert charged
+    assert event.period_start == dt.date(2026, 11, 1)
+    assert event.verification_snapshot == SNAPSHOT
+    entry = LedgerEntry.objects.for_org(tenant_a.org).get()
+    assert (entry.kind, entry.units, entry.usage_event_id) == ("charge", 1, event.id)
+    assert entry.idempotency_key == f"charge:{event.id}"
+    period = BillingPeriod.objects.for_org(tenant_a.org).get()
+    assert period.units_charged == 1
+    assert billing_invariant_violations(organization=tenant_a.org) == []
+    # Organisation B sees none of it.
+    assert usage_counts(organization=tenant_b.org) == {"events": 0, "charges": 0, "credits": 0}
+    assert not BillingPeriod.objects.for_org(tenant_b.org).exists()
+
+
+def test_charging_a_lead_twice_charges_once(tenant_a):
+    first, charged_first = charge(tenant_a.org, 5)
+    again, charged_again = charge(tenant_a.org, 5)
+    assert (charged_first, charged_again) == (True, False)
+    assert again.id == first.id
+    assert usage_counts(organization=tenant_a.org) == {"events": 1, "charges": 1, "credits": 0}
+    assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 1
+
+
+def test_the_usage_event_id_is_derived_from_our_ids(tenant_a, tenant_b):
+    """The future Stripe identifier: the same lead gives the same id on every attempt."""
+    event, _ = charge(tenant_a.org, 77)
+    assert event.id == usage_event_uuid(organization_id=tenant_a.org.id, lead_id=77)
+    other, _ = charge(tenant_b.org, 77)
+    assert other.id != event.id  # same lead id in another organisation: another event
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UsageEvent.objects.create(
+            id=event.id,
+            organization=tenant_a.org,
+            lead_id=78,
+            kind="verified",
+            period=event.period,
+            period_start=event.period_start,
+            occurred_at=NOW,
+            verification_snapshot=SNAPSHOT,
+        )
+
+
+def test_the_quota_stops_charges_and_writes_nothing(tenant_a):
+    tenant_a.org.monthly_lead_quota = 2
+    tenant_a.org.save()
+    charge(tenant_a.org, 1)
+    charge(tenant_a.org, 2)
+    assert billing_quota_remaining(organization=tenant_a.org, at=NOW) == 0
+    with pytest.raises(QuotaExhausted):
+        charge(tenant_a.org, 3)
+    assert usage_counts(organization=tenant_a.org)["events"] == 2
+    assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 2
+    # Next month has its own quota.
+    next_month = NOW + dt.timedelta(days=10)
+    assert billing_quota_remaining(organization=tenant_a.org, at=next_month) == 2
+    _, charged = charge(tenant_a.org, 3, occurred_at=next_month)
+    assert charged
+
+
+def test_the_database_refuses_a_period_over_its_hard_cap(tenant_a):
+    charge(tenant_a.org, 1)
+    period = BillingPeriod.objects.for_org(tenant_a.org).get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BillingPeriod.objects.for_org(tenant_a.org).filter(pk=period.pk).update(
+            units_charged=period.quota_included + 1
+        )
+
+
+def test_only_verified_snapshots_are_charged(tenant_a):
+    with pytest.raises(ValueError, match="verified"):
+        charge(tenant_a.org, 1, snapshot={"verified": False, "status": "unknown"})
+    with pytest.raises(ValueError, match="non-empty"):
+        charge(tenant_a.org, 1, snapshot={})
+    assert usage_counts(organization=tenant_a.org)["events"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_outside_a_transaction_is_refused(tenant_a):
+    with pytest.raises(RuntimeError, match="transaction"):
+        usage_event_record(organization=tenant_a.org, lead_id=1, verification_snapshot=SNAPSHOT)
+
+
+def test_events_and_ledger_entries_are_append_only(tenant_a):
+    charge(tenant_a.org, 1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        UsageEvent.objects.for_org(tenant_a.org).update(kind="found")
+    for table in ("billing_ledgerentry", "billing_usageevent"):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LedgerEntry.objects.for_org(tenant_a.org).update(units=2)
+    assert UsageEvent.objects.for_org(tenant_a.org).get().kind == "verified"
+
+
+def test_the_month_is_the_organisations_local_month(tenant_a):
+    tenant_a.org.timezone = "Pacific/Auckland"
+    tenant_a.org.save()
+    late_utc = dt.datetime(2026, 11, 30, 12, 30, tzinfo=dt.UTC)  # 1 Dec 01:30 in Auckland
+    assert billing_month_of(organization=tenant_a.org, at=late_utc) == dt.date(2026, 12, 1)
+    event, _ = charge(tenant_a.org, 1, occurred_at=late_utc)
+    assert event.period_start == dt.date(2026, 12, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_charges_never_overshoot_the_quota(tenant_a, tenant_b):
+    """8 threads race for a quota of 5: exactly 5 charges, the rest refused, no errors."""
+    tenant_a.org.monthly_lead_quota = 5
+    tenant_a.org.save()
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def work(lead_id: int) -> None:
+        close_old_connections()
+        try:
+            barrier.wait()
+            for offset in range(3):
+                try:
+                    charge(tenant_a.org, lead_id * 10 + offset)
+                    outcomes.append("charged")
+                except QuotaExhausted:
+                    outcomes.append("quota")
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("charged") == 5
+    assert outcomes.count("quota") == 19
+    assert usage_counts(organization=tenant_a.org)["events"] == 5
+    assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 5
+    assert billing_invariant_violations(organization=tenant_a.org) == []
+    assert usage_counts(organization=tenant_b.org)["events"] == 0
