@@ -100,13 +100,15 @@ def nightly_dispatch(
     now: dt.datetime | None = None,
     organization: Organization | None = None,
     run_date: dt.date | None = None,
+    force: bool = False,
 ) -> DispatchResult:
     """Create the due runs and enqueue each new one after commit (the beat tick's body).
 
     Due: an active segment of an organisation inside its local night window (LEADPILOT_NIGHT_
     WINDOW_HOURS from its night hour; a tick missed while the system was down is caught up inside
     the window) that has no run for that night's local date. `organization`/`run_date` restrict and force it (the
-    operator command): a forced date runs regardless of the hour. Runs still queued after
+    operator command): a given `run_date`, or `force` (each organisation's local today), runs
+    regardless of the hour. Runs still queued after
     LEADPILOT_SEARCH_REQUEUE_MINUTES (a lost enqueue) are enqueued again; the task is idempotent.
     Safe to run concurrently: the UNIQUE constraint decides who enqueues.
     """
@@ -115,10 +117,10 @@ def nightly_dispatch(
     due: dict[int, tuple[Organization, dt.date]] = {}
     window = settings.LEADPILOT_NIGHT_WINDOW_HOURS
     for org in orgs:
-        if run_date is not None:
-            due[org.id] = (org, run_date)
-            continue
         local = now.astimezone(org.tz)
+        if run_date is not None or force:
+            due[org.id] = (org, run_date or local.date())
+            continue
         into_night = (local.hour - org.night_hour) % 24
         if into_night < window:
             due[org.id] = (org, (local - dt.timedelta(hours=into_night)).date())

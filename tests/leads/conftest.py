@@ -61,3 +61,23 @@ def night(sandbox, prefix, django_capture_on_commit_callbacks):
         return world, segment, search_run
 
     return run
+
+
+@pytest.fixture
+def workers(transactional_db, tmp_path):
+    """Start real Celery workers (`workers.start(concurrency=.., env=..)`); the test process
+    publishes to the broker instead of running tasks eagerly while this fixture is active."""
+    from leadpilot.celery import app
+
+    from .workers import Workers
+
+    pool = Workers(tmp_path)
+    pool.flush_broker()
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield pool
+    finally:
+        app.conf.task_always_eager = eager
+        pool.stop_all()
+        pool.flush_broker()
