@@ -81,3 +81,15 @@ def workers(transactional_db, tmp_path):
         app.conf.task_always_eager = eager
         pool.stop_all()
         pool.flush_broker()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """The engine's DNS and catch-all caches are per process and keyed by nameserver/SMTP port;
+    a later test's sandbox can reuse a port, so each test starts with empty caches."""
+    from enrichment.verification.dns import dns_cache_clear
+    from enrichment.verification.engine import PROCESS_CATCH_ALL_CACHE
+
+    dns_cache_clear()
+    PROCESS_CATCH_ALL_CACHE.clear()
+    yield

@@ -103,8 +103,11 @@ def test_two_dispatchers_at_once_create_one_run_per_segment_and_night(
     dispatch_nightly.delay()
     try:
         wait_until(
-            lambda: finished(tenant_a.org) and finished(tenant_b.org)
-            and SearchRun.all_orgs.count() == 3,
+            lambda: (
+                finished(tenant_a.org)
+                and finished(tenant_b.org)
+                and SearchRun.all_orgs.count() == 3
+            ),
             timeout=90,
             what="three runs to finish",
         )
@@ -116,9 +119,7 @@ def test_two_dispatchers_at_once_create_one_run_per_segment_and_night(
     assert assert_each_lead_once(tenant_b.org) == 4
 
 
-def test_concurrent_workers_never_overshoot_the_monthly_quota(
-    workers, sandbox, prefix, tenant_a
-):
+def test_concurrent_workers_never_overshoot_the_monthly_quota(workers, sandbox, prefix, tenant_a):
     org = tenant_a.org
     org.monthly_lead_quota = 10
     org.save()

@@ -37,9 +37,7 @@ class Workers:
         self.procs: list[subprocess.Popen] = []
         db = connection.settings_dict
         user = db.get("USER") or "postgres"
-        self.database_url = (
-            f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-        )
+        self.database_url = f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
         self.broker_url = settings.CELERY_BROKER_URL
 
     def flush_broker(self) -> None:
