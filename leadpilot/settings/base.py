@@ -182,6 +182,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name across apps get explicit component names.
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.LeadStatus",
+        "SearchRunStatusEnum": "leads.models.SearchRunStatus",
+        "RejectionReasonEnum": "leads.models.RejectionReason",
+        "SegmentStatusEnum": "segments.models.SegmentStatus",
+    },
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
 
