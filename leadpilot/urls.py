@@ -32,6 +32,11 @@ urlpatterns = [
     path("accounts/signup/", org_views.SignUpView.as_view(), name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
+        "organizations/new/",
+        org_views.OrganizationCreateView.as_view(),
+        name="organization-create",
+    ),
+    path(
         "invitations/<str:token>/",
         org_views.InvitationAcceptView.as_view(),
         name="invitation-accept",

@@ -133,3 +133,7 @@ class InvitationSignUpForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
+
+
+class OrganizationCreateForm(forms.Form):
+    name = forms.CharField(label="Organisation name", max_length=200)

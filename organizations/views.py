@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -19,6 +20,7 @@ from .forms import (
     InvitationForm,
     InvitationSignUpForm,
     MembershipRoleForm,
+    OrganizationCreateForm,
     OrganizationSettingsForm,
     SignUpForm,
 )
@@ -60,7 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     first = memberships_of_user(user=request.user).first()
     if first is None:
-        return redirect("signup")
+        return redirect("organization-create")
     return redirect("org-home", org_slug=first.organization.slug)
 
 
@@ -77,6 +79,29 @@ class SignUpView(FormView):
         )
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         return HttpResponseRedirect(reverse("org-home", kwargs={"org_slug": organization.slug}))
+
+
+class OrganizationCreateView(LoginRequiredMixin, FormView):
+    """A logged-in user starts another organisation (or a first one after leaving all)."""
+
+    template_name = "organizations/organization_create.html"
+    form_class = OrganizationCreateForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["has_organizations"] = memberships_of_user(user=self.request.user).exists()
+        return context
+
+    def form_valid(self, form: OrganizationCreateForm) -> HttpResponse:
+        try:
+            organization = services.organization_create(
+                name=form.cleaned_data["name"], owner=self.request.user
+            )
+        except ValidationError as exc:
+            form.add_error("name", exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{organization.name} is ready. You are its owner.")
+        return redirect("org-home", org_slug=organization.slug)
 
 
 class OrgHomeView(OrgViewMixin, TemplateView):

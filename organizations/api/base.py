@@ -72,10 +72,10 @@ class OrgAPIView(APIView):
         if isinstance(exc, ObjectDoesNotExist):
             exc = exceptions.NotFound()
         elif isinstance(exc, DjangoValidationError):
-            detail: Any = (
-                exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+            detail: dict[str, Any] = (
+                dict(exc.message_dict) if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             )
-            if isinstance(detail, dict) and "__all__" in detail:
+            if "__all__" in detail:
                 detail["non_field_errors"] = detail.pop("__all__")
             exc = exceptions.ValidationError(detail)
         return super().handle_exception(exc)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ..models import APIKeyScope, DeliveryMode, Membership, Organization, OrganizationAPIKey
+from ..models import (
+    APIKeyScope,
+    DeliveryMode,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+    Role,
+)
 
 
 class OrganizationDetailSerializer(serializers.ModelSerializer):
@@ -92,3 +100,37 @@ class APIKeyCreatedSerializer(APIKeyListSerializer):
 
 class APIKeyRevokedSerializer(APIKeyListSerializer):
     pass
+
+
+class MemberDetailSerializer(MemberListSerializer):
+    pass
+
+
+class MemberRoleUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationListSerializer(serializers.ModelSerializer):
+    invited_by = serializers.EmailField(source="invited_by.email", allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "invited_by", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+
+
+class InvitationCreatedSerializer(InvitationListSerializer):
+    pass
+
+
+class InvitationRevokedSerializer(InvitationListSerializer):
+    revoked_at = serializers.DateTimeField()
+
+    class Meta(InvitationListSerializer.Meta):
+        fields = [*InvitationListSerializer.Meta.fields, "revoked_at"]
+        read_only_fields = fields

@@ -7,6 +7,13 @@ from . import views
 urlpatterns = [
     path("", views.OrganizationDetailAPI.as_view(), name="api-organization"),
     path("members/", views.MemberListAPI.as_view(), name="api-members"),
+    path("members/<int:membership_id>/", views.MemberDetailAPI.as_view(), name="api-member-detail"),
+    path("invitations/", views.InvitationListCreateAPI.as_view(), name="api-invitations"),
+    path(
+        "invitations/<int:invitation_id>/",
+        views.InvitationDetailAPI.as_view(),
+        name="api-invitation-detail",
+    ),
     path("api-keys/", views.APIKeyListCreateAPI.as_view(), name="api-api-keys"),
     path("api-keys/<str:key_id>/", views.APIKeyDetailAPI.as_view(), name="api-api-key-detail"),
 ]

@@ -16,7 +16,13 @@ from .serializers import (
     APIKeyCreateSerializer,
     APIKeyListSerializer,
     APIKeyRevokedSerializer,
+    InvitationCreatedSerializer,
+    InvitationCreateSerializer,
+    InvitationListSerializer,
+    InvitationRevokedSerializer,
+    MemberDetailSerializer,
     MemberListSerializer,
+    MemberRoleUpdateSerializer,
     OrganizationDetailSerializer,
     OrganizationSettingsUpdateSerializer,
 )
@@ -118,3 +124,89 @@ class APIKeyDetailAPI(OrgAPIView):
             organization=self.organization, key_id=key_id, actor=request.user
         )
         return Response(APIKeyRevokedSerializer(api_key).data)
+
+
+class MemberDetailAPI(OrgAPIView):
+    """One member. Owners change the role (PATCH) or remove the member (DELETE); an
+    organisation always keeps one owner. Owner actions need an owner's session, not a key."""
+
+    required_role_for_write = Role.OWNER
+
+    @extend_schema(operation_id="members_retrieve", responses=MemberDetailSerializer)
+    def get(self, request: Request, org_slug: str, membership_id: int) -> Response:
+        membership = selectors.membership_get(
+            organization=self.organization, membership_id=membership_id
+        )
+        return Response(MemberDetailSerializer(membership).data)
+
+    @extend_schema(
+        operation_id="members_role_update",
+        request=MemberRoleUpdateSerializer,
+        responses=MemberDetailSerializer,
+    )
+    def patch(self, request: Request, org_slug: str, membership_id: int) -> Response:
+        # Resolve the object first: a foreign or missing member is 404 whatever the body says.
+        selectors.membership_get(organization=self.organization, membership_id=membership_id)
+        serializer = MemberRoleUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.membership_change_role(
+            organization=self.organization,
+            membership_id=membership_id,
+            role=serializer.validated_data["role"],
+            actor=request.user,
+        )
+        return Response(MemberDetailSerializer(membership).data)
+
+    @extend_schema(operation_id="members_remove", responses={204: None})
+    def delete(self, request: Request, org_slug: str, membership_id: int) -> Response:
+        services.membership_remove(
+            organization=self.organization, membership_id=membership_id, actor=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationPagination(DefaultCursorPagination):
+    ordering = "-created_at"
+
+
+class InvitationListCreateAPI(OrgAPIView):
+    """Pending invitations; POST invites someone (the link goes by e-mail, never in the
+    answer). Owners' sessions only."""
+
+    required_role = Role.OWNER
+
+    @extend_schema(operation_id="invitations_list", responses=InvitationListSerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        paginator = InvitationPagination()
+        page = paginator.paginate_queryset(
+            selectors.invitations_pending(organization=self.organization), request, view=self
+        )
+        return paginator.get_paginated_response(InvitationListSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="invitations_create",
+        request=InvitationCreateSerializer,
+        responses={201: InvitationCreatedSerializer},
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        serializer = InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invitation, _token = services.invitation_create(
+            organization=self.organization, invited_by=request.user, **serializer.validated_data
+        )
+        return Response(
+            InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED
+        )
+
+
+class InvitationDetailAPI(OrgAPIView):
+    """DELETE revokes a pending invitation (owners' sessions only)."""
+
+    required_role = Role.OWNER
+
+    @extend_schema(operation_id="invitations_revoke", responses=InvitationRevokedSerializer)
+    def delete(self, request: Request, org_slug: str, invitation_id: int) -> Response:
+        invitation = services.invitation_revoke(
+            organization=self.organization, invitation_id=invitation_id, actor=request.user
+        )
+        return Response(InvitationRevokedSerializer(invitation).data)

@@ -284,3 +284,69 @@ def test_docs_page_loads_its_assets_locally(client, db):
 @pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
 def test_schema_and_docs_reveal_no_tenant_data(path, client, tenant_a):
     assert "alpha" not in client.get(path).content.decode().lower()
+
+
+# --- members and invitations through the API --------------------------------------------------
+
+
+def test_owner_invites_lists_and_revokes_through_the_api(
+    tenant_a, tenant_b, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner = tenant_a.client_for(tenant_a.owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.post(
+            api(tenant_a, "invitations/"),
+            {"email": "api@example.com", "role": "admin"},
+            content_type="application/json",
+        )
+    assert response.status_code == 201
+    created = response.json()
+    assert created["email"] == "api@example.com" and "token" not in created
+    assert mailoutbox[0].to == ["api@example.com"]
+    listed = owner.get(api(tenant_a, "invitations/")).json()["results"]
+    assert [i["id"] for i in listed] == [created["id"]]
+
+    response = owner.post(
+        api(tenant_a, "invitations/"),
+        {"email": "member@alpha.example"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "already a member" in response.json()["email"][0]
+
+    response = owner.delete(api(tenant_a, f"invitations/{created['id']}/"))
+    assert response.status_code == 200 and response.json()["revoked_at"]
+    assert owner.get(api(tenant_a, "invitations/")).json()["results"] == []
+    assert (
+        tenant_b.client_for(tenant_b.owner).get(api(tenant_b, "invitations/")).json()["results"]
+        == []
+    )
+
+
+def test_owner_changes_roles_through_the_api_admins_and_keys_cannot(tenant_a):
+    from organizations.models import Membership
+
+    member = Membership.objects.for_org(tenant_a.org).get(user=tenant_a.member)
+    own = Membership.objects.for_org(tenant_a.org).get(user=tenant_a.owner)
+    path = api(tenant_a, f"members/{member.pk}/")
+    body = {"role": "admin"}
+    admin = tenant_a.client_for(tenant_a.admin)
+    assert admin.get(path).json()["email"] == "member@alpha.example"
+    assert admin.patch(path, body, content_type="application/json").status_code == 403
+    keyed = key_client(make_key(tenant_a, "write"))
+    response = keyed.patch(path, body, content_type="application/json")
+    assert response.status_code == 403
+    assert "owner's session" in response.json()["detail"]
+    assert keyed.delete(path).status_code == 403
+
+    owner = tenant_a.client_for(tenant_a.owner)
+    response = owner.patch(path, body, content_type="application/json")
+    assert response.status_code == 200 and response.json()["role"] == "admin"
+    response = owner.patch(
+        api(tenant_a, f"members/{own.pk}/"), {"role": "member"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "at least one owner" in response.json()["non_field_errors"][0]
+    assert owner.delete(path).status_code == 204
+    assert not Membership.objects.for_org(tenant_a.org).filter(pk=member.pk).exists()
+    assert owner.get(path).status_code == 404

@@ -293,3 +293,18 @@ def test_pages_show_times_in_the_organisations_time_zone(tenant_a):
     assert tokyo != utc
     body = page.content.decode()
     assert tokyo in body and utc not in body
+
+
+def test_user_without_organisation_starts_one(tenant_a):
+    owner = tenant_a.client_for(tenant_a.owner)
+    member_ms = Membership.objects.for_org(tenant_a.org).get(user=tenant_a.member)
+    owner.post(url("org-member-remove", tenant_a, membership_id=member_ms.pk))
+    client = tenant_a.client_for(tenant_a.member)
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0] == reverse("organization-create")
+    assert "not a member of any organisation" in response.content.decode()
+    response = client.post(reverse("organization-create"), {"name": "Member's Own"})
+    org = Organization.objects.get(name="Member's Own")
+    assert response.url == reverse("org-home", kwargs={"org_slug": org.slug})
+    assert Membership.objects.for_org(org).get().role == Role.OWNER
+    assert not Membership.objects.for_org(tenant_a.org).filter(user=tenant_a.member).exists()
