@@ -1,0 +1,209 @@
+"""The world's internet: one manifest entry per domain (contract A in the helpers' CONTRACTS).
+
+Which companies own a domain, whether the registry lists it, how its mail servers behave and
+which mailboxes exist. Mailboxes of decision-makers follow the domain's address pattern, built
+from the person's first and last name folded to ASCII (see ``firms.ascii_fold``), so a search that
+knows the pattern rules can find and verify them.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from sandbox.world.firms import Firm, Role, ascii_fold, local_part, slug_words
+
+PATTERNS = ("first.last", "firstlast", "f.last", "flast", "first", "last", "first_last", None)
+PATTERN_WEIGHTS = (45, 10, 10, 10, 12, 3, 5, 5)
+
+BEHAVIOURS = ("normal", "catch_all", "greylist", "tarpit", "disconnect", "second_rcpt_reject",
+              "blacklist")
+BEHAVIOUR_WEIGHTS = (72, 12, 6, 2, 2, 3, 3)
+
+DECISION_KINDS = frozenset({"DAGL", "LEDE", "MEDL", "INNH", "DTPR",
+                            "individual-person-with-significant-control"})
+ROLE_ACCOUNTS = {"NO": ("post", "firmapost", "kontakt"), "GB": ("info", "hello", "enquiries"),
+                 "SE": ("info", "kontakt")}
+
+
+def _tld(firm: Firm, rng: random.Random) -> str:
+    if firm.country == "GB":
+        return ".co.uk" if rng.random() < 0.7 else ".com"
+    return ".no" if firm.country == "NO" else ".se"
+
+
+def name_domain(firm: Firm, tld: str, hyphen: bool) -> str:
+    words = slug_words(firm.name)
+    return ("-" if hyphen else "").join(words) + tld
+
+
+def _phone(firm: Firm, rng: random.Random) -> str:
+    if firm.country == "GB":
+        return f"+44 20 7946 0{rng.randrange(1000):03d}"
+    if firm.country == "NO":
+        return firm.phone or f"+47 22 {rng.randrange(10, 100)} {rng.randrange(10, 100)} {rng.randrange(10, 100)}"
+    return f"+46 8 {rng.randrange(100, 1000)} {rng.randrange(100, 1000)} {rng.randrange(10, 100)}"
+
+
+class InternetBuilder:
+    """Decides the domain of each company (call ``assign`` before the firm's registry rows are
+    written, it may set ``firm.website``/``firm.email``) and yields manifest entries."""
+
+    def __init__(self, *, seed: int) -> None:
+        self.seed = seed
+        self.used: set[str] = set()
+        self.people: list[dict[str, Any]] = []
+
+    def _take(self, domain: str) -> bool:
+        if domain in self.used or len(domain) > 63 or domain.startswith((".", "-")):
+            return False
+        self.used.add(domain)
+        return True
+
+    def assign(self, firm: Firm) -> list[dict[str, Any]]:
+        rng = random.Random(f"{self.seed}/{firm.country}/{firm.index}/net")
+        if firm.sole_trader_pin:
+            return []
+        r = rng.random()
+        hyphen = rng.random() < 0.4
+        tld = _tld(firm, rng)
+        domain = name_domain(firm, tld, hyphen)
+        entries: list[dict[str, Any]] = []
+        if firm.country == "NO":
+            if r < 0.17:
+                listed = "site"
+            elif r < 0.27:
+                listed = "email"
+            elif r < 0.42:
+                listed = "unlisted"
+            else:
+                return []
+        elif firm.country == "GB":
+            if r < 0.35:
+                listed = "unlisted"
+            elif r < 0.41:
+                # Someone else holds the name-derived domain: its site names no registry number.
+                if self._take(domain):
+                    entries.append(self._entry(domain, firm, rng, squatter=True))
+                return entries
+            else:
+                return []
+        else:
+            if r < 0.2:
+                listed = "unlisted"
+            else:
+                return []
+        if not self._take(domain):
+            return []
+        firm.domain = domain
+        if listed == "site":
+            firm.website = ("www." + domain) if rng.random() < 0.7 else f"https://www.{domain}/"
+        if listed in ("site", "email") and rng.random() < (0.5 if listed == "site" else 1.0):
+            firm.email = f"{ROLE_ACCOUNTS['NO'][rng.randrange(3)]}@{domain}"
+        entries.append(self._entry(domain, firm, rng, squatter=False))
+        return entries
+
+    def _entry(self, domain: str, firm: Firm, rng: random.Random, *, squatter: bool) -> dict:
+        d = rng.random()
+        dns = "ok"
+        if d < 0.02:
+            dns = "nxdomain"
+        elif d < 0.03:
+            dns = "servfail"
+        elif d < 0.035:
+            dns = "timeout"
+        if dns != "ok":
+            self._record_people(domain, firm, None, exists=False, pattern=None)
+            return {"domain": domain, "dns": dns, "mx": [], "a": [], "spf": None, "mail": None,
+                    "pattern": None, "web": None}
+        provider = rng.choices(("own", "google", "outlook", "yahoo", "null", "none"),
+                               weights=(48, 22, 20, 3, 3, 4))[0]
+        label = domain.replace(".", "-")
+        mx: list[list[Any]] = {
+            "own": [[10, f"mx1.{domain}"], [20, f"mx2.{domain}"]],
+            "google": [[1, "aspmx.l.google.com"], [5, "alt1.aspmx.l.google.com"]],
+            "outlook": [[0, f"{label}.mail.protection.outlook.com"]],
+            "yahoo": [[1, "mta5.am0.yahoodns.net"], [1, "mta6.am0.yahoodns.net"]],
+            "null": [[0, "."]],
+            "none": [],
+        }[provider]
+        spf = {"own": "v=spf1 mx -all", "google": "v=spf1 include:_spf.google.com ~all",
+               "outlook": "v=spf1 include:spf.protection.outlook.com -all"}.get(provider)
+        if spf and rng.random() < 0.25:
+            spf = None
+        pattern = rng.choices(PATTERNS, weights=PATTERN_WEIGHTS)[0]
+        mail = None
+        if provider != "null":
+            if provider == "yahoo":
+                behaviour = "yahoo_like"
+            elif provider == "outlook" and rng.random() < 0.3:
+                behaviour = "dbeb"
+            elif provider == "google":
+                behaviour = rng.choices(("normal", "catch_all", "greylist"), weights=(85, 10, 5))[0]
+            else:
+                behaviour = rng.choices(BEHAVIOURS, weights=BEHAVIOUR_WEIGHTS)[0]
+            mail = {
+                "behaviour": behaviour,
+                "mailboxes": [],
+                "full": [],
+                "disabled": [],
+                "greylist_seconds": 300 if behaviour == "greylist" else 0,
+                "latency_ms": 30000 if behaviour == "tarpit" else rng.choice((0, 0, 0, 20, 50)),
+            }
+            role_account = ROLE_ACCOUNTS[firm.country][rng.randrange(len(ROLE_ACCOUNTS[firm.country]))]
+            if firm.email and firm.email.endswith("@" + domain):
+                role_account = firm.email.split("@")[0]
+            mail["mailboxes"].append(role_account)
+        web = None
+        emails: list[str] = []
+        if mail and not squatter:
+            mailboxes: set[str] = set(mail["mailboxes"])
+            for role in firm.roles:
+                if role.person is None or role.kind not in DECISION_KINDS:
+                    continue
+                p = role.person
+                pat = pattern or rng.choices(PATTERNS[:-1], weights=PATTERN_WEIGHTS[:-1])[0]
+                lp = local_part(pat, p.first, p.last)
+                if lp in mailboxes:
+                    continue
+                exists = not role.ended and rng.random() < 0.92
+                if exists:
+                    mailboxes.add(lp)
+                    roll = rng.random()
+                    if roll < 0.03:
+                        mail["full"].append(lp)
+                    elif roll < 0.05:
+                        mail["disabled"].append(lp)
+                    else:
+                        mail["mailboxes"].append(lp)
+                    if role.kind in ("DAGL", "INNH") and rng.random() < 0.3:
+                        emails.append(f"{lp}@{domain}")
+                self._record_people(domain, firm, role, exists=exists, pattern=pat)
+            emails.insert(0, f"{mail['mailboxes'][0]}@{domain}")
+        if squatter:
+            web = {"company_name": ascii_fold(domain.split(".")[0]).replace("-", " ").title(),
+                   "country": firm.country, "registry_id": None, "emails": [], "phones": []}
+        elif rng.random() < 0.9:
+            web = {"company_name": firm.name if firm.country != "GB" else firm.name.title(),
+                   "country": firm.country, "registry_id": firm.registry_id,
+                   "emails": emails, "phones": [_phone(firm, rng)] if rng.random() < 0.8 else []}
+        return {
+            "domain": domain,
+            "dns": "ok",
+            "mx": mx,
+            "a": ["127.0.0.1"] if (web or provider == "none") else [],
+            "spf": spf,
+            "mail": mail,
+            "pattern": pattern,
+            "web": web,
+        }
+
+    def _record_people(self, domain: str, firm: Firm, role: Role | None, *, exists: bool,
+                       pattern: str | None) -> None:
+        if role is None or role.person is None or pattern is None:
+            return
+        p = role.person
+        self.people.append({
+            "domain": domain, "first": p.first, "last": p.last,
+            "email": f"{local_part(pattern, p.first, p.last)}@{domain}", "exists": exists,
+        })
