@@ -1,0 +1,466 @@
+"""Staging tables and the set-based merge into the directory, on PostgreSQL and SQLite.
+
+Records are staged into temporary tables (PostgreSQL: ``COPY`` in batches; SQLite: executemany),
+then a handful of set-based statements merge them: rows whose ``payload_hash`` (primary sources)
+or owned fields (secondary sources) are unchanged are left alone; changed companies get their
+ChangeEvents (name, status, address, industry) written from the old and new values before the
+update; new companies are inserted with ``ON CONFLICT DO NOTHING``. Events are only written when
+the source has a previous successful import (the first import is the baseline, not news).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from enrichment.importers.records import COMPANY_FIELDS, ROLE_FIELDS, CompanyRecord, RoleRecord
+from enrichment.models import (
+    ChangeEvent,
+    Company,
+    CompanyIndustry,
+    ImportRejection,
+    Person,
+    Role,
+)
+
+BATCH = 10_000
+
+C = Company._meta.db_table
+IND = CompanyIndustry._meta.db_table
+EV = ChangeEvent._meta.db_table
+REJ = ImportRejection._meta.db_table
+PER = Person._meta.db_table
+ROL = Role._meta.db_table
+
+PG_TYPES = {
+    "line": "bigint", "incorporated_on": "date", "started_on": "date", "ended_on": "date",
+    "nace_primary": "integer", "employees_min": "integer", "employees_max": "integer",
+    "birth_year": "integer", "nace_class": "integer", "marketing_blocked": "boolean",
+    "is_current": "boolean", "is_primary": "boolean", "company_id": "bigint",
+}
+INDUSTRY_FIELDS = ("line", "nace_class", "code_system", "raw_code", "is_primary")
+
+
+@dataclass
+class Counts:
+    rows_read: int = 0
+    rows_new: int = 0
+    rows_changed: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    rows_skipped: int = 0
+    events: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Sql:
+    """The few places where PostgreSQL and SQLite differ."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.pg = connection.vendor == "postgresql"
+
+    def distinct(self, a: str, b: str) -> str:
+        return f"({a} IS DISTINCT FROM {b})" if self.pg else f"({a} IS NOT {b})"
+
+    def json(self, *pairs: str) -> str:
+        return ("jsonb_build_object(" if self.pg else "json_object(") + ", ".join(pairs) + ")"
+
+    def temp_table(self, cursor, name: str, columns: tuple[str, ...]) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        if self.pg:
+            cols = ", ".join(f"{c} {PG_TYPES.get(c, 'text')}" for c in columns)
+        else:
+            cols = ", ".join(columns)
+        cursor.execute(f"CREATE TEMP TABLE {name} ({cols})")
+
+    def dt(self, value):
+        return self.connection.ops.adapt_datetimefield_value(value)
+
+
+class Stager:
+    """Buffers rows and writes them to a temporary table in batches."""
+
+    def __init__(self, sql: Sql, cursor, table: str, columns: tuple[str, ...]) -> None:
+        self.sql, self.cursor, self.table, self.columns = sql, cursor, table, columns
+        self.buf: list[tuple] = []
+        self.count = 0
+        sql.temp_table(cursor, table, columns)
+
+    def add(self, row: tuple) -> None:
+        self.buf.append(row)
+        if len(self.buf) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buf:
+            return
+        cols = ", ".join(self.columns)
+        if self.sql.pg:
+            with self.cursor.cursor.copy(f"COPY {self.table} ({cols}) FROM STDIN") as copy:
+                for row in self.buf:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(self.columns))
+            self.cursor.executemany(f"INSERT INTO {self.table} ({cols}) VALUES ({marks})", self.buf)
+        self.count += len(self.buf)
+        self.buf.clear()
+
+
+@dataclass(frozen=True)
+class CompanyPolicy:
+    owned: tuple[str, ...]  # company fields this source sets when it updates a company
+    primary: bool  # stores payload_hash (and source) on the company
+    creates: bool  # may create companies that are not in the directory yet
+    owns_industries: bool
+
+
+def rejections_write(cursor, *, run_id: int, rows: list[tuple[int, str, str]]) -> None:
+    if rows:
+        cursor.executemany(
+            f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) VALUES (%s, %s, %s, %s)",
+            [(run_id, line, reason[:500], raw) for line, reason, raw in rows],
+        )
+
+
+def _one(cursor, sql: str, params: list | tuple = ()) -> Any:
+    cursor.execute(sql, params)
+    return cursor.fetchone()[0]
+
+
+class CompanyMerge:
+    TODO_COLUMNS = ("company_id", "line", *COMPANY_FIELDS)
+
+    def __init__(self, *, sql: Sql, cursor, policy: CompanyPolicy, run_id: int, source_id: int,
+                 now, emit_events: bool) -> None:
+        self.sql, self.cursor, self.policy = sql, cursor, policy
+        self.run_id, self.source_id, self.now, self.emit = run_id, source_id, now, emit_events
+        self.stage = None
+        self.industries = None
+        self.counts = Counts()
+
+    # -- Python path -------------------------------------------------------------------
+
+    def open_stage(self) -> None:
+        self.stage = Stager(self.sql, self.cursor, "lp_stage_company", ("line", *COMPANY_FIELDS))
+        self.industries = Stager(self.sql, self.cursor, "lp_stage_industry", INDUSTRY_FIELDS)
+
+    def add(self, record: CompanyRecord) -> None:
+        self.stage.add(record.row())
+        for cls, system, raw, primary in record.industries:
+            self.industries.add((record.line, cls, system, raw, primary))
+
+    def merge_stage(self) -> Counts:
+        """Stage -> lp_todo (rows that differ or are new), then merge."""
+        self.stage.flush()
+        self.industries.flush()
+        staged = self.stage.count
+        s_cols = ", ".join(f"s.{f}" for f in ("line", *COMPANY_FIELDS))
+        if self.policy.primary:
+            differs = self.sql.distinct("c.payload_hash", "s.payload_hash")
+        else:
+            differs = " OR ".join(self.sql.distinct(f"c.{f}", f"s.{f}") for f in self.policy.owned)
+        self.sql.temp_table(self.cursor, "lp_todo", self.TODO_COLUMNS)
+        self.cursor.execute(
+            f"INSERT INTO lp_todo SELECT c.id, {s_cols} FROM lp_stage_company s "
+            f"LEFT JOIN {C} c ON c.country = s.country AND c.registry_id = s.registry_id "
+            f"WHERE c.id IS NULL OR {differs}"
+        )
+        return self.merge_todo(staged=staged)
+
+    # -- shared ------------------------------------------------------------------------
+
+    def _dedupe(self) -> int:
+        cur = self.cursor
+        cur.execute(
+            "SELECT country, registry_id, MAX(line) FROM lp_todo GROUP BY country, registry_id "
+            "HAVING COUNT(*) > 1"
+        )
+        dups = cur.fetchall()
+        rejected = 0
+        for country, rid, keep in dups:
+            cur.execute(
+                "SELECT line FROM lp_todo WHERE country = %s AND registry_id = %s AND line <> %s",
+                [country, rid, keep],
+            )
+            lines = [r[0] for r in cur.fetchall()]
+            rejections_write(cur, run_id=self.run_id, rows=[
+                (ln, f"duplicate registry id {rid}: the row on line {keep} is used", "")
+                for ln in lines])
+            cur.execute(
+                "DELETE FROM lp_todo WHERE country = %s AND registry_id = %s AND line <> %s",
+                [country, rid, keep],
+            )
+            rejected += len(lines)
+        return rejected
+
+    def merge_todo(self, *, staged: int) -> Counts:
+        cur, sql, pol, counts = self.cursor, self.sql, self.policy, self.counts
+        dup = self._dedupe()
+        counts.rows_rejected += dup
+        staged -= dup
+        todo = _one(cur, "SELECT COUNT(*) FROM lp_todo")
+        owned = pol.owned
+        differs = " OR ".join(sql.distinct(f"c.{f}", f"t.{f}") for f in owned) or "FALSE"
+
+        heads = _owned_heads(owned)
+
+        def flag(name: str, expr: str) -> str:
+            return f"({expr}) AS {name}" if name.split("_")[0] in heads else f"FALSE AS {name}"
+
+        cur.execute("DROP TABLE IF EXISTS lp_changed")
+        cur.execute(
+            "CREATE TEMP TABLE lp_changed AS SELECT t.company_id, "
+            f"{flag('name_changed', 'c.name <> t.name')}, "
+            f"{flag('status_changed', 'c.status <> t.status')}, "
+            f"{flag('address_changed', sql.distinct('c.address', 't.address') + ' OR ' + sql.distinct('c.postcode', 't.postcode'))}, "
+            f"{flag('nace_changed', sql.distinct('c.nace_raw', 't.nace_raw'))}, "
+            "c.name AS old_name, t.name AS new_name, c.status AS old_status, t.status AS new_status, "
+            "c.address AS old_address, t.address AS new_address, c.postcode AS old_postcode, "
+            "t.postcode AS new_postcode, c.nace_primary AS old_nace, t.nace_primary AS new_nace, "
+            "c.nace_raw AS old_nace_raw, t.nace_raw AS new_nace_raw "
+            f"FROM lp_todo t JOIN {C} c ON c.id = t.company_id WHERE {differs}"
+        )
+        changed = _one(cur, "SELECT COUNT(*) FROM lp_changed")
+        params = [self.run_id, sql.dt(self.now)]
+        if self.emit and changed:
+            for kind, cond, old, new in (
+                ("name", "name_changed", sql.json("'name'", "old_name"), sql.json("'name'", "new_name")),
+                ("status", "status_changed", sql.json("'status'", "old_status"),
+                 sql.json("'status'", "new_status")),
+                ("address", "address_changed",
+                 sql.json("'address'", "old_address", "'postcode'", "old_postcode"),
+                 sql.json("'address'", "new_address", "'postcode'", "new_postcode")),
+                ("industry", "nace_changed",
+                 sql.json("'nace_primary'", "old_nace", "'nace_raw'", "old_nace_raw"),
+                 sql.json("'nace_primary'", "new_nace", "'nace_raw'", "new_nace_raw")),
+            ):
+                cur.execute(
+                    f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
+                    f"occurred_at) SELECT company_id, NULL, '{kind}', {old}, {new}, %s, %s "
+                    f"FROM lp_changed WHERE {cond}",
+                    params,
+                )
+                counts.events += max(cur.rowcount, 0)
+        # Update every differing row: changed fields, or only the hash when nothing visible moved.
+        sets = [f"{f} = t.{f}" for f in owned]
+        if pol.primary:
+            sets += ["payload_hash = t.payload_hash", f"source_id = {int(self.source_id)}"]
+        if sets:
+            cur.execute(
+                f"UPDATE {C} AS c SET {', '.join(sets)}, updated_at = %s FROM lp_todo t "
+                "WHERE c.id = t.company_id",
+                [sql.dt(self.now)],
+            )
+        if pol.owns_industries and changed:
+            cur.execute(
+                f"DELETE FROM {IND} WHERE company_id IN "
+                "(SELECT company_id FROM lp_changed WHERE nace_changed)"
+            )
+            cur.execute(
+                f"INSERT INTO {IND} (company_id, nace_class, code_system, raw_code, is_primary) "
+                "SELECT x.company_id, i.nace_class, i.code_system, i.raw_code, i.is_primary "
+                "FROM lp_changed x JOIN lp_todo t ON t.company_id = x.company_id "
+                "JOIN lp_stage_industry i ON i.line = t.line WHERE x.nace_changed "
+                "ON CONFLICT DO NOTHING"
+            )
+        # New companies
+        new = 0
+        missing = _one(cur, "SELECT COUNT(*) FROM lp_todo WHERE company_id IS NULL")
+        if missing and pol.creates:
+            fields = ", ".join(COMPANY_FIELDS)
+            t_fields = ", ".join(f"t.{f}" for f in COMPANY_FIELDS)
+            cur.execute(
+                f"INSERT INTO {C} ({fields}, source_id, first_seen_at, updated_at) "
+                f"SELECT {t_fields}, %s, %s, %s FROM lp_todo t WHERE t.company_id IS NULL "
+                "ON CONFLICT (country, registry_id) DO NOTHING",
+                [self.source_id, sql.dt(self.now), sql.dt(self.now)],
+            )
+            cur.execute("DROP TABLE IF EXISTS lp_new")
+            cur.execute(
+                "CREATE TEMP TABLE lp_new AS SELECT c.id AS company_id, t.line, t.name "
+                f"FROM lp_todo t JOIN {C} c ON c.country = t.country "
+                "AND c.registry_id = t.registry_id WHERE t.company_id IS NULL"
+            )
+            new = _one(cur, "SELECT COUNT(*) FROM lp_new")
+            if self.emit and new:
+                cur.execute(
+                    f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
+                    f"occurred_at) SELECT company_id, NULL, 'new_company', NULL, "
+                    f"{sql.json(chr(39) + 'name' + chr(39), 'name')}, %s, %s FROM lp_new",
+                    params,
+                )
+                counts.events += max(cur.rowcount, 0)
+            if pol.owns_industries:
+                cur.execute(
+                    f"INSERT INTO {IND} (company_id, nace_class, code_system, raw_code, is_primary) "
+                    "SELECT n.company_id, i.nace_class, i.code_system, i.raw_code, i.is_primary "
+                    "FROM lp_new n JOIN lp_stage_industry i ON i.line = n.line WHERE TRUE "
+                    "ON CONFLICT DO NOTHING"
+                )
+        elif missing:
+            counts.rows_skipped += missing
+            counts.notes.append(f"{missing} rows name a company not in the directory")
+        counts.rows_new += new
+        counts.rows_changed += changed
+        counts.rows_unchanged += staged - changed - new - (missing if not pol.creates else 0)
+        return counts
+
+
+def _owned_heads(owned: tuple[str, ...]) -> set[str]:
+    """Which change-event kinds a source can cause, by the fields it owns."""
+    heads = set()
+    if "name" in owned:
+        heads.add("name")
+    if "status" in owned:
+        heads.add("status")
+    if "address" in owned:
+        heads.add("address")
+    if "nace_raw" in owned:
+        heads.add("nace")
+    return heads
+
+
+class RoleMerge:
+    """Roles (and their people) for companies already in the directory."""
+
+    def __init__(self, *, sql: Sql, cursor, run_id: int, source_id: int, now, emit_events: bool,
+                 snapshot: bool) -> None:
+        self.sql, self.cursor = sql, cursor
+        self.run_id, self.source_id, self.now, self.emit = run_id, source_id, now, emit_events
+        self.snapshot = snapshot
+        self.counts = Counts()
+        self.stage = Stager(sql, cursor, "lp_stage_role", ("line", *ROLE_FIELDS))
+
+    def add(self, record: RoleRecord) -> None:
+        self.stage.add(record.row())
+
+    def merge(self) -> Counts:
+        cur, sql, counts = self.cursor, self.sql, self.counts
+        self.stage.flush()
+        staged = self.stage.count
+        details = "r.details::jsonb" if sql.pg else "r.details"
+        now = sql.dt(self.now)
+        for t in ("lp_role", "lp_role2", "lp_role_changed", "lp_role_new", "lp_role_gone"):
+            cur.execute(f"DROP TABLE IF EXISTS {t}")
+        cur.execute(
+            "CREATE TEMP TABLE lp_role AS SELECT c.id AS company_id, s.* FROM lp_stage_role s "
+            f"JOIN {C} c ON c.country = s.country AND c.registry_id = s.registry_id"
+        )
+        known = _one(cur, "SELECT COUNT(*) FROM lp_role")
+        if staged - known:
+            counts.rows_skipped += staged - known
+            counts.notes.append(f"{staged - known} roles name a company not in the directory")
+        cur.execute(
+            f"INSERT INTO {PER} (person_key, full_name, first_name, middle_name, last_name, "
+            "birth_year, country, created_at) SELECT person_key, MAX(full_name), MAX(first_name), "
+            "MAX(middle_name), MAX(last_name), MAX(birth_year), MAX(country), %s FROM lp_role "
+            "WHERE TRUE GROUP BY person_key ON CONFLICT (person_key) DO NOTHING",
+            [now],
+        )
+        cur.execute(
+            "CREATE TEMP TABLE lp_role2 AS SELECT * FROM (SELECT r.*, p.id AS person_id, "
+            "ROW_NUMBER() OVER (PARTITION BY r.company_id, p.id, r.kind "
+            "ORDER BY r.is_current DESC, r.line DESC) AS rn "
+            f"FROM lp_role r JOIN {PER} p ON p.person_key = r.person_key) z WHERE rn = 1"
+        )
+        unique = _one(cur, "SELECT COUNT(*) FROM lp_role2")
+        counts.rows_unchanged += known - unique  # repeated (company, person, kind): same role
+        x_details = "x.details" if sql.pg else "json(x.details)"
+        r_details = "r.details::jsonb" if sql.pg else "json(r.details)"
+        cur.execute(
+            "CREATE TEMP TABLE lp_role_changed AS SELECT x.id AS role_id, r.company_id, "
+            "r.person_id, r.kind, r.full_name, x.is_current AS old_current, r.is_current, "
+            "r.ended_on, r.started_on, r.details, r.kind_raw "
+            f"FROM lp_role2 r JOIN {ROL} x ON x.company_id = r.company_id "
+            "AND x.person_id = r.person_id AND x.kind = r.kind WHERE "
+            + " OR ".join([
+                sql.distinct("x.is_current", "r.is_current"),
+                sql.distinct("x.ended_on", "r.ended_on"),
+                sql.distinct("x.started_on", "r.started_on"),
+                sql.distinct(x_details, r_details),
+            ])
+        )
+        changed = _one(cur, "SELECT COUNT(*) FROM lp_role_changed")
+        cur.execute(
+            "CREATE TEMP TABLE lp_role_new AS SELECT r.* FROM lp_role2 r WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {ROL} x WHERE x.company_id = r.company_id "
+            "AND x.person_id = r.person_id AND x.kind = r.kind)"
+        )
+        new = _one(cur, "SELECT COUNT(*) FROM lp_role_new")
+        params = [self.run_id, now]
+        role_json = sql.json("'kind'", "kind", "'name'", "full_name")
+        if self.emit:
+            cur.execute(
+                f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
+                f"occurred_at) SELECT company_id, person_id, 'role_ended', {role_json}, NULL, "
+                "%s, %s FROM lp_role_changed WHERE old_current AND NOT is_current",
+                params,
+            )
+            counts.events += max(cur.rowcount, 0)
+            cur.execute(
+                f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
+                f"occurred_at) SELECT company_id, person_id, 'role_added', NULL, {role_json}, "
+                "%s, %s FROM lp_role_changed WHERE is_current AND NOT old_current",
+                params,
+            )
+            counts.events += max(cur.rowcount, 0)
+            cur.execute(
+                f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
+                f"occurred_at) SELECT company_id, person_id, 'role_added', NULL, {role_json}, "
+                "%s, %s FROM lp_role_new WHERE is_current",
+                params,
+            )
+            counts.events += max(cur.rowcount, 0)
+        if changed:
+            cur.execute(
+                f"UPDATE {ROL} AS x SET is_current = r.is_current, ended_on = r.ended_on, "
+                f"started_on = r.started_on, details = {details}, kind_raw = r.kind_raw, "
+                "updated_at = %s FROM lp_role_changed r WHERE x.id = r.role_id",
+                [now],
+            )
+        if new:
+            cur.execute(
+                f"INSERT INTO {ROL} (company_id, person_id, kind, kind_raw, details, started_on, "
+                "ended_on, is_current, source_id, updated_at) SELECT r.company_id, r.person_id, "
+                f"r.kind, r.kind_raw, {details}, r.started_on, r.ended_on, r.is_current, %s, %s "
+                "FROM lp_role_new r",
+                [self.source_id, now],
+            )
+        if self.snapshot:
+            # A full roles file: a current role of a listed company that the file no longer
+            # lists has ended.
+            cur.execute(
+                "CREATE TEMP TABLE lp_role_gone AS SELECT x.id AS role_id, x.company_id, "
+                f"x.person_id, x.kind, p.full_name FROM {ROL} x JOIN {PER} p ON p.id = x.person_id "
+                "WHERE x.source_id = %s AND x.is_current "
+                "AND x.company_id IN (SELECT company_id FROM lp_role) AND NOT EXISTS "
+                "(SELECT 1 FROM lp_role2 r WHERE r.company_id = x.company_id "
+                "AND r.person_id = x.person_id AND r.kind = x.kind)",
+                [self.source_id],
+            )
+            gone = _one(cur, "SELECT COUNT(*) FROM lp_role_gone")
+            if gone:
+                if self.emit:
+                    cur.execute(
+                        f"INSERT INTO {EV} (company_id, person_id, kind, old, new, "
+                        "import_run_id, occurred_at) SELECT company_id, person_id, 'role_ended', "
+                        f"{role_json}, NULL, %s, %s FROM lp_role_gone",
+                        params,
+                    )
+                    counts.events += max(cur.rowcount, 0)
+                cur.execute(
+                    f"UPDATE {ROL} SET is_current = FALSE, updated_at = %s "
+                    "WHERE id IN (SELECT role_id FROM lp_role_gone)",
+                    [now],
+                )
+                counts.notes.append(f"{gone} roles no longer listed were ended")
+        counts.rows_new += new
+        counts.rows_changed += changed
+        counts.rows_unchanged += unique - new - changed
+        return counts
+
+
+def details_json(value: dict) -> str:
+    return json.dumps(value, sort_keys=True)

@@ -1,0 +1,33 @@
+"""Import one registry bulk file; prints one closing JSON line with the row counts."""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from enrichment.importers import SOURCES, registry_import
+from enrichment.importers.parsers import FileFormatError
+
+
+class Command(BaseCommand):
+    help = "Import a registry bulk file (plain, .zip or .gz) into the directory."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--source", required=True, choices=sorted(SOURCES))
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--portable", action="store_true",
+                            help="use the portable Python path even on PostgreSQL")
+
+    def handle(self, *args, **opts) -> None:
+        path: Path = opts["path"]
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        try:
+            result = registry_import(
+                source=opts["source"], path=path,
+                progress=False if opts["no_progress"] else None, fast=not opts["portable"],
+            )
+        except FileFormatError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(json.dumps(result.summary(), ensure_ascii=False))
