@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 IMPORT_ORDER = ("ch_basic", "no_enheter", "se_bolagsverket", "se_scb", "ch_psc", "no_roller",
                 "gleif")
 
+PSC_NOT_PEOPLE = ("persons-with-significant-control-statement", "exemptions")
 _ADDRESS = ("address", "postcode", "postcode_prefix", "municipality", "region")
 _NACE = ("nace_primary", "nace_raw")
 
@@ -203,7 +204,7 @@ def _import_python(*, spec: SourceSpec, path: Path, run: ImportRun, source: Sour
             if isinstance(item, Skipped):
                 read += 1
                 skipped += 1
-                if spec.code == "ch_psc" and item.why != "persons-with-significant-control-statement" and item.why != "exemptions":
+                if spec.code == "ch_psc" and item.why not in PSC_NOT_PEOPLE:
                     psc_people += 1
             elif isinstance(item, Rejected):
                 read += 1
@@ -224,4 +225,5 @@ def _import_python(*, spec: SourceSpec, path: Path, run: ImportRun, source: Sour
             people = merger.stage.count + psc_people
             if expected is not None and expected != people:
                 counts.notes.append(f"totals trailer says {expected} PSCs, file has {people}")
+        counts.notes = result.counts.notes + counts.notes
         result.counts = counts
