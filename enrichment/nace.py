@@ -13,7 +13,6 @@ the NACE Rev. 2 section ranges (Regulation (EC) No 1893/2006).
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,8 +27,6 @@ TOL2008 = "tol2008"
 CODE_SYSTEMS = (UK_SIC2007, SN2007, SNI2007, DB07, TOL2008)
 
 UK_NON_ACTIVITY = frozenset({"74990", "98000", "99999"})
-
-_SIC_TEXT = re.compile(r"^\s*(\d{4,5})\s*-\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +57,7 @@ def _sections() -> tuple[tuple[str, int, int, str], ...]:
 @cache
 def nace_classes() -> tuple[int, ...]:
     """All NACE Rev. 2 classes (as integers), derived from the UK SIC 2007 list."""
-    return tuple(
-        sorted({int(code[:4]) for code in uk_sic_labels() if code not in UK_NON_ACTIVITY})
-    )
+    return tuple(sorted({int(code[:4]) for code in uk_sic_labels() if code not in UK_NON_ACTIVITY}))
 
 
 def nace_section(nace_class: int) -> str | None:
@@ -128,16 +123,17 @@ def _class_set() -> frozenset[int]:
 def uk_sic_parse(text: str) -> IndustryCode | None:
     """Parse a Companies House ``SicText`` value ("62012 - Business and ...").
 
-    Empty and "None Supplied" give None. A bare code without text is accepted.
+    Empty and "None Supplied" give None. The code is the part before the first "-" when that is
+    4 or 5 digits; a bare code is accepted; anything else is kept raw, without a class. (The SQL
+    fast path in enrichment/importers/fastpath.py mirrors this rule.)
     """
     value = text.strip()
     if not value or value.lower() == "none supplied":
         return None
-    m = _SIC_TEXT.match(value)
-    if m:
-        code, label = m.group(1), m.group(2)
-    elif value.isdigit() and len(value) in (4, 5):
-        code, label = value, ""
+    head, sep, tail = value.partition("-")
+    head = head.strip()
+    if sep and len(head) in (4, 5) and head.isascii() and head.isdigit():
+        code, label = head, tail.strip()
     else:
         return IndustryCode(raw=value, system=UK_SIC2007, nace_class=None, label="")
     return IndustryCode(

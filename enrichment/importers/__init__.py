@@ -29,8 +29,15 @@ from enrichment.models import ImportRun, ImportStatus, Source
 
 log = logging.getLogger(__name__)
 
-IMPORT_ORDER = ("ch_basic", "no_enheter", "se_bolagsverket", "se_scb", "ch_psc", "no_roller",
-                "gleif")
+IMPORT_ORDER = (
+    "ch_basic",
+    "no_enheter",
+    "se_bolagsverket",
+    "se_scb",
+    "ch_psc",
+    "no_roller",
+    "gleif",
+)
 
 PSC_NOT_PEOPLE = ("persons-with-significant-control-statement", "exemptions")
 _ADDRESS = ("address", "postcode", "postcode_prefix", "municipality", "region")
@@ -53,55 +60,127 @@ SOURCES: dict[str, SourceSpec] = {
     s.code: s
     for s in (
         SourceSpec(
-            "ch_basic", "Companies House BasicCompanyData", "GB", "Open Government Licence v3.0",
+            "ch_basic",
+            "Companies House BasicCompanyData",
+            "GB",
+            "Open Government Licence v3.0",
             "Contains public sector information licensed under the Open Government Licence v3.0 "
-            "(Companies House).", parsers.parse_ch_basic,
+            "(Companies House).",
+            parsers.parse_ch_basic,
             policy=CompanyPolicy(
-                owned=("name", "legal_form", "legal_form_raw", "status", "incorporated_on",
-                       *_NACE, "size_band", *_ADDRESS),
-                primary=True, creates=True, owns_industries=True),
+                owned=(
+                    "name",
+                    "legal_form",
+                    "legal_form_raw",
+                    "status",
+                    "incorporated_on",
+                    *_NACE,
+                    "size_band",
+                    *_ADDRESS,
+                ),
+                primary=True,
+                creates=True,
+                owns_industries=True,
+            ),
         ),
         SourceSpec(
-            "ch_psc", "Companies House PSC snapshot", "GB", "Open Government Licence v3.0",
+            "ch_psc",
+            "Companies House PSC snapshot",
+            "GB",
+            "Open Government Licence v3.0",
             "Contains public sector information licensed under the Open Government Licence v3.0 "
-            "(Companies House).", parsers.parse_ch_psc, role_snapshot=False,
+            "(Companies House).",
+            parsers.parse_ch_psc,
+            role_snapshot=False,
         ),
         SourceSpec(
-            "no_enheter", "Brønnøysundregistrene Enhetsregisteret", "NO",
+            "no_enheter",
+            "Brønnøysundregistrene Enhetsregisteret",
+            "NO",
             "Norsk lisens for offentlige data (NLOD) 2.0",
             "Inneholder data under Norsk lisens for offentlige data (NLOD) tilgjengeliggjort av "
-            "Brønnøysundregistrene.", parsers.parse_no_enheter,
+            "Brønnøysundregistrene.",
+            parsers.parse_no_enheter,
             policy=CompanyPolicy(
-                owned=("name", "legal_form", "legal_form_raw", "status", "incorporated_on",
-                       *_NACE, "employees_min", "employees_max", "employees_source",
-                       "size_band", *_ADDRESS, "website_domain", "email_domain", "phone"),
-                primary=True, creates=True, owns_industries=True),
+                owned=(
+                    "name",
+                    "legal_form",
+                    "legal_form_raw",
+                    "status",
+                    "incorporated_on",
+                    *_NACE,
+                    "employees_min",
+                    "employees_max",
+                    "employees_source",
+                    "size_band",
+                    *_ADDRESS,
+                    "website_domain",
+                    "email_domain",
+                    "phone",
+                ),
+                primary=True,
+                creates=True,
+                owns_industries=True,
+            ),
         ),
         SourceSpec(
-            "no_roller", "Brønnøysundregistrene roller (totalbestand)", "NO",
+            "no_roller",
+            "Brønnøysundregistrene roller (totalbestand)",
+            "NO",
             "Norsk lisens for offentlige data (NLOD) 2.0",
             "Inneholder data under Norsk lisens for offentlige data (NLOD) tilgjengeliggjort av "
-            "Brønnøysundregistrene.", parsers.parse_no_roller, role_snapshot=True,
+            "Brønnøysundregistrene.",
+            parsers.parse_no_roller,
+            role_snapshot=True,
         ),
         SourceSpec(
-            "se_bolagsverket", "Bolagsverket bulkfil", "SE", "EU High-Value Dataset terms",
-            "Källa: Bolagsverket.", parsers.parse_se_bolagsverket,
+            "se_bolagsverket",
+            "Bolagsverket bulkfil",
+            "SE",
+            "EU High-Value Dataset terms",
+            "Källa: Bolagsverket.",
+            parsers.parse_se_bolagsverket,
             policy=CompanyPolicy(
-                owned=("name", "legal_form", "legal_form_raw", "status", "incorporated_on",
-                       "address", "postcode", "postcode_prefix", "municipality"),
-                primary=True, creates=True, owns_industries=False),
+                owned=(
+                    "name",
+                    "legal_form",
+                    "legal_form_raw",
+                    "status",
+                    "incorporated_on",
+                    "address",
+                    "postcode",
+                    "postcode_prefix",
+                    "municipality",
+                ),
+                primary=True,
+                creates=True,
+                owns_industries=False,
+            ),
         ),
         SourceSpec(
-            "se_scb", "SCB Företagsregistret (JE)", "SE", "SCB terms",
-            "Källa: Statistiska centralbyrån (SCB).", parsers.parse_se_scb,
-            policy=CompanyPolicy(owned=(*_NACE, "marketing_blocked"), primary=False,
-                                 creates=True, owns_industries=True),
+            "se_scb",
+            "SCB Företagsregistret (JE)",
+            "SE",
+            "SCB terms",
+            "Källa: Statistiska centralbyrån (SCB).",
+            parsers.parse_se_scb,
+            policy=CompanyPolicy(
+                owned=(*_NACE, "marketing_blocked"),
+                primary=False,
+                creates=True,
+                owns_industries=True,
+            ),
         ),
         SourceSpec(
-            "gleif", "GLEIF LEI Golden Copy", "", "CC0 1.0",
-            "Source: Global Legal Entity Identifier Foundation (GLEIF).", parsers.parse_gleif,
-            policy=CompanyPolicy(owned=("lei",), primary=False, creates=False,
-                                 owns_industries=False),
+            "gleif",
+            "GLEIF LEI Golden Copy",
+            "",
+            "CC0 1.0",
+            "Source: Global Legal Entity Identifier Foundation (GLEIF).",
+            parsers.parse_gleif,
+            policy=CompanyPolicy(
+                owned=("lei",), primary=False, creates=False, owns_industries=False
+            ),
         ),
     )
 }
@@ -120,11 +199,19 @@ class ImportResult:
     def summary(self) -> dict:
         c = self.counts
         return {
-            "source": self.source, "file": self.path, "import_run": self.run_id,
-            "rows_read": c.rows_read, "rows_new": c.rows_new, "rows_changed": c.rows_changed,
-            "rows_unchanged": c.rows_unchanged, "rows_rejected": c.rows_rejected,
-            "rows_skipped": c.rows_skipped, "change_events": c.events, "encoding": self.encoding,
-            "fast_path": self.fast_path, "notes": c.notes,
+            "source": self.source,
+            "file": self.path,
+            "import_run": self.run_id,
+            "rows_read": c.rows_read,
+            "rows_new": c.rows_new,
+            "rows_changed": c.rows_changed,
+            "rows_unchanged": c.rows_unchanged,
+            "rows_rejected": c.rows_rejected,
+            "rows_skipped": c.rows_skipped,
+            "change_events": c.events,
+            "encoding": self.encoding,
+            "fast_path": self.fast_path,
+            "notes": c.notes,
         }
 
 
@@ -132,14 +219,19 @@ def source_get_or_create(*, code: str) -> Source:
     spec = SOURCES[code]
     src, _ = Source.objects.update_or_create(
         code=code,
-        defaults={"name": spec.name, "country": spec.country, "licence": spec.licence,
-                  "attribution": spec.attribution},
+        defaults={
+            "name": spec.name,
+            "country": spec.country,
+            "licence": spec.licence,
+            "attribution": spec.attribution,
+        },
     )
     return src
 
 
-def registry_import(*, source: str, path: Path, progress: bool | None = None,
-                    fast: bool = True) -> ImportResult:
+def registry_import(
+    *, source: str, path: Path, progress: bool | None = None, fast: bool = True
+) -> ImportResult:
     """Import one bulk file. Idempotent for an unchanged file (counts it all as unchanged).
 
     Side effects: an ImportRun (committed first, so a failure stays visible), ImportRejections,
@@ -158,11 +250,19 @@ def registry_import(*, source: str, path: Path, progress: bool | None = None,
             if fast and spec.code == "ch_basic" and connection.vendor == "postgresql":
                 from enrichment.importers.fastpath import ch_basic_fast
 
-                done = ch_basic_fast(path=path, run=run, source=src, emit=emit,
-                                     progress=progress, result=result)
+                done = ch_basic_fast(
+                    path=path, run=run, source=src, emit=emit, progress=progress, result=result
+                )
             if not done:
-                _import_python(spec=spec, path=path, run=run, source=src, emit=emit,
-                               progress=progress, result=result)
+                _import_python(
+                    spec=spec,
+                    path=path,
+                    run=run,
+                    source=src,
+                    emit=emit,
+                    progress=progress,
+                    result=result,
+                )
     except Exception as exc:
         run.status = ImportStatus.FAILED
         run.error = f"{type(exc).__name__}: {exc}"[:5000]
@@ -173,25 +273,55 @@ def registry_import(*, source: str, path: Path, progress: bool | None = None,
     run.rows_read, run.rows_new, run.rows_changed = c.rows_read, c.rows_new, c.rows_changed
     run.rows_unchanged, run.rows_rejected = c.rows_unchanged, c.rows_rejected
     run.status, run.finished_at = ImportStatus.SUCCEEDED, timezone.now()
-    run.save(update_fields=["rows_read", "rows_new", "rows_changed", "rows_unchanged",
-                            "rows_rejected", "status", "finished_at"])
+    run.save(
+        update_fields=[
+            "rows_read",
+            "rows_new",
+            "rows_changed",
+            "rows_unchanged",
+            "rows_rejected",
+            "status",
+            "finished_at",
+        ]
+    )
     return result
 
 
-def _import_python(*, spec: SourceSpec, path: Path, run: ImportRun, source: Source, emit: bool,
-                   progress: bool | None, result: ImportResult) -> None:
+def _import_python(
+    *,
+    spec: SourceSpec,
+    path: Path,
+    run: ImportRun,
+    source: Source,
+    emit: bool,
+    progress: bool | None,
+    result: ImportResult,
+) -> None:
     sql = Sql(connection)
     now = timezone.now()
     with connection.cursor() as cur, registry_open(path, progress=progress) as opened:
         result.encoding = opened.encoding
         if spec.policy is not None:
             merger: CompanyMerge | RoleMerge = CompanyMerge(
-                sql=sql, cursor=cur, policy=spec.policy, run_id=run.pk, source_id=source.pk,
-                now=now, emit_events=emit)
+                sql=sql,
+                cursor=cur,
+                policy=spec.policy,
+                run_id=run.pk,
+                source_id=source.pk,
+                now=now,
+                emit_events=emit,
+            )
             merger.open_stage()
         else:
-            merger = RoleMerge(sql=sql, cursor=cur, run_id=run.pk, source_id=source.pk, now=now,
-                               emit_events=emit, snapshot=bool(spec.role_snapshot))
+            merger = RoleMerge(
+                sql=sql,
+                cursor=cur,
+                run_id=run.pk,
+                source_id=source.pk,
+                now=now,
+                emit_events=emit,
+                snapshot=bool(spec.role_snapshot),
+            )
         read = rejected = skipped = 0
         rejections: list[tuple[int, str, str]] = []
         trailer: Trailer | None = None

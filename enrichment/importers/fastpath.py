@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL is assembled from code constants: table/column names; values are params)
 """PostgreSQL fast path for Companies House BasicCompanyData: raw COPY, normalise inside SQL.
 
 The file's bytes go straight into ``COPY ... FROM STDIN (FORMAT csv)`` into an unindexed
@@ -14,54 +15,70 @@ from __future__ import annotations
 
 import csv
 import logging
+import sys
+import time
 from pathlib import Path
 
 import psycopg
 from django.db import DataError, connection, transaction
 
 from enrichment import nace
-from enrichment.importers.merge import REJ, CompanyMerge, Counts, Sql
+from enrichment.importers.merge import REJ, TIMING, CompanyMerge, Counts, Sql, Timed
 from enrichment.importers.parsers import CH_REQUIRED, FileFormatError
 from enrichment.importers.records import CH_CATEGORY, CH_SIZE, CH_STATUS, sql_case
 from enrichment.importers.streams import registry_open
 
 log = logging.getLogger(__name__)
 
-PG_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "latin-1": "LATIN1", "cp1252": "WIN1252",
-                "iso8859-15": "LATIN9"}
+PG_ENCODINGS = {
+    "utf-8": "UTF8",
+    "utf-8-sig": "UTF8",
+    "latin-1": "LATIN1",
+    "cp1252": "WIN1252",
+    "iso8859-15": "LATIN9",
+}
 
 
-def _class_bitmap() -> str:
-    classes = set(nace.nace_classes())
-    return "".join("1" if i in classes else "0" for i in range(10000))
+def _ukdate(x: str) -> str:
+    """SQL: a DD/MM/YYYY text (a plain column reference) -> date, NULL when not a real date.
 
-
-def _functions(cur) -> None:
-    cur.execute(
-        "CREATE OR REPLACE FUNCTION pg_temp.lp_ukdate(d text) RETURNS date LANGUAGE sql "
-        "IMMUTABLE AS $$ SELECT CASE "
-        "WHEN d !~ '^[0-9]{2}/[0-9]{2}/[0-9]{4}$' THEN NULL "
-        "WHEN substr(d, 4, 2)::int NOT BETWEEN 1 AND 12 OR substr(d, 1, 2)::int < 1 "
-        "OR substr(d, 7, 4)::int < 1 THEN NULL "
-        "WHEN substr(d, 1, 2)::int > extract(day FROM make_date(substr(d, 7, 4)::int, "
-        "substr(d, 4, 2)::int, 1) + interval '1 month - 1 day')::int THEN NULL "
-        "ELSE make_date(substr(d, 7, 4)::int, substr(d, 4, 2)::int, substr(d, 1, 2)::int) END $$"
+    String functions, not regular expressions: this runs for every row of a multi-GB file."""
+    d, m, y = f"substr({x}, 1, 2)::int", f"substr({x}, 4, 2)::int", f"substr({x}, 7, 4)::int"
+    last = (
+        f"CASE {m} WHEN 2 THEN CASE WHEN (mod({y}, 4) = 0 AND mod({y}, 100) <> 0) "
+        f"OR mod({y}, 400) = 0 THEN 29 ELSE 28 END "
+        "WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END"
     )
-    cur.execute(
-        "CREATE OR REPLACE FUNCTION pg_temp.lp_sic_raw(s text) RETURNS text LANGUAGE sql "
-        "IMMUTABLE AS $$ SELECT CASE "
-        "WHEN btrim(s) = '' OR lower(btrim(s)) = 'none supplied' THEN NULL "
-        "WHEN s ~ '^\\s*[0-9]{4,5}\\s*-' THEN substring(s from '^\\s*([0-9]{4,5})\\s*-') "
-        "ELSE btrim(s) END $$"
+    return (
+        f"(CASE WHEN length({x}) = 10 AND translate({x}, '0123456789', '') = '//' "
+        f"AND substr({x}, 3, 1) = '/' THEN CASE WHEN {m} BETWEEN 1 AND 12 AND {y} >= 1 "
+        f"AND {d} BETWEEN 1 AND {last} THEN make_date({y}, {m}, {d}) END END)"
     )
-    non_activity = ", ".join(f"'{c}'" for c in sorted(nace.UK_NON_ACTIVITY))
-    cur.execute(
-        "CREATE OR REPLACE FUNCTION pg_temp.lp_sic(code text) RETURNS int LANGUAGE sql "
-        "IMMUTABLE AS $$ SELECT CASE WHEN code ~ '^[0-9]{5}$' "
-        f"AND code NOT IN ({non_activity}) "
-        f"AND substr('{_class_bitmap()}', left(code, 4)::int + 1, 1) = '1' "
-        "THEN left(code, 4)::int END $$"
+
+
+def _sic_raw(x: str) -> str:
+    """SQL: a SicText value -> its raw code ("62012"), the text when unparseable, else NULL.
+
+    Mirrors nace.uk_sic_parse: the part before the first "-", if it is 4 or 5 digits."""
+    head = f"btrim(split_part({x}, '-', 1))"
+    return (
+        f"(CASE WHEN btrim({x}) = '' OR lower(btrim({x})) = 'none supplied' THEN NULL "
+        f"WHEN position('-' in {x}) > 0 AND length({head}) IN (4, 5) "
+        f"AND translate({head}, '0123456789', '') = '' THEN {head} ELSE btrim({x}) END)"
     )
+
+
+def _sic_map(cur) -> None:
+    """lp_sic_map: UK SIC 2007 code -> NACE class, for the codes that are an activity."""
+    cur.execute("DROP TABLE IF EXISTS lp_sic_map")
+    cur.execute("CREATE TEMP TABLE lp_sic_map (code text PRIMARY KEY, cls integer NOT NULL)")
+    rows = [
+        (code, cls)
+        for code in nace.uk_sic_labels()
+        if (cls := nace.nace_class_from_code(raw=code, system=nace.UK_SIC2007)) is not None
+    ]
+    cur.executemany("INSERT INTO lp_sic_map VALUES (%s, %s)", rows)
+    cur.execute("ANALYZE lp_sic_map")
 
 
 def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None, result) -> bool:
@@ -70,7 +87,8 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
     from django.utils import timezone
 
     now = timezone.now()
-    with registry_open(path, progress=progress) as opened, connection.cursor() as cur:
+    with registry_open(path, progress=progress) as opened, connection.cursor() as raw_cur:
+        cur = Timed(raw_cur)
         pg_encoding = PG_ENCODINGS.get(opened.encoding)
         if pg_encoding is None:
             return False
@@ -84,98 +102,132 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         col = {n: f"r.{c}" for n, c in zip(names, cols, strict=True) if n}
         cur.execute("DROP TABLE IF EXISTS lp_raw_ch")
         cur.execute(
-            "CREATE TEMP TABLE lp_raw_ch (" + ", ".join(f"{c} text" for c in cols)
+            "CREATE TEMP TABLE lp_raw_ch ("
+            + ", ".join(f"{c} text" for c in cols)
             + ", line bigint GENERATED ALWAYS AS IDENTITY)"
         )
         col_list = ", ".join(cols)
+        t0 = time.perf_counter()
         try:
-            with transaction.atomic():
-                with cur.cursor.copy(
+            with (
+                transaction.atomic(),
+                cur.cursor.copy(
                     f"COPY lp_raw_ch ({col_list}) FROM STDIN WITH (FORMAT csv, HEADER true, "
                     f"ENCODING '{pg_encoding}', FORCE_NOT_NULL ({col_list}))"
-                ) as copy:
-                    while chunk := opened.stream.read(1 << 20):
-                        copy.write(chunk)
+                ) as copy,
+            ):
+                while chunk := opened.stream.read(1 << 20):
+                    copy.write(chunk)
         except (psycopg.DataError, DataError) as exc:
             log.info("ch_basic fast path refused %s (%s); using the Python path", path, exc)
             result.counts = Counts(notes=[f"COPY refused the file, parsed row by row: {exc}"])
             return False
+        if TIMING:
+            print(f"[{time.perf_counter() - t0:7.2f}s] COPY lp_raw_ch", file=sys.stderr)
         read = _count(cur, "SELECT COUNT(*) FROM lp_raw_ch")
         result.fast_path, result.encoding = True, opened.encoding
 
-    with connection.cursor() as cur:
-        _functions(cur)
+    with connection.cursor() as raw_cur:
+        cur = Timed(raw_cur)
+        _sic_map(cur)
 
         def c(name: str) -> str:
             return col.get(name, "''")
 
-        num, name, inc = f"btrim({c('CompanyNumber')})", f"btrim({c('CompanyName')})", (
-            f"btrim({c('IncorporationDate')})")
+        # v: the trimmed values every later expression uses (computed once per row).
+        trimmed = {
+            "num": "CompanyNumber",
+            "name": "CompanyName",
+            "inc": "IncorporationDate",
+            "cat": "CompanyCategory",
+            "status": "CompanyStatus",
+            "account": "Accounts.AccountCategory",
+            "town": "RegAddress.PostTown",
+            "county": "RegAddress.County",
+        }
+        v_cols = ", ".join(f"btrim({c(src)}) AS {alias}" for alias, src in trimmed.items())
+        v_cols += f", upper(btrim({c('RegAddress.PostCode')})) AS pc"
         reason = (
-            f"CASE WHEN {num} = '' THEN 'CompanyNumber: empty' "
-            f"WHEN length({num}) > 32 THEN 'CompanyNumber: too long (' || length({num}) "
+            "CASE WHEN v.num = '' THEN 'CompanyNumber: empty' "
+            "WHEN length(v.num) > 32 THEN 'CompanyNumber: too long (' || length(v.num) "
             "|| ' characters)' "
-            f"WHEN {name} = '' THEN 'CompanyName: empty' "
-            f"WHEN {inc} <> '' AND pg_temp.lp_ukdate({inc}) IS NULL THEN "
-            f"'IncorporationDate: not a DD/MM/YYYY date: ' || quote_literal(left({inc}, 40)) END"
+            "WHEN v.name = '' THEN 'CompanyName: empty' "
+            f"WHEN v.inc <> '' AND {_ukdate('v.inc')} IS NULL THEN "
+            "'IncorporationDate: not a DD/MM/YYYY date: ' || quote_literal(left(v.inc, 40)) END"
         )
         cur.execute(
             f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) "
             f"SELECT %s, line + 1, reason, raw FROM (SELECT r.line, {reason} AS reason, "
-            f"left(concat_ws(',', {num}, {name}), 300) AS raw FROM lp_raw_ch r) x "
-            "WHERE reason IS NOT NULL",
+            "left(concat_ws(',', v.num, v.name), 300) AS raw FROM lp_raw_ch r "
+            f"CROSS JOIN LATERAL (SELECT {v_cols}) v) x WHERE reason IS NOT NULL",
             [run.pk],
         )
         rejected = max(cur.rowcount, 0)
-        sics = [f"pg_temp.lp_sic_raw({c(f'SICCode.SicText_{i}')})" for i in range(1, 5)]
-        category = f"btrim({c('CompanyCategory')})"
-        status = sql_case(f"lower(btrim({c('CompanyStatus')}))", CH_STATUS, "active")
-        account = f"btrim({c('Accounts.AccountCategory')})"
-        postcode = f"upper(btrim({c('RegAddress.PostCode')}))"
+        sics = ", ".join(f"{_sic_raw(c(f'SICCode.SicText_{i}'))} AS s{i}" for i in range(1, 5))
+        status = sql_case("lower(v.status)", CH_STATUS, "active")
         address = ", ".join(
-            f"NULLIF(btrim({c(n)}), '')" for n in ("RegAddress.CareOf", "RegAddress.POBox",
-                                                  "RegAddress.AddressLine1",
-                                                  "RegAddress.AddressLine2"))
-        payload = "concat_ws(chr(31), " + ", ".join(f"r.{x}" for x in cols) + ")"
+            f"NULLIF(btrim({c(n)}), '')"
+            for n in (
+                "RegAddress.CareOf",
+                "RegAddress.POBox",
+                "RegAddress.AddressLine1",
+                "RegAddress.AddressLine2",
+            )
+        )
+        payload = " || E'\\x1f' || ".join(f"r.{x}" for x in cols)
         todo_cols = ", ".join(CompanyMerge.TODO_COLUMNS)
         sql.temp_table(cur, "lp_todo", CompanyMerge.TODO_COLUMNS)
+        # Hash first, normalise only the rows whose hash is not already in the directory.
+        # "OFFSET 0" keeps each LATERAL subquery from being inlined, so every expression runs
+        # once per row instead of once per reference.
+        joins = " ".join(f"LEFT JOIN lp_sic_map m{i} ON m{i}.code = s.s{i}" for i in range(1, 5))
         cur.execute(
-            f"INSERT INTO lp_todo ({todo_cols}) SELECT co.id, n.line, 'GB', n.registry_id, "
-            f"left({name}, 300), {sql_case(f'lower({category})', CH_CATEGORY, 'other')}, "
-            f"left({category}, 120), "
-            f"CASE WHEN {status} = 'active' AND (upper({account}) = 'DORMANT' "
-            "OR '99999' IN (s.s1, s.s2, s.s3, s.s4)) THEN 'dormant' ELSE " + status + " END, "
-            f"pg_temp.lp_ukdate({inc}), "
-            "COALESCE(pg_temp.lp_sic(s.s1), pg_temp.lp_sic(s.s2), pg_temp.lp_sic(s.s3), "
-            "pg_temp.lp_sic(s.s4)), left(concat_ws(';', s.s1, s.s2, s.s3, s.s4), 200), "
-            f"NULL, NULL, '', {sql_case(f'lower({account})', CH_SIZE, '')}, "
-            f"left(concat_ws(', ', {address}), 300), left({postcode}, 16), "
-            f"left(CASE WHEN position(' ' in {postcode}) > 0 THEN split_part({postcode}, ' ', 1) "
-            f"WHEN length({postcode}) BETWEEN 5 AND 7 THEN left({postcode}, length({postcode}) - 3) "
-            f"ELSE {postcode} END, 8), "
-            f"left(btrim({c('RegAddress.PostTown')}), 100), "
-            f"left(btrim({c('RegAddress.County')}), 100), '', '', '', '', FALSE, n.payload_hash "
-            f"FROM (SELECT r.*, r.line + 1 AS line1, {num} AS registry_id, "
-            f"encode(sha256(convert_to({payload}, 'UTF8')), 'hex') AS payload_hash "
-            f"FROM lp_raw_ch r WHERE ({reason}) IS NULL) r "
-            "CROSS JOIN LATERAL (SELECT r.line1 AS line, r.registry_id, r.payload_hash) n "
-            f"CROSS JOIN LATERAL (SELECT {sics[0]} AS s1, {sics[1]} AS s2, {sics[2]} AS s3, "
-            f"{sics[3]} AS s4) s "
-            "LEFT JOIN enrichment_company co ON co.country = 'GB' "
-            "AND co.registry_id = n.registry_id "
-            "WHERE co.id IS NULL OR co.payload_hash IS DISTINCT FROM n.payload_hash"
+            f"INSERT INTO lp_todo ({todo_cols}) SELECT co.id, r.line + 1, 'GB', r.num, "
+            f"left(v.name, 300), {sql_case('lower(v.cat)', CH_CATEGORY, 'other')}, "
+            "left(v.cat, 120), "
+            "CASE WHEN k.st = 'active' AND (upper(v.account) = 'DORMANT' "
+            "OR '99999' IN (s.s1, s.s2, s.s3, s.s4)) THEN 'dormant' ELSE k.st END, "
+            f"{_ukdate('v.inc')}, COALESCE(m1.cls, m2.cls, m3.cls, m4.cls), "
+            "left(concat_ws(';', s.s1, s.s2, s.s3, s.s4), 200), "
+            f"NULL, NULL, '', {sql_case('lower(v.account)', CH_SIZE, '')}, "
+            f"left(concat_ws(', ', {address}), 300), left(v.pc, 16), "
+            "left(CASE WHEN position(' ' in v.pc) > 0 THEN split_part(v.pc, ' ', 1) "
+            "WHEN length(v.pc) BETWEEN 5 AND 7 THEN left(v.pc, length(v.pc) - 3) "
+            "ELSE v.pc END, 8), "
+            "left(v.town, 100), left(v.county, 100), '', '', '', '', FALSE, r.payload_hash "
+            f"FROM (SELECT r.*, v.num, md5({payload}) AS payload_hash FROM lp_raw_ch r "
+            f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v WHERE ({reason}) IS NULL "
+            "OFFSET 0) r "
+            "LEFT JOIN enrichment_company co ON co.country = 'GB' AND co.registry_id = r.num "
+            f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v "
+            f"CROSS JOIN LATERAL (SELECT {status} AS st OFFSET 0) k "
+            f"CROSS JOIN LATERAL (SELECT {sics} OFFSET 0) s {joins} "
+            "WHERE co.id IS NULL OR co.payload_hash IS DISTINCT FROM r.payload_hash"
         )
-        sql.temp_table(cur, "lp_stage_industry",
-                       ("line", "nace_class", "code_system", "raw_code", "is_primary"))
+        sql.temp_table(
+            cur,
+            "lp_stage_industry",
+            ("line", "nace_class", "code_system", "raw_code", "is_primary"),
+        )
         cur.execute(
             "INSERT INTO lp_stage_industry SELECT line, cls, 'uk_sic2007', code, "
             "ROW_NUMBER() OVER (PARTITION BY line ORDER BY ord) = 1 FROM ("
-            "SELECT t.line, u.code, u.ord, pg_temp.lp_sic(u.code) AS cls FROM lp_todo t, "
-            "unnest(string_to_array(t.nace_raw, ';')) WITH ORDINALITY u(code, ord) "
-            "WHERE t.nace_raw <> '') z WHERE cls IS NOT NULL"
+            "SELECT t.line, u.code, u.ord, m.cls FROM lp_todo t "
+            "CROSS JOIN LATERAL (SELECT string_to_array(t.nace_raw, ';') AS arr) a "
+            "CROSS JOIN LATERAL unnest(a.arr) WITH ORDINALITY u(code, ord) "
+            "JOIN lp_sic_map m ON m.code = u.code "
+            # the first occurrence of a code only: staged rows are unique per (line, code)
+            "WHERE t.nace_raw <> '' AND array_position(a.arr, u.code) = u.ord) z"
         )
-        merger = CompanyMerge(sql=sql, cursor=cur, policy=_policy(), run_id=run.pk,
-                              source_id=source.pk, now=now, emit_events=emit)
+        merger = CompanyMerge(
+            sql=sql,
+            cursor=cur,
+            policy=_policy(),
+            run_id=run.pk,
+            source_id=source.pk,
+            now=now,
+            emit_events=emit,
+        )
         counts = merger.merge_todo(staged=read - rejected)
         counts.rows_read = read
         counts.rows_rejected += rejected

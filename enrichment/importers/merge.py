@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL is assembled from code constants: table/column names; values are params)
 """Staging tables and the set-based merge into the directory, on PostgreSQL and SQLite.
 
 Records are staged into temporary tables (PostgreSQL: ``COPY`` in batches; SQLite: executemany),
@@ -11,6 +12,9 @@ the source has a previous successful import (the first import is the baseline, n
 from __future__ import annotations
 
 import json
+import os
+import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +29,28 @@ from enrichment.models import (
 )
 
 BATCH = 10_000
+TIMING = os.environ.get("LEADPILOT_IMPORT_TIMING") == "1"
+
+
+class Timed:
+    """Wraps a cursor; with LEADPILOT_IMPORT_TIMING=1 prints each statement's duration."""
+
+    def __init__(self, cursor) -> None:
+        self._cursor = cursor
+
+    def __getattr__(self, name: str):
+        return getattr(self._cursor, name)
+
+    def execute(self, query: str, params=None):
+        t0 = time.perf_counter()
+        out = self._cursor.execute(query, params)
+        if TIMING:
+            print(f"[{time.perf_counter() - t0:7.2f}s] {query[:110]}", file=sys.stderr)
+            if os.environ.get("LEADPILOT_IMPORT_SQL_LOG"):
+                with open(os.environ["LEADPILOT_IMPORT_SQL_LOG"], "a") as log:
+                    log.write(query + ";\n")
+        return out
+
 
 C = Company._meta.db_table
 IND = CompanyIndustry._meta.db_table
@@ -34,10 +60,19 @@ PER = Person._meta.db_table
 ROL = Role._meta.db_table
 
 PG_TYPES = {
-    "line": "bigint", "incorporated_on": "date", "started_on": "date", "ended_on": "date",
-    "nace_primary": "integer", "employees_min": "integer", "employees_max": "integer",
-    "birth_year": "integer", "nace_class": "integer", "marketing_blocked": "boolean",
-    "is_current": "boolean", "is_primary": "boolean", "company_id": "bigint",
+    "line": "bigint",
+    "incorporated_on": "date",
+    "started_on": "date",
+    "ended_on": "date",
+    "nace_primary": "integer",
+    "employees_min": "integer",
+    "employees_max": "integer",
+    "birth_year": "integer",
+    "nace_class": "integer",
+    "marketing_blocked": "boolean",
+    "is_current": "boolean",
+    "is_primary": "boolean",
+    "company_id": "bigint",
 }
 INDUSTRY_FIELDS = ("line", "nace_class", "code_system", "raw_code", "is_primary")
 
@@ -129,11 +164,75 @@ def _one(cursor, sql: str, params: list | tuple = ()) -> Any:
     return cursor.fetchone()[0]
 
 
+BULK_MIN_ROWS = 50_000
+BULK_SHARE = 0.5
+
+
+class BulkLoad:
+    """A bulk load into PostgreSQL tables, the way pg_restore does it: take an exclusive lock,
+    set aside secondary indexes, unique constraints and foreign keys, insert, then rebuild them
+    from their own catalogue definitions (one sort per index, one validating join per foreign
+    key) inside the same transaction. Used when an import adds at least half as many rows as a
+    table holds; smaller imports insert through the indexes."""
+
+    def __init__(self, cursor, tables: tuple[str, ...]) -> None:
+        self.cursor, self.tables = cursor, tables
+        self.constraints: list[tuple[str, str, str]] = []
+        self.indexes: list[tuple[str, str]] = []
+
+    def begin(self) -> None:
+        self.cursor.execute(f"LOCK TABLE {', '.join(self.tables)} IN ACCESS EXCLUSIVE MODE")
+
+    def drop(self) -> None:
+        cur = self.cursor
+        # ALTER TABLE refuses while deferred foreign-key checks are queued: run them now.
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in self.tables:
+            cur.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY conname",
+                [table],
+            )
+            self.constraints += [(table, name, definition) for name, definition in cur.fetchall()]
+            cur.execute(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass "
+                "AND NOT x.indisprimary AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1",
+                [table],
+            )
+            self.indexes += list(cur.fetchall())
+        for table, name, _ in self.constraints:
+            cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ in self.indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+
+    def restore(self) -> None:
+        cur = self.cursor
+        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _, definition in self.indexes:
+            cur.execute(definition)
+        for table, name, definition in self.constraints:
+            cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
+        for table in self.tables:
+            cur.execute(f"ANALYZE {table}")
+
+
 class CompanyMerge:
     TODO_COLUMNS = ("company_id", "line", *COMPANY_FIELDS)
 
-    def __init__(self, *, sql: Sql, cursor, policy: CompanyPolicy, run_id: int, source_id: int,
-                 now, emit_events: bool) -> None:
+    def __init__(
+        self,
+        *,
+        sql: Sql,
+        cursor,
+        policy: CompanyPolicy,
+        run_id: int,
+        source_id: int,
+        now,
+        emit_events: bool,
+    ) -> None:
         self.sql, self.cursor, self.policy = sql, cursor, policy
         self.run_id, self.source_id, self.now, self.emit = run_id, source_id, now, emit_events
         self.stage = None
@@ -185,9 +284,14 @@ class CompanyMerge:
                 [country, rid, keep],
             )
             lines = [r[0] for r in cur.fetchall()]
-            rejections_write(cur, run_id=self.run_id, rows=[
-                (ln, f"duplicate registry id {rid}: the row on line {keep} is used", "")
-                for ln in lines])
+            rejections_write(
+                cur,
+                run_id=self.run_id,
+                rows=[
+                    (ln, f"duplicate registry id {rid}: the row on line {keep} is used", "")
+                    for ln in lines
+                ],
+            )
             cur.execute(
                 "DELETE FROM lp_todo WHERE country = %s AND registry_id = %s AND line <> %s",
                 [country, rid, keep],
@@ -200,7 +304,6 @@ class CompanyMerge:
         dup = self._dedupe()
         counts.rows_rejected += dup
         staged -= dup
-        todo = _one(cur, "SELECT COUNT(*) FROM lp_todo")
         owned = pol.owned
         differs = " OR ".join(sql.distinct(f"c.{f}", f"t.{f}") for f in owned) or "FALSE"
 
@@ -226,15 +329,30 @@ class CompanyMerge:
         params = [self.run_id, sql.dt(self.now)]
         if self.emit and changed:
             for kind, cond, old, new in (
-                ("name", "name_changed", sql.json("'name'", "old_name"), sql.json("'name'", "new_name")),
-                ("status", "status_changed", sql.json("'status'", "old_status"),
-                 sql.json("'status'", "new_status")),
-                ("address", "address_changed",
-                 sql.json("'address'", "old_address", "'postcode'", "old_postcode"),
-                 sql.json("'address'", "new_address", "'postcode'", "new_postcode")),
-                ("industry", "nace_changed",
-                 sql.json("'nace_primary'", "old_nace", "'nace_raw'", "old_nace_raw"),
-                 sql.json("'nace_primary'", "new_nace", "'nace_raw'", "new_nace_raw")),
+                (
+                    "name",
+                    "name_changed",
+                    sql.json("'name'", "old_name"),
+                    sql.json("'name'", "new_name"),
+                ),
+                (
+                    "status",
+                    "status_changed",
+                    sql.json("'status'", "old_status"),
+                    sql.json("'status'", "new_status"),
+                ),
+                (
+                    "address",
+                    "address_changed",
+                    sql.json("'address'", "old_address", "'postcode'", "old_postcode"),
+                    sql.json("'address'", "new_address", "'postcode'", "new_postcode"),
+                ),
+                (
+                    "industry",
+                    "nace_changed",
+                    sql.json("'nace_primary'", "old_nace", "'nace_raw'", "old_nace_raw"),
+                    sql.json("'nace_primary'", "new_nace", "'nace_raw'", "new_nace_raw"),
+                ),
             ):
                 cur.execute(
                     f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
@@ -269,12 +387,28 @@ class CompanyMerge:
         new = 0
         missing = _one(cur, "SELECT COUNT(*) FROM lp_todo WHERE company_id IS NULL")
         if missing and pol.creates:
+            bulk = None
+            if sql.pg and missing >= BULK_MIN_ROWS:
+                existing = _one(
+                    cur, f"SELECT reltuples::bigint FROM pg_class WHERE oid = '{C}'::regclass"
+                )
+                if missing >= max(existing, 0) * BULK_SHARE:
+                    bulk = BulkLoad(cur, (C, IND) if pol.owns_industries else (C,))
+                    bulk.begin()
+                    # Under the table lock nobody else can have added them since lp_todo.
+                    cur.execute(
+                        f"UPDATE lp_todo t SET company_id = c.id FROM {C} c "
+                        "WHERE t.company_id IS NULL AND c.country = t.country "
+                        "AND c.registry_id = t.registry_id"
+                    )
+                    bulk.drop()
             fields = ", ".join(COMPANY_FIELDS)
             t_fields = ", ".join(f"t.{f}" for f in COMPANY_FIELDS)
+            conflict = "" if bulk else " ON CONFLICT (country, registry_id) DO NOTHING"
             cur.execute(
                 f"INSERT INTO {C} ({fields}, source_id, first_seen_at, updated_at) "
-                f"SELECT {t_fields}, %s, %s, %s FROM lp_todo t WHERE t.company_id IS NULL "
-                "ON CONFLICT (country, registry_id) DO NOTHING",
+                f"SELECT {t_fields}, %s, %s, %s FROM lp_todo t WHERE t.company_id IS NULL"
+                + conflict,
                 [self.source_id, sql.dt(self.now), sql.dt(self.now)],
             )
             cur.execute("DROP TABLE IF EXISTS lp_new")
@@ -293,12 +427,16 @@ class CompanyMerge:
                 )
                 counts.events += max(cur.rowcount, 0)
             if pol.owns_industries:
+                # Staged industry rows are unique per (line, raw code), so no conflict handling
+                # is needed while the unique constraint is set aside in a bulk load.
                 cur.execute(
                     f"INSERT INTO {IND} (company_id, nace_class, code_system, raw_code, is_primary) "
                     "SELECT n.company_id, i.nace_class, i.code_system, i.raw_code, i.is_primary "
-                    "FROM lp_new n JOIN lp_stage_industry i ON i.line = n.line WHERE TRUE "
-                    "ON CONFLICT DO NOTHING"
+                    "FROM lp_new n JOIN lp_stage_industry i ON i.line = n.line WHERE TRUE"
+                    + ("" if bulk else " ON CONFLICT DO NOTHING")
                 )
+            if bulk:
+                bulk.restore()
         elif missing:
             counts.rows_skipped += missing
             counts.notes.append(f"{missing} rows name a company not in the directory")
@@ -325,8 +463,17 @@ def _owned_heads(owned: tuple[str, ...]) -> set[str]:
 class RoleMerge:
     """Roles (and their people) for companies already in the directory."""
 
-    def __init__(self, *, sql: Sql, cursor, run_id: int, source_id: int, now, emit_events: bool,
-                 snapshot: bool) -> None:
+    def __init__(
+        self,
+        *,
+        sql: Sql,
+        cursor,
+        run_id: int,
+        source_id: int,
+        now,
+        emit_events: bool,
+        snapshot: bool,
+    ) -> None:
         self.sql, self.cursor = sql, cursor
         self.run_id, self.source_id, self.now, self.emit = run_id, source_id, now, emit_events
         self.snapshot = snapshot
@@ -375,12 +522,14 @@ class RoleMerge:
             "r.ended_on, r.started_on, r.details, r.kind_raw "
             f"FROM lp_role2 r JOIN {ROL} x ON x.company_id = r.company_id "
             "AND x.person_id = r.person_id AND x.kind = r.kind WHERE "
-            + " OR ".join([
-                sql.distinct("x.is_current", "r.is_current"),
-                sql.distinct("x.ended_on", "r.ended_on"),
-                sql.distinct("x.started_on", "r.started_on"),
-                sql.distinct(x_details, r_details),
-            ])
+            + " OR ".join(
+                [
+                    sql.distinct("x.is_current", "r.is_current"),
+                    sql.distinct("x.ended_on", "r.ended_on"),
+                    sql.distinct("x.started_on", "r.started_on"),
+                    sql.distinct(x_details, r_details),
+                ]
+            )
         )
         changed = _one(cur, "SELECT COUNT(*) FROM lp_role_changed")
         cur.execute(

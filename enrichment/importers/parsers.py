@@ -31,6 +31,7 @@ from enrichment.importers.records import (
     ch_date,
     domain_from,
     iso_date,
+    md5_fields,
     person_key,
     sha256_text,
     uk_postcode_prefix,
@@ -77,8 +78,14 @@ def _excerpt(fields: list[str]) -> str:
 
 # ---------------------------------------------------------------- Companies House
 
-CH_REQUIRED = ("CompanyName", "CompanyNumber", "CompanyCategory", "CompanyStatus",
-               "IncorporationDate", "RegAddress.PostCode")
+CH_REQUIRED = (
+    "CompanyName",
+    "CompanyNumber",
+    "CompanyCategory",
+    "CompanyStatus",
+    "IncorporationDate",
+    "RegAddress.PostCode",
+)
 
 
 def ch_basic_record(idx: dict[str, int], fields: list[str], line: int) -> CompanyRecord:
@@ -105,28 +112,46 @@ def ch_basic_record(idx: dict[str, int], fields: list[str], line: int) -> Compan
         parsed = nace.uk_sic_parse(col(f"SICCode.SicText_{n}"))
         if parsed is None:
             continue
+        seen = parsed.raw in raws
         raws.append(parsed.raw)
         dormant = dormant or parsed.raw == "99999"
-        if parsed.nace_class is not None:
+        if parsed.nace_class is not None and not seen:
             industries.append((parsed.nace_class, nace.UK_SIC2007, parsed.raw, not industries))
     if status == "active" and dormant:
         status = "dormant"
     postcode = col("RegAddress.PostCode").strip().upper()
     address = ", ".join(
-        v for v in (col(c).strip() for c in ("RegAddress.CareOf", "RegAddress.POBox",
-                                              "RegAddress.AddressLine1", "RegAddress.AddressLine2"))
+        v
+        for v in (
+            col(c).strip()
+            for c in (
+                "RegAddress.CareOf",
+                "RegAddress.POBox",
+                "RegAddress.AddressLine1",
+                "RegAddress.AddressLine2",
+            )
+        )
         if v
     )
     return CompanyRecord(
-        line=line, country="GB", registry_id=number, name=name[:300],
-        legal_form=CH_CATEGORY.get(category.lower(), "other"), legal_form_raw=category[:120],
-        status=status, incorporated_on=inc,
-        nace_primary=industries[0][0] if industries else None, nace_raw=";".join(raws)[:200],
-        size_band=CH_SIZE.get(account.lower(), ""), address=address[:300],
-        postcode=postcode[:16], postcode_prefix=uk_postcode_prefix(postcode),
+        line=line,
+        country="GB",
+        registry_id=number,
+        name=name[:300],
+        legal_form=CH_CATEGORY.get(category.lower(), "other"),
+        legal_form_raw=category[:120],
+        status=status,
+        incorporated_on=inc,
+        nace_primary=industries[0][0] if industries else None,
+        nace_raw=";".join(raws)[:200],
+        size_band=CH_SIZE.get(account.lower(), ""),
+        address=address[:300],
+        postcode=postcode[:16],
+        postcode_prefix=uk_postcode_prefix(postcode),
         municipality=col("RegAddress.PostTown").strip()[:100],
         region=col("RegAddress.County").strip()[:100],
-        payload_hash=sha256_text("\x1f".join(fields)), industries=industries,
+        payload_hash=md5_fields(fields),
+        industries=industries,
     )
 
 
@@ -194,13 +219,23 @@ def parse_ch_psc(opened: Opened) -> Iterator[Item]:
             continue
         full = " ".join(p for p in (first, middle, last) if p)
         yield RoleRecord(
-            line=line_no, country="GB", registry_id=number,
-            person_key=person_key("GB", number, first, middle, last, dob.get("year"),
-                                  dob.get("month")),
-            full_name=full[:200], first_name=first[:100], middle_name=middle[:100],
-            last_name=last[:100], birth_year=dob.get("year"), kind="owner", kind_raw=kind,
+            line=line_no,
+            country="GB",
+            registry_id=number,
+            person_key=person_key(
+                "GB", number, first, middle, last, dob.get("year"), dob.get("month")
+            ),
+            full_name=full[:200],
+            first_name=first[:100],
+            middle_name=middle[:100],
+            last_name=last[:100],
+            birth_year=dob.get("year"),
+            kind="owner",
+            kind_raw=kind,
             details={"natures_of_control": sorted(data.get("natures_of_control") or [])},
-            started_on=notified, ended_on=ceased, is_current=ceased is None,
+            started_on=notified,
+            ended_on=ceased,
+            is_current=ceased is None,
         )
 
 
@@ -259,21 +294,46 @@ def brreg_record(get, line: int, payload: str) -> CompanyRecord:
     phone = str(get("telefon") or get("mobil") or "").strip()
     band = ""
     if emp_min is not None:
-        band = "micro" if emp_min < 10 else "small" if emp_min < 50 else (
-            "medium" if emp_min < 250 else "large")
+        band = (
+            "micro"
+            if emp_min < 10
+            else "small"
+            if emp_min < 50
+            else ("medium" if emp_min < 250 else "large")
+        )
     return CompanyRecord(
-        line=line, country="NO", registry_id=orgnr, name=name[:300],
-        legal_form=NO_FORMS.get(form, "other"), legal_form_raw=form[:120], status=status,
+        line=line,
+        country="NO",
+        registry_id=orgnr,
+        name=name[:300],
+        legal_form=NO_FORMS.get(form, "other"),
+        legal_form_raw=form[:120],
+        status=status,
         incorporated_on=iso_date(
-            str(get("stiftelsesdato") or get("registreringsdatoEnhetsregisteret")
-                or get("registreringsdatoenhetsregisteret") or ""), column="stiftelsesdato"),
-        nace_primary=industries[0][0] if industries else None, nace_raw=";".join(raws),
-        employees_min=emp_min, employees_max=emp_max, employees_source=source, size_band=band,
-        address=addr[:300], postcode=postcode[:16], postcode_prefix=postcode[:2],
+            str(
+                get("stiftelsesdato")
+                or get("registreringsdatoEnhetsregisteret")
+                or get("registreringsdatoenhetsregisteret")
+                or ""
+            ),
+            column="stiftelsesdato",
+        ),
+        nace_primary=industries[0][0] if industries else None,
+        nace_raw=";".join(raws),
+        employees_min=emp_min,
+        employees_max=emp_max,
+        employees_source=source,
+        size_band=band,
+        address=addr[:300],
+        postcode=postcode[:16],
+        postcode_prefix=postcode[:2],
         municipality=str(get("forretningsadresse.kommune") or "").strip()[:100],
         region=str(get("forretningsadresse.kommunenummer") or "").strip()[:100],
-        website_domain=domain_from(website), email_domain=domain_from(email),
-        phone=phone[:40], payload_hash=sha256_text(payload), industries=industries,
+        website_domain=domain_from(website),
+        email_domain=domain_from(email),
+        phone=phone[:40],
+        payload_hash=sha256_text(payload),
+        industries=industries,
     )
 
 
@@ -326,15 +386,28 @@ def _parse_no_enheter_json(opened: Opened) -> Iterator[Item]:
             yield Rejected(n, "array element is not an object")
             continue
         try:
-            yield brreg_record(lambda name, _o=obj: _dotted(_o, name), n,
-                               json.dumps(obj, sort_keys=True, ensure_ascii=False))
+            yield brreg_record(
+                lambda name, _o=obj: _dotted(_o, name),
+                n,
+                json.dumps(obj, sort_keys=True, ensure_ascii=False),
+            )
         except RowError as exc:
             yield Rejected(n, str(exc), json.dumps(obj, ensure_ascii=False)[:300])
 
 
-NO_ROLE_KINDS = {"DAGL": "ceo", "LEDE": "chair", "NEST": "board_member", "MEDL": "board_member",
-                 "VARA": "other", "INNH": "owner", "DTPR": "owner", "DTSO": "owner",
-                 "KOMP": "owner", "KONT": "other", "BEST": "ceo"}
+NO_ROLE_KINDS = {
+    "DAGL": "ceo",
+    "LEDE": "chair",
+    "NEST": "board_member",
+    "MEDL": "board_member",
+    "VARA": "other",
+    "INNH": "owner",
+    "DTPR": "owner",
+    "DTSO": "owner",
+    "KOMP": "owner",
+    "KONT": "other",
+    "BEST": "ceo",
+}
 
 
 def parse_no_roller(opened: Opened) -> Iterator[Item]:
@@ -342,7 +415,11 @@ def parse_no_roller(opened: Opened) -> Iterator[Item]:
 
     Line numbers are the element's position in the array (the file is one JSON document)."""
     for n, obj in enumerate(ijson.items(opened.stream, "item", use_float=True), 1):
-        orgnr = str((obj or {}).get("organisasjonsnummer") or "").strip() if isinstance(obj, dict) else ""
+        orgnr = (
+            str((obj or {}).get("organisasjonsnummer") or "").strip()
+            if isinstance(obj, dict)
+            else ""
+        )
         if not _ORGNR.match(orgnr):
             yield Rejected(n, f"organisasjonsnummer: not 9 digits: {orgnr[:20]!r}")
             continue
@@ -368,14 +445,27 @@ def parse_no_roller(opened: Opened) -> Iterator[Item]:
                 birth = str(person.get("fodselsdato") or "")
                 year = int(birth[:4]) if birth[:4].isdigit() else None  # minimised: year only
                 ended = bool(role.get("fratraadt"))
-                details = {"rekkefolge": role.get("rekkefolge")} if role.get("rekkefolge") is not None else {}
+                details = (
+                    {"rekkefolge": role.get("rekkefolge")}
+                    if role.get("rekkefolge") is not None
+                    else {}
+                )
                 yield RoleRecord(
-                    line=n, country="NO", registry_id=orgnr,
+                    line=n,
+                    country="NO",
+                    registry_id=orgnr,
                     person_key=person_key("NO", orgnr, first, middle, last, year),
                     full_name=" ".join(p for p in (first, middle, last) if p)[:200],
-                    first_name=first[:100], middle_name=middle[:100], last_name=last[:100],
-                    birth_year=year, kind=kind, kind_raw=code, details=details,
-                    started_on=None, ended_on=None, is_current=not ended,
+                    first_name=first[:100],
+                    middle_name=middle[:100],
+                    last_name=last[:100],
+                    birth_year=year,
+                    kind=kind,
+                    kind_raw=code,
+                    details=details,
+                    started_on=None,
+                    ended_on=None,
+                    is_current=not ended,
                 )
 
 
@@ -417,8 +507,11 @@ def parse_se_bolagsverket(opened: Opened) -> Iterator[Item]:
         fields = _split_semicolon_quoted(line)
         if fields is None or len(fields) != width:
             found = "unparseable quoting" if fields is None else f"{len(fields)} fields"
-            yield Rejected(line_no, f"malformed line: expected {width} fields, found {found}",
-                           re.sub(r"\d{10,12}", "<id>", line[:200]))
+            yield Rejected(
+                line_no,
+                f"malformed line: expected {width} fields, found {found}",
+                re.sub(r"\d{10,12}", "<id>", line[:200]),
+            )
             continue
         ident = _compound(fields[idx["organisationsidentitet"]])
         if not ident or len(ident[0]) < 2:
@@ -429,7 +522,9 @@ def parse_se_bolagsverket(opened: Opened) -> Iterator[Item]:
             yield Skipped(line_no, "sole trader keyed by personal identity number")
             continue
         if id_type != "ORGNR-IDORG" or not re.fullmatch(r"\d{10}", number):
-            yield Rejected(line_no, f"organisationsidentitet: not an organisation number ({id_type})")
+            yield Rejected(
+                line_no, f"organisationsidentitet: not an organisation number ({id_type})"
+            )
             continue
 
         def col(name: str, _f=fields) -> str:
@@ -437,8 +532,10 @@ def parse_se_bolagsverket(opened: Opened) -> Iterator[Item]:
             return _f[i] if i is not None else ""
 
         names_c = _compound(col("organisationsnamn"))
-        main = next((n for n in names_c if len(n) > 1 and n[1] == "FORETAGSNAMN-ORGNAM"),
-                    names_c[0] if names_c else None)
+        main = next(
+            (n for n in names_c if len(n) > 1 and n[1] == "FORETAGSNAMN-ORGNAM"),
+            names_c[0] if names_c else None,
+        )
         name = main[0].strip() if main else ""
         if not name:
             yield Rejected(line_no, "organisationsnamn: empty")
@@ -464,11 +561,18 @@ def parse_se_bolagsverket(opened: Opened) -> Iterator[Item]:
             continue
         postcode = postcode.replace(" ", "")
         yield CompanyRecord(
-            line=line_no, country="SE", registry_id=number, name=name[:300],
-            legal_form=SE_FORMS.get(form, "other"), legal_form_raw=form[:120], status=status,
+            line=line_no,
+            country="SE",
+            registry_id=number,
+            name=name[:300],
+            legal_form=SE_FORMS.get(form, "other"),
+            legal_form_raw=form[:120],
+            status=status,
             incorporated_on=registered,
-            address=", ".join(p for p in (co, street) if p)[:300], postcode=postcode[:16],
-            postcode_prefix=postcode[:2], municipality=city[:100],
+            address=", ".join(p for p in (co, street) if p)[:300],
+            postcode=postcode[:16],
+            postcode_prefix=postcode[:2],
+            municipality=city[:100],
             payload_hash=sha256_text(line.rstrip("\r\n")),
         )
 
@@ -519,22 +623,32 @@ def parse_se_scb(opened: Opened) -> Iterator[Item]:
         postcode = col("PostNr").replace(" ", "")
         name = col("Foretagsnamn") or col("Namn")
         yield CompanyRecord(
-            line=line_no, country="SE", registry_id=pe[2:], name=name[:300],
+            line=line_no,
+            country="SE",
+            registry_id=pe[2:],
+            name=name[:300],
             legal_form=SE_SCB_FORMS.get(col("JurForm"), "other"),
             legal_form_raw=col("JurForm")[:120],
-            nace_primary=industries[0][0] if industries else None, nace_raw=";".join(raws),
-            address=col("Gatuadress")[:300], postcode=postcode[:16], postcode_prefix=postcode[:2],
+            nace_primary=industries[0][0] if industries else None,
+            nace_raw=";".join(raws),
+            address=col("Gatuadress")[:300],
+            postcode=postcode[:16],
+            postcode_prefix=postcode[:2],
             municipality=col("PostOrt")[:100],
             marketing_blocked=block not in ("", "0"),
-            payload_hash=sha256_text(body), industries=industries,
+            payload_hash=sha256_text(body),
+            industries=industries,
         )
 
 
 # ---------------------------------------------------------------- GLEIF
 
-GLEIF_REQUIRED = ("LEI", "Entity.LegalName",
-                  "Entity.RegistrationAuthority.RegistrationAuthorityEntityID",
-                  "Entity.LegalJurisdiction")
+GLEIF_REQUIRED = (
+    "LEI",
+    "Entity.LegalName",
+    "Entity.RegistrationAuthority.RegistrationAuthorityEntityID",
+    "Entity.LegalJurisdiction",
+)
 GLEIF_COUNTRIES = {"GB", "NO", "SE"}
 
 
@@ -569,6 +683,11 @@ def parse_gleif(opened: Opened) -> Iterator[Item]:
         if not rid:
             yield Skipped(line, "no registration-authority entity id")
             continue
-        yield CompanyRecord(line=line, country=country, registry_id=rid[:32],
-                            name=fields[idx["Entity.LegalName"]].strip()[:300], lei=lei,
-                            payload_hash=sha256_text(lei + rid))
+        yield CompanyRecord(
+            line=line,
+            country=country,
+            registry_id=rid[:32],
+            name=fields[idx["Entity.LegalName"]].strip()[:300],
+            lei=lei,
+            payload_hash=sha256_text(lei + rid),
+        )

@@ -10,15 +10,45 @@ import re
 from dataclasses import dataclass, field
 
 COMPANY_FIELDS = (
-    "country", "registry_id", "name", "legal_form", "legal_form_raw", "status",
-    "incorporated_on", "nace_primary", "nace_raw", "employees_min", "employees_max",
-    "employees_source", "size_band", "address", "postcode", "postcode_prefix", "municipality",
-    "region", "website_domain", "email_domain", "phone", "lei", "marketing_blocked",
+    "country",
+    "registry_id",
+    "name",
+    "legal_form",
+    "legal_form_raw",
+    "status",
+    "incorporated_on",
+    "nace_primary",
+    "nace_raw",
+    "employees_min",
+    "employees_max",
+    "employees_source",
+    "size_band",
+    "address",
+    "postcode",
+    "postcode_prefix",
+    "municipality",
+    "region",
+    "website_domain",
+    "email_domain",
+    "phone",
+    "lei",
+    "marketing_blocked",
     "payload_hash",
 )
 ROLE_FIELDS = (
-    "country", "registry_id", "person_key", "full_name", "first_name", "middle_name",
-    "last_name", "birth_year", "kind", "kind_raw", "details", "started_on", "ended_on",
+    "country",
+    "registry_id",
+    "person_key",
+    "full_name",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "birth_year",
+    "kind",
+    "kind_raw",
+    "details",
+    "started_on",
+    "ended_on",
     "is_current",
 )
 
@@ -112,8 +142,7 @@ class RowError(ValueError):
 CH_CATEGORY = {
     "private limited company": "limited",
     "pri/ltd by guar/nsc (private, limited by guarantee, no share capital)": "limited",
-    "pri/lbg/nsc (private, limited by guarantee, no share capital, use of 'limited' exemption)":
-        "limited",
+    "pri/lbg/nsc (private, limited by guarantee, no share capital, use of 'limited' exemption)": "limited",
     "private unlimited company": "limited",
     "private unlimited": "limited",
     "community interest company": "limited",
@@ -160,15 +189,39 @@ CH_SIZE = {
 }
 
 NO_FORMS = {
-    "AS": "limited", "ASA": "public_limited", "ENK": "sole_trader", "NUF": "branch",
-    "ANS": "partnership", "DA": "partnership", "KS": "partnership", "SA": "cooperative",
-    "STI": "foundation", "FLI": "association", "BA": "limited",
+    "AS": "limited",
+    "ASA": "public_limited",
+    "ENK": "sole_trader",
+    "NUF": "branch",
+    "ANS": "partnership",
+    "DA": "partnership",
+    "KS": "partnership",
+    "SA": "cooperative",
+    "STI": "foundation",
+    "FLI": "association",
+    "BA": "limited",
 }
-SE_FORMS = {"AB": "limited", "E": "sole_trader", "HB": "partnership", "KB": "partnership",
-            "EK": "cooperative", "BF": "cooperative", "IF": "association", "SF": "foundation",
-            "FL": "branch", "BAB": "limited"}
-SE_SCB_FORMS = {"49": "limited", "10": "sole_trader", "21": "partnership", "22": "partnership",
-                "51": "cooperative", "61": "association", "71": "foundation"}
+SE_FORMS = {
+    "AB": "limited",
+    "E": "sole_trader",
+    "HB": "partnership",
+    "KB": "partnership",
+    "EK": "cooperative",
+    "BF": "cooperative",
+    "IF": "association",
+    "SF": "foundation",
+    "FL": "branch",
+    "BAB": "limited",
+}
+SE_SCB_FORMS = {
+    "49": "limited",
+    "10": "sole_trader",
+    "21": "partnership",
+    "22": "partnership",
+    "51": "cooperative",
+    "61": "association",
+    "71": "foundation",
+}
 
 
 def sql_case(expr: str, mapping: dict[str, str], default: str) -> str:
@@ -235,6 +288,12 @@ def domain_from(value: str) -> str:
     if "." not in v or not re.fullmatch(r"[a-z0-9.-]+", v):
         return ""
     return v[:253]
+
+
+def md5_fields(fields: list[str]) -> str:
+    """The payload hash of a CSV row: md5 of the fields joined by U+001F (the SQL fast path
+    computes the same)."""
+    return hashlib.md5("\x1f".join(fields).encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def sha256_text(text: str) -> str:

@@ -92,8 +92,9 @@ def registry_open(path: Path, *, progress: bool | None = None) -> Iterator[Opene
     if progress is None:
         progress = sys.stderr.isatty()
     size = path.stat().st_size
-    bar = tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not progress,
-               file=sys.stderr)
+    bar = tqdm(
+        total=size, unit="B", unit_scale=True, desc=path.name, disable=not progress, file=sys.stderr
+    )
     raw = path.open("rb")
     counting = _Counting(raw, bar)
     zf = None

@@ -35,8 +35,15 @@ from sandbox.world.registry import (
 __all__ = ["IMPORT_ORDER", "WorldSummary", "ch_basic_write", "world_generate"]
 
 # Companies before the people and crosswalks that refer to them.
-IMPORT_ORDER = ("ch_basic", "no_enheter", "se_bolagsverket", "se_scb", "ch_psc", "no_roller",
-                "gleif")
+IMPORT_ORDER = (
+    "ch_basic",
+    "no_enheter",
+    "se_bolagsverket",
+    "se_scb",
+    "ch_psc",
+    "no_roller",
+    "gleif",
+)
 
 SHARES = {"GB": 0.45, "NO": 0.40, "SE": 0.15}
 
@@ -52,9 +59,16 @@ class WorldSummary:
     people: int = 0
 
     def to_json(self) -> dict:
-        return {"seed": self.seed, "revision": self.revision, "as_of": self.as_of,
-                "companies": self.companies, "files": self.files, "domains": self.domains,
-                "people": self.people, "import_order": list(IMPORT_ORDER)}
+        return {
+            "seed": self.seed,
+            "revision": self.revision,
+            "as_of": self.as_of,
+            "companies": self.companies,
+            "files": self.files,
+            "domains": self.domains,
+            "people": self.people,
+            "import_order": list(IMPORT_ORDER),
+        }
 
 
 def _split(total: int) -> dict[str, int]:
@@ -63,8 +77,15 @@ def _split(total: int) -> dict[str, int]:
     return {"GB": gb, "NO": no, "SE": max(total - gb - no, 0)}
 
 
-def world_generate(*, seed: int, companies: int, out: Path, revision: int = 0,
-                   as_of: dt.date = AS_OF_DEFAULT, compress: bool = True) -> WorldSummary:
+def world_generate(
+    *,
+    seed: int,
+    companies: int,
+    out: Path,
+    revision: int = 0,
+    as_of: dt.date = AS_OF_DEFAULT,
+    compress: bool = True,
+) -> WorldSummary:
     """Write the whole world under ``out`` (created; existing files are overwritten)."""
     out = Path(out)
     reg, net = out / "registry", out / "internet"
@@ -83,8 +104,12 @@ def world_generate(*, seed: int, companies: int, out: Path, revision: int = 0,
         return Sink(path, member=member, encoding=encoding, container=container)
 
     domains_f = (net / "domains.jsonl").open("w", encoding="utf-8")
-    gleif_sink = sink("gleif", f"{as_of:%Y%m%d}-0000-gleif-goldencopy-lei2-golden-copy.csv.zip",
-                      f"{as_of:%Y%m%d}-0000-gleif-goldencopy-lei2-golden-copy.csv", "zip")
+    gleif_sink = sink(
+        "gleif",
+        f"{as_of:%Y%m%d}-0000-gleif-goldencopy-lei2-golden-copy.csv.zip",
+        f"{as_of:%Y%m%d}-0000-gleif-goldencopy-lei2-golden-copy.csv",
+        "zip",
+    )
     gleif = GleifWriter(gleif_sink)
 
     def emit(entries: list[dict]) -> None:
@@ -98,10 +123,18 @@ def world_generate(*, seed: int, companies: int, out: Path, revision: int = 0,
             gleif.write(firm, lei_for(firm.country, firm.index))
 
     # United Kingdom
-    ch = sink("ch_basic", f"BasicCompanyDataAsOneFile-{ymd}.zip",
-              f"BasicCompanyDataAsOneFile-{ymd}.csv", "zip")
-    psc_sink = sink("ch_psc", f"persons-with-significant-control-snapshot-{ymd}.zip",
-                    f"persons-with-significant-control-snapshot-{ymd}.txt", "zip")
+    ch = sink(
+        "ch_basic",
+        f"BasicCompanyDataAsOneFile-{ymd}.zip",
+        f"BasicCompanyDataAsOneFile-{ymd}.csv",
+        "zip",
+    )
+    psc_sink = sink(
+        "ch_psc",
+        f"persons-with-significant-control-snapshot-{ymd}.zip",
+        f"persons-with-significant-control-snapshot-{ymd}.txt",
+        "zip",
+    )
     ch_w, psc_w = CHBasicWriter(ch, as_of), PSCWriter(psc_sink, as_of, reg / ".psc-statements")
     n = 0
     for firm in firms(seed=seed, country="GB", count=counts["GB"], as_of=as_of, revision=revision):
@@ -135,8 +168,13 @@ def world_generate(*, seed: int, companies: int, out: Path, revision: int = 0,
 
     # Sweden
     bv_s = sink("se_bolagsverket", "bolagsverket_bulkfil.zip", "bolagsverket_bulkfil.txt", "zip")
-    scb_s = sink("se_scb", f"scb_bulkfil_JE_{as_of:%Y%m%d}T030000_1.zip",
-                 f"scb_bulkfil_JE_{as_of:%Y%m%d}T030000_1.txt", "zip", encoding="latin-1")
+    scb_s = sink(
+        "se_scb",
+        f"scb_bulkfil_JE_{as_of:%Y%m%d}T030000_1.zip",
+        f"scb_bulkfil_JE_{as_of:%Y%m%d}T030000_1.txt",
+        "zip",
+        encoding="latin-1",
+    )
     bv, scb = BolagsverketWriter(bv_s), SCBWriter(scb_s)
     n = 0
     for firm in firms(seed=seed, country="SE", count=counts["SE"], as_of=as_of, revision=revision):
@@ -164,8 +202,14 @@ def world_generate(*, seed: int, companies: int, out: Path, revision: int = 0,
     return summary
 
 
-def ch_basic_write(*, seed: int, companies: int, path: Path, container: str = "plain",
-                   as_of: dt.date = AS_OF_DEFAULT) -> Path:
+def ch_basic_write(
+    *,
+    seed: int,
+    companies: int,
+    path: Path,
+    container: str = "plain",
+    as_of: dt.date = AS_OF_DEFAULT,
+) -> Path:
     """Only the Companies House BasicCompanyData file (benchmarks: a million rows, no internet)."""
     member = Path(path).name.removesuffix(".zip")
     if not member.endswith(".csv"):

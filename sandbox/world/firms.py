@@ -254,8 +254,11 @@ def _company_name(rng: random.Random, country: str, index: int | None = None) ->
         a, rest = j % lw, j // lw
         b, c = rest % lw, rest // lw
         if a == b:
-            return f"{words[a]} {trades[c]} Gruppen" if country != "GB" else (
-                f"{words[a]} {trades[c]} Group")
+            return (
+                f"{words[a]} {trades[c]} Gruppen"
+                if country != "GB"
+                else (f"{words[a]} {trades[c]} Group")
+            )
         return f"{words[a]}{words[b].lower()} {trades[c]}"
     j = index % n2
     return f"{words[j % lw]} {trades[j // lw]} {index}"
@@ -289,8 +292,12 @@ def firm_uk(seed: int, index: int, as_of: dt.date) -> Firm:
     if number.startswith("OC"):
         category = "Limited Liability Partnership"
     base = _company_name(rng, "GB", index)
-    suffix = {"Limited Liability Partnership": " LLP", "Limited Partnership": " LP",
-              "Public Limited Company": " PLC", "Overseas Entity": ""}.get(category, " LIMITED")
+    suffix = {
+        "Limited Liability Partnership": " LLP",
+        "Limited Partnership": " LP",
+        "Public Limited Company": " PLC",
+        "Overseas Entity": "",
+    }.get(category, " LIMITED")
     name = (base + suffix).upper()
     status = rng.choices(
         ("Active", "Active - Proposal to Strike off", "Liquidation", "In Administration"),
@@ -301,8 +308,15 @@ def firm_uk(seed: int, index: int, as_of: dt.date) -> Firm:
         "DORMANT"
         if dormant
         else rng.choices(
-            ("TOTAL EXEMPTION FULL", "MICRO ENTITY", "SMALL", "FULL", "UNAUDITED ABRIDGED",
-             "NO ACCOUNTS FILED", "GROUP"),
+            (
+                "TOTAL EXEMPTION FULL",
+                "MICRO ENTITY",
+                "SMALL",
+                "FULL",
+                "UNAUDITED ABRIDGED",
+                "NO ACCOUNTS FILED",
+                "GROUP",
+            ),
             weights=(30, 35, 8, 4, 12, 9, 2),
         )[0]
     )
@@ -320,63 +334,116 @@ def firm_uk(seed: int, index: int, as_of: dt.date) -> Firm:
     postcode = f"{outward} {rng.randrange(1, 10)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
     street = f"{rng.randrange(1, 200)} {rng.choice(vocab.UK_STREETS)}"
     firm = Firm(
-        country="GB", index=index, registry_id=number, name=name, legal_form=category,
-        status=status, incorporated=inc, codes=codes, employees=None, street=street,
-        postcode=postcode, town=town, region=county, municipality="",
-        account_category=account_category, dormant=dormant,
+        country="GB",
+        index=index,
+        registry_id=number,
+        name=name,
+        legal_form=category,
+        status=status,
+        incorporated=inc,
+        codes=codes,
+        employees=None,
+        street=street,
+        postcode=postcode,
+        town=town,
+        region=county,
+        municipality="",
+        account_category=account_category,
+        dormant=dormant,
     )
     if rng.random() < 0.08:
-        firm.previous_names.append((inc + dt.timedelta(days=rng.randrange(10, 400)),
-                                    (_company_name(rng, "GB") + " LIMITED").upper()))
+        firm.previous_names.append(
+            (
+                inc + dt.timedelta(days=rng.randrange(10, 400)),
+                (_company_name(rng, "GB") + " LIMITED").upper(),
+            )
+        )
     # Owners (PSC)
     r = rng.random()
     if r < 0.72:
         for k in range(rng.choices((1, 2, 3), weights=(60, 30, 10))[0]):
-            share = ("ownership-of-shares-75-to-100-percent" if k == 0 and rng.random() < 0.5
-                     else rng.choice(("ownership-of-shares-50-to-75-percent",
-                                      "ownership-of-shares-25-to-50-percent")))
+            share = (
+                "ownership-of-shares-75-to-100-percent"
+                if k == 0 and rng.random() < 0.5
+                else rng.choice(
+                    ("ownership-of-shares-50-to-75-percent", "ownership-of-shares-25-to-50-percent")
+                )
+            )
             natures = (share, "voting-rights-" + share.split("-of-shares-")[1])
             if rng.random() < 0.5:
                 natures += ("right-to-appoint-and-remove-directors",)
             since = max(inc, dt.date(2016, 4, 6))
-            firm.roles.append(Role(kind="individual-person-with-significant-control",
-                                   person=_person(rng, "GB", as_of), since=since, natures=natures))
+            firm.roles.append(
+                Role(
+                    kind="individual-person-with-significant-control",
+                    person=_person(rng, "GB", as_of),
+                    since=since,
+                    natures=natures,
+                )
+            )
         if rng.random() < 0.08:  # a former owner
-            firm.roles.append(Role(kind="individual-person-with-significant-control",
-                                   person=_person(rng, "GB", as_of),
-                                   since=max(inc, dt.date(2016, 4, 6)), ended=True,
-                                   ended_on=as_of - dt.timedelta(days=rng.randrange(30, 900)),
-                                   natures=("ownership-of-shares-25-to-50-percent",)))
+            firm.roles.append(
+                Role(
+                    kind="individual-person-with-significant-control",
+                    person=_person(rng, "GB", as_of),
+                    since=max(inc, dt.date(2016, 4, 6)),
+                    ended=True,
+                    ended_on=as_of - dt.timedelta(days=rng.randrange(30, 900)),
+                    natures=("ownership-of-shares-25-to-50-percent",),
+                )
+            )
     elif r < 0.84:
-        firm.roles.append(Role(kind="corporate-entity-person-with-significant-control",
-                               person=None, since=max(inc, dt.date(2016, 4, 6)),
-                               entity_name=(_company_name(rng, "GB") + " HOLDINGS LIMITED").upper(),
-                               entity_id=f"{rng.randrange(10**7, 10**8):08d}",
-                               natures=("ownership-of-shares-75-to-100-percent",)))
+        firm.roles.append(
+            Role(
+                kind="corporate-entity-person-with-significant-control",
+                person=None,
+                since=max(inc, dt.date(2016, 4, 6)),
+                entity_name=(_company_name(rng, "GB") + " HOLDINGS LIMITED").upper(),
+                entity_id=f"{rng.randrange(10**7, 10**8):08d}",
+                natures=("ownership-of-shares-75-to-100-percent",),
+            )
+        )
     elif r < 0.86:
-        firm.roles.append(Role(kind="legal-person-person-with-significant-control", person=None,
-                               since=max(inc, dt.date(2016, 4, 6)),
-                               entity_name="THE SECRETARY OF STATE FOR BUSINESS",
-                               natures=("significant-influence-or-control",)))
+        firm.roles.append(
+            Role(
+                kind="legal-person-person-with-significant-control",
+                person=None,
+                since=max(inc, dt.date(2016, 4, 6)),
+                entity_name="THE SECRETARY OF STATE FOR BUSINESS",
+                natures=("significant-influence-or-control",),
+            )
+        )
     elif r < 0.865:
-        firm.roles.append(Role(kind="super-secure-person-with-significant-control", person=None,
-                               since=max(inc, dt.date(2016, 4, 6))))
+        firm.roles.append(
+            Role(
+                kind="super-secure-person-with-significant-control",
+                person=None,
+                since=max(inc, dt.date(2016, 4, 6)),
+            )
+        )
     elif r < 0.868:
         firm.roles.append(Role(kind="exemptions", person=None, since=max(inc, dt.date(2016, 4, 6))))
     else:
-        firm.psc_statement = rng.choice((
-            "no-individual-or-entity-with-signficant-control",
-            "psc-exists-but-not-identified",
-            "steps-to-find-psc-not-yet-completed",
-        ))
+        firm.psc_statement = rng.choice(
+            (
+                "no-individual-or-entity-with-signficant-control",
+                "psc-exists-but-not-identified",
+                "steps-to-find-psc-not-yet-completed",
+            )
+        )
     firm.marketing_blocked = False  # CH has no advertising opt-out
     return firm
 
 
-NO_FORMS = (("AS", "Aksjeselskap", 55), ("ENK", "Enkeltpersonforetak", 25),
-            ("NUF", "Norskregistrert utenlandsk foretak", 6), ("ANS", "Ansvarlig selskap", 3),
-            ("DA", "Selskap med delt ansvar", 2), ("ASA", "Allmennaksjeselskap", 1),
-            ("FLI", "Forening/lag/innretning", 8))
+NO_FORMS = (
+    ("AS", "Aksjeselskap", 55),
+    ("ENK", "Enkeltpersonforetak", 25),
+    ("NUF", "Norskregistrert utenlandsk foretak", 6),
+    ("ANS", "Ansvarlig selskap", 3),
+    ("DA", "Selskap med delt ansvar", 2),
+    ("ASA", "Allmennaksjeselskap", 1),
+    ("FLI", "Forening/lag/innretning", 8),
+)
 
 
 def firm_no(seed: int, index: int, as_of: dt.date) -> Firm:
@@ -386,23 +453,37 @@ def firm_no(seed: int, index: int, as_of: dt.date) -> Firm:
     inc = _incorporated(rng, as_of)
     base = _company_name(rng, "NO", index)
     name = (base + (f" {form}" if form in ("AS", "ASA", "ANS", "DA") else "")).upper()
-    holding = form == "AS" and rng.random() < 0.05
-    if holding and (as_of - inc).days < 200:
+    holding = form == "AS" and rng.random() < 0.06
+    if (holding and (as_of - inc).days < 365) or rng.random() < 0.01:
         codes = ["00.000"]  # new holding company, not yet classified by SSB
     elif holding:
         codes = ["64.200"]
     else:
-        codes = [f"{c // 100:02d}.{c % 100:02d}{rng.choice('0000000129')}"
-                 for c in pick_classes(rng, seed)][:3]
-    status = rng.choices(("active", "konkurs", "underAvvikling", "tvangsavvikling"),
-                         weights=(95, 1.5, 2.5, 1))[0]
+        codes = [
+            f"{c // 100:02d}.{c % 100:02d}{rng.choice('0000000129')}"
+            for c in pick_classes(rng, seed)
+        ][:3]
+    status = rng.choices(
+        ("active", "konkurs", "underAvvikling", "tvangsavvikling"), weights=(95, 1.5, 2.5, 1)
+    )[0]
     town, pprefix, kommune, kommunenr = rng.choice(vocab.NO_PLACES)
-    postcode = (pprefix + f"{rng.randrange(10 ** (4 - len(pprefix))):0{4 - len(pprefix)}d}")
+    postcode = pprefix + f"{rng.randrange(10 ** (4 - len(pprefix))):0{4 - len(pprefix)}d}"
     street = f"{rng.choice(vocab.NO_STREETS)} {rng.randrange(1, 120)}"
     firm = Firm(
-        country="NO", index=index, registry_id=orgnr, name=name, legal_form=form, status=status,
-        incorporated=inc, codes=codes, employees=_employees(rng), street=street,
-        postcode=postcode, town=town, region=kommune, municipality=kommunenr,
+        country="NO",
+        index=index,
+        registry_id=orgnr,
+        name=name,
+        legal_form=form,
+        status=status,
+        incorporated=inc,
+        codes=codes,
+        employees=_employees(rng),
+        street=street,
+        postcode=postcode,
+        town=town,
+        region=kommune,
+        municipality=kommunenr,
         purpose=rng.choice(vocab.NO_PURPOSES).format(name=name.title()),
     )
     firm.marketing_blocked = rng.random() < 0.02  # Reservasjonsregisteret stand-in
@@ -418,20 +499,31 @@ def firm_no(seed: int, index: int, as_of: dt.date) -> Firm:
         if people and rng.random() < 0.35:
             chair = people[0].person  # owner-managers chair their own board
         people.append(Role(kind="LEDE", person=chair, since=inc))
-        people.extend(Role(kind="MEDL", person=_person(rng, "NO", as_of), since=inc)
-                      for _ in range(rng.choices((0, 1, 2, 3), weights=(40, 25, 25, 10))[0]))
+        people.extend(
+            Role(kind="MEDL", person=_person(rng, "NO", as_of), since=inc)
+            for _ in range(rng.choices((0, 1, 2, 3), weights=(40, 25, 25, 10))[0])
+        )
         if rng.random() < 0.10:
-            people.append(Role(kind="DAGL", person=_person(rng, "NO", as_of), since=inc,
-                               ended=True))
+            people.append(
+                Role(kind="DAGL", person=_person(rng, "NO", as_of), since=inc, ended=True)
+            )
         if rng.random() < 0.5:
-            people.append(Role(kind="REVI", person=None, entity_name="REVISJON NORD AS",
-                               entity_id="987654325", since=inc))
+            people.append(
+                Role(
+                    kind="REVI",
+                    person=None,
+                    entity_name="REVISJON NORD AS",
+                    entity_id="987654325",
+                    since=inc,
+                )
+            )
     elif form == "ENK":
         people.append(Role(kind="INNH", person=_person(rng, "NO", as_of), since=inc))
     elif form in ("ANS", "DA"):
         people.append(Role(kind="DAGL", person=_person(rng, "NO", as_of), since=inc))
-        people.extend(Role(kind="DTPR", person=_person(rng, "NO", as_of), since=inc)
-                      for _ in range(2))
+        people.extend(
+            Role(kind="DTPR", person=_person(rng, "NO", as_of), since=inc) for _ in range(2)
+        )
     elif form == "FLI":
         people.append(Role(kind="LEDE", person=_person(rng, "NO", as_of), since=inc))
     firm.roles = people
@@ -445,11 +537,20 @@ def firm_se(seed: int, index: int, as_of: dt.date) -> Firm:
     base = _company_name(rng, "SE", index)
     town, ppre = rng.choice(vocab.SE_PLACES)
     firm = Firm(
-        country="SE", index=index, registry_id=se_orgnr(index),
-        name=base + ("" if sole else " AB"), legal_form="E" if sole else "AB", status="active",
-        incorporated=inc, codes=[f"{c:04d}{rng.choice('0000001')}" for c in pick_classes(rng, seed)][:5],
-        employees=None, street=f"{rng.choice(vocab.SE_STREETS)} {rng.randrange(1, 90)}",
-        postcode=f"{ppre}{rng.randrange(100, 1000)}", town=town, region="", municipality="",
+        country="SE",
+        index=index,
+        registry_id=se_orgnr(index),
+        name=base + ("" if sole else " AB"),
+        legal_form="E" if sole else "AB",
+        status="active",
+        incorporated=inc,
+        codes=[f"{c:04d}{rng.choice('0000001')}" for c in pick_classes(rng, seed)][:5],
+        employees=None,
+        street=f"{rng.choice(vocab.SE_STREETS)} {rng.randrange(1, 90)}",
+        postcode=f"{ppre}{rng.randrange(100, 1000)}",
+        town=town,
+        region="",
+        municipality="",
     )
     if sole:
         firm.sole_trader_pin = se_personnummer(rng)
@@ -484,8 +585,11 @@ def firm_revise(firm: Firm, *, seed: int, revision: int, as_of: dt.date) -> Firm
             firm.status = {"GB": "Liquidation", "NO": "konkurs", "SE": "liquidation"}[firm.country]
         elif r < 0.04:
             firm.previous_names.insert(0, (as_of, firm.name))
-            firm.name = firm.name.replace(" ", " NYE ", 1) if firm.country == "NO" else (
-                "NEW " + firm.name if firm.country == "GB" else "Nya " + firm.name)
+            firm.name = (
+                firm.name.replace(" ", " NYE ", 1)
+                if firm.country == "NO"
+                else ("NEW " + firm.name if firm.country == "GB" else "Nya " + firm.name)
+            )
         elif r < 0.05 and firm.codes and firm.codes[0] not in ("99999", "00.000"):
             code = firm.codes[0]
             cls = pick_classes(rng, seed)[0]

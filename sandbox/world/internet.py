@@ -16,14 +16,25 @@ from sandbox.world.firms import Firm, Role, ascii_fold, local_part, slug_words
 PATTERNS = ("first.last", "firstlast", "f.last", "flast", "first", "last", "first_last", None)
 PATTERN_WEIGHTS = (45, 10, 10, 10, 12, 3, 5, 5)
 
-BEHAVIOURS = ("normal", "catch_all", "greylist", "tarpit", "disconnect", "second_rcpt_reject",
-              "blacklist")
+BEHAVIOURS = (
+    "normal",
+    "catch_all",
+    "greylist",
+    "tarpit",
+    "disconnect",
+    "second_rcpt_reject",
+    "blacklist",
+)
 BEHAVIOUR_WEIGHTS = (72, 12, 6, 2, 2, 3, 3)
 
-DECISION_KINDS = frozenset({"DAGL", "LEDE", "MEDL", "INNH", "DTPR",
-                            "individual-person-with-significant-control"})
-ROLE_ACCOUNTS = {"NO": ("post", "firmapost", "kontakt"), "GB": ("info", "hello", "enquiries"),
-                 "SE": ("info", "kontakt")}
+DECISION_KINDS = frozenset(
+    {"DAGL", "LEDE", "MEDL", "INNH", "DTPR", "individual-person-with-significant-control"}
+)
+ROLE_ACCOUNTS = {
+    "NO": ("post", "firmapost", "kontakt"),
+    "GB": ("info", "hello", "enquiries"),
+    "SE": ("info", "kontakt"),
+}
 
 
 def _tld(firm: Firm, rng: random.Random) -> str:
@@ -41,7 +52,10 @@ def _phone(firm: Firm, rng: random.Random) -> str:
     if firm.country == "GB":
         return f"+44 20 7946 0{rng.randrange(1000):03d}"
     if firm.country == "NO":
-        return firm.phone or f"+47 22 {rng.randrange(10, 100)} {rng.randrange(10, 100)} {rng.randrange(10, 100)}"
+        return (
+            firm.phone
+            or f"+47 22 {rng.randrange(10, 100)} {rng.randrange(10, 100)} {rng.randrange(10, 100)}"
+        )
     return f"+46 8 {rng.randrange(100, 1000)} {rng.randrange(100, 1000)} {rng.randrange(10, 100)}"
 
 
@@ -114,10 +128,19 @@ class InternetBuilder:
             dns = "timeout"
         if dns != "ok":
             self._record_people(domain, firm, None, exists=False, pattern=None)
-            return {"domain": domain, "dns": dns, "mx": [], "a": [], "spf": None, "mail": None,
-                    "pattern": None, "web": None}
-        provider = rng.choices(("own", "google", "outlook", "yahoo", "null", "none"),
-                               weights=(48, 22, 20, 3, 3, 4))[0]
+            return {
+                "domain": domain,
+                "dns": dns,
+                "mx": [],
+                "a": [],
+                "spf": None,
+                "mail": None,
+                "pattern": None,
+                "web": None,
+            }
+        provider = rng.choices(
+            ("own", "google", "outlook", "yahoo", "null", "none"), weights=(48, 22, 20, 3, 3, 4)
+        )[0]
         label = domain.replace(".", "-")
         mx: list[list[Any]] = {
             "own": [[10, f"mx1.{domain}"], [20, f"mx2.{domain}"]],
@@ -127,8 +150,11 @@ class InternetBuilder:
             "null": [[0, "."]],
             "none": [],
         }[provider]
-        spf = {"own": "v=spf1 mx -all", "google": "v=spf1 include:_spf.google.com ~all",
-               "outlook": "v=spf1 include:spf.protection.outlook.com -all"}.get(provider)
+        spf = {
+            "own": "v=spf1 mx -all",
+            "google": "v=spf1 include:_spf.google.com ~all",
+            "outlook": "v=spf1 include:spf.protection.outlook.com -all",
+        }.get(provider)
         if spf and rng.random() < 0.25:
             spf = None
         pattern = rng.choices(PATTERNS, weights=PATTERN_WEIGHTS)[0]
@@ -150,7 +176,9 @@ class InternetBuilder:
                 "greylist_seconds": 300 if behaviour == "greylist" else 0,
                 "latency_ms": 30000 if behaviour == "tarpit" else rng.choice((0, 0, 0, 20, 50)),
             }
-            role_account = ROLE_ACCOUNTS[firm.country][rng.randrange(len(ROLE_ACCOUNTS[firm.country]))]
+            role_account = ROLE_ACCOUNTS[firm.country][
+                rng.randrange(len(ROLE_ACCOUNTS[firm.country]))
+            ]
             if firm.email and firm.email.endswith("@" + domain):
                 role_account = firm.email.split("@")[0]
             mail["mailboxes"].append(role_account)
@@ -181,12 +209,21 @@ class InternetBuilder:
                 self._record_people(domain, firm, role, exists=exists, pattern=pat)
             emails.insert(0, f"{mail['mailboxes'][0]}@{domain}")
         if squatter:
-            web = {"company_name": ascii_fold(domain.split(".")[0]).replace("-", " ").title(),
-                   "country": firm.country, "registry_id": None, "emails": [], "phones": []}
+            web = {
+                "company_name": ascii_fold(domain.split(".")[0]).replace("-", " ").title(),
+                "country": firm.country,
+                "registry_id": None,
+                "emails": [],
+                "phones": [],
+            }
         elif rng.random() < 0.9:
-            web = {"company_name": firm.name if firm.country != "GB" else firm.name.title(),
-                   "country": firm.country, "registry_id": firm.registry_id,
-                   "emails": emails, "phones": [_phone(firm, rng)] if rng.random() < 0.8 else []}
+            web = {
+                "company_name": firm.name if firm.country != "GB" else firm.name.title(),
+                "country": firm.country,
+                "registry_id": firm.registry_id,
+                "emails": emails,
+                "phones": [_phone(firm, rng)] if rng.random() < 0.8 else [],
+            }
         return {
             "domain": domain,
             "dns": "ok",
@@ -198,12 +235,18 @@ class InternetBuilder:
             "web": web,
         }
 
-    def _record_people(self, domain: str, firm: Firm, role: Role | None, *, exists: bool,
-                       pattern: str | None) -> None:
+    def _record_people(
+        self, domain: str, firm: Firm, role: Role | None, *, exists: bool, pattern: str | None
+    ) -> None:
         if role is None or role.person is None or pattern is None:
             return
         p = role.person
-        self.people.append({
-            "domain": domain, "first": p.first, "last": p.last,
-            "email": f"{local_part(pattern, p.first, p.last)}@{domain}", "exists": exists,
-        })
+        self.people.append(
+            {
+                "domain": domain,
+                "first": p.first,
+                "last": p.last,
+                "email": f"{local_part(pattern, p.first, p.last)}@{domain}",
+                "exists": exists,
+            }
+        )

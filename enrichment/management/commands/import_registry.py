@@ -16,8 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("--source", required=True, choices=sorted(SOURCES))
         parser.add_argument("path", type=Path)
         parser.add_argument("--no-progress", action="store_true")
-        parser.add_argument("--portable", action="store_true",
-                            help="use the portable Python path even on PostgreSQL")
+        parser.add_argument(
+            "--portable",
+            action="store_true",
+            help="use the portable Python path even on PostgreSQL",
+        )
 
     def handle(self, *args, **opts) -> None:
         path: Path = opts["path"]
@@ -25,8 +28,10 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no such file")
         try:
             result = registry_import(
-                source=opts["source"], path=path,
-                progress=False if opts["no_progress"] else None, fast=not opts["portable"],
+                source=opts["source"],
+                path=path,
+                progress=False if opts["no_progress"] else None,
+                fast=not opts["portable"],
             )
         except FileFormatError as exc:
             raise CommandError(str(exc)) from exc

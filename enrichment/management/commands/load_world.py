@@ -19,10 +19,13 @@ class Command(BaseCommand):
         world = opts["dir"] / "world.json"
         if not world.is_file():
             raise CommandError(f"{world}: not a generated world (world.json missing)")
-        files = {f["source"]: opts["dir"] / f["path"] for f in json.loads(world.read_text())["files"]}
+        files = {
+            f["source"]: opts["dir"] / f["path"] for f in json.loads(world.read_text())["files"]
+        }
         for source in IMPORT_ORDER:
             if source not in files:
                 continue
-            result = registry_import(source=source, path=files[source],
-                                     progress=False if opts["no_progress"] else None)
+            result = registry_import(
+                source=source, path=files[source], progress=False if opts["no_progress"] else None
+            )
             self.stdout.write(json.dumps(result.summary(), ensure_ascii=False))

@@ -16,16 +16,29 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--companies", type=int, default=1000)
         parser.add_argument("--out", type=Path, required=True)
-        parser.add_argument("--revision", type=int, default=0,
-                            help="apply N months of deterministic registry changes")
+        parser.add_argument(
+            "--revision",
+            type=int,
+            default=0,
+            help="apply N months of deterministic registry changes",
+        )
         parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
-        parser.add_argument("--plain", action="store_true",
-                            help="write uncompressed files instead of the real zip/gz containers")
+        parser.add_argument(
+            "--plain",
+            action="store_true",
+            help="write uncompressed files instead of the real zip/gz containers",
+        )
 
     def handle(self, *args, **opts) -> None:
         kwargs = {}
         if opts["as_of"]:
             kwargs["as_of"] = opts["as_of"]
-        summary = world_generate(seed=opts["seed"], companies=opts["companies"], out=opts["out"],
-                                 revision=opts["revision"], compress=not opts["plain"], **kwargs)
+        summary = world_generate(
+            seed=opts["seed"],
+            companies=opts["companies"],
+            out=opts["out"],
+            revision=opts["revision"],
+            compress=not opts["plain"],
+            **kwargs,
+        )
         self.stdout.write(json.dumps(summary.to_json()))
