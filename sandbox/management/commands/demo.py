@@ -1,0 +1,130 @@
+"""`manage.py demo`: everything `make run` shows, idempotent.
+
+1. the demo organisation and its owner (credentials printed);
+2. a synthetic world (registry files + its internet) under VAR_DIR/world, generated once;
+3. the directory imported from the world's registry files (a re-import of unchanged files
+   changes nothing);
+4. two active demo segments;
+5. the sandbox DNS/SMTP/HTTP servers on loopback for the world's internet, and one nightly search
+   against them, so the approval queue and the calendar have leads next "morning".
+
+Lives in sandbox/ because it starts the sandbox: production code never imports it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from organizations.models import DeliveryMode, Membership, Organization, Role, User
+from organizations.services import organization_create_with_owner
+from sandbox.servers import Sandbox
+from segments.models import Segment
+from segments.services import segment_activate, segment_create
+
+DEMO_EMAIL = "demo@leadpilot.localhost"
+DEMO_PASSWORD = "demo-pilot-2026"  # noqa: S105 - printed on purpose, local demo only
+DEMO_SEGMENTS = [
+    (
+        "Norwegian companies: CEO or chair",
+        {"countries": ["NO"], "roles": ["ceo", "chair"]},
+        None,
+    ),
+    (
+        "UK companies: owners",
+        {"countries": ["GB"], "roles": ["owner", "ceo", "director"]},
+        DeliveryMode.CALENDAR,
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Set up the demo: organisation, world, directory, segments, one nightly search."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--companies", type=int, default=4000, help="size of the demo world")
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--skip-nightly", action="store_true")
+
+    def handle(self, *args: object, **options: object) -> None:
+        started = time.monotonic()
+        org, user = self._organization()
+        world = Path(settings.VAR_DIR) / "world"
+        self._world(world, seed=int(options["seed"]), companies=int(options["companies"]))
+        self._step("Importing the directory from the registry files")
+        call_command("load_world", str(world), "--no-progress", stdout=_Quiet())
+        self._segments(org, user)
+        if not options["skip_nightly"]:
+            self._nightly(org, world)
+        self.stdout.write(self.style.SUCCESS(f"Demo ready in {time.monotonic() - started:.0f} s."))
+        self.stdout.write(
+            f"  Log in at {settings.SITE_URL}/accounts/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD}"
+        )
+
+    def _step(self, text: str) -> None:
+        self.stdout.write(f"demo: {text}")
+        self.stdout.flush()
+
+    def _organization(self) -> tuple[Organization, User]:
+        user = User.objects.filter(email=DEMO_EMAIL).first()
+        if user is None:
+            self._step("Creating the demo organisation and user")
+            return organization_create_with_owner(
+                name="Demo Company",
+                owner_email=DEMO_EMAIL,
+                owner_password=DEMO_PASSWORD,
+                owner_name="Demo User",
+            )
+        membership = Membership.objects.of_user(user).filter(role=Role.OWNER).first()
+        assert membership is not None, "the demo user owns the demo organisation"
+        return membership.organization, user
+
+    def _world(self, world: Path, *, seed: int, companies: int) -> None:
+        if (world / "world.json").is_file():
+            return
+        self._step(f"Generating a synthetic world of {companies} companies (seed {seed})")
+        call_command("generate_world", seed=seed, companies=companies, out=world, stdout=_Quiet())
+
+    def _segments(self, org: Organization, user: User) -> None:
+        existing = set(Segment.objects.for_org(org).values_list("name", flat=True))
+        for name, criteria, mode in DEMO_SEGMENTS:
+            if name in existing:
+                continue
+            segment = segment_create(
+                organization=org,
+                name=name,
+                criteria=criteria,
+                nightly_cap=25,
+                delivery_mode=mode,
+                created_by=user,
+            )
+            segment_activate(organization=org, segment_id=segment.id)
+            self._step(f"Segment {name!r} created and activated")
+
+    def _nightly(self, org: Organization, world: Path) -> None:
+        self._step("Starting the sandbox internet (DNS, SMTP, HTTP on 127.0.0.1)")
+        with Sandbox.from_world(world, tarpit_seconds=3.0).start() as sandbox:
+            # The verification engine reads these at call time (VerificationConfig.from_settings).
+            settings.LEADPILOT_DNS_NAMESERVER = f"127.0.0.1:{sandbox.dns_port}"
+            settings.LEADPILOT_SMTP_PORT = sandbox.smtp_port
+            settings.LEADPILOT_HTTP_PORT = sandbox.http_port
+            self._step("Running the nightly search once")
+            call_command("run_nightly", org=org.slug, sync=True, stdout=self.stdout)
+
+
+class _Quiet:
+    """A stdout that keeps only the last line (commands' per-file JSON is noise here)."""
+
+    def __init__(self) -> None:
+        self.last = ""
+
+    def write(self, text: str) -> None:
+        if text.strip():
+            self.last = text.strip()
+
+    def flush(self) -> None:
+        pass
