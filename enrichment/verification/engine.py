@@ -307,6 +307,10 @@ class Verifier:
                 if result.error in (TIMEOUT, REFUSED):
                     self._host_mark_down(host.name, v.SMTP_TIMEOUT, result.transcript[-1])
                 outcome.kind, outcome.error_reason = "error", v.SMTP_TIMEOUT
+                if result.error == TIMEOUT:
+                    # A live host that stalls is tarpitting the probe; a backup MX would only
+                    # queue for it. Only refused connections move on to the next host.
+                    return outcome
         return outcome
 
     async def _session(

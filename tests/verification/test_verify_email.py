@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from enrichment.verification import Timeouts
 from sandbox.servers.worlds import domain_entry
 
 BOXES = ["kari.nordmann", "post", "ola.hansen"]
@@ -279,12 +280,14 @@ def test_many_addresses_verify_concurrently_with_exact_verdicts(sandbox_factory,
     from sandbox.servers.worlds import world_mix
 
     domains, probes = world_mix(seed=3, domains=30, addresses=300, greylist_seconds=300)
-    sb = sandbox_factory(domains, tarpit_seconds=3.0)
-    got, _ = verify(sb, *(p.address for p in probes))
+    sb = sandbox_factory(domains, tarpit_seconds=10.0)
+    # A loaded CI machine can take longer than FAST's 0.5 s for one reply among hundreds.
+    slow_ok = Timeouts(dns=2.0, smtp_connect=2.0, smtp_command=2.0)
+    got, _ = verify(sb, *(p.address for p in probes), timeouts=slow_ok)
     false_valid = [p for p in probes if got[p.address].status == "valid" and not p.exists]
     false_invalid = [p for p in probes if got[p.address].status == "invalid" and p.exists]
     assert false_valid == []
     assert false_invalid == []
     normal_existing = [p for p in probes if p.kind == "normal" and p.mailbox == "exists"]
     assert normal_existing
-    assert all(got[p.address].status == "valid" for p in normal_existing)
+    assert [p.address for p in normal_existing if got[p.address].status != "valid"] == []
