@@ -63,6 +63,7 @@ class CatchAllCache:
 
 
 PROCESS_CATCH_ALL_CACHE = CatchAllCache()
+HOST_STRIKES = 2
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Verifier:
         self._mx_sems: dict[str, asyncio.Semaphore] = {}
         self._smtp_sem = asyncio.Semaphore(self.config.concurrency)
         self._hosts: dict[str, _HostState] = {}
+        self._strikes: dict[str, int] = {}
         self._catch_all_inflight: dict[str, asyncio.Future] = {}
         self.rechecks: dict[str, Recheck] = {}
 
@@ -265,6 +267,14 @@ class Verifier:
             return None
         return state
 
+    def _host_strike(self, host: str, line: str) -> None:
+        """Back off after HOST_STRIKES timeouts in a row: one slow reply on a busy server must
+        not turn a whole domain unknown, a tarpit (every session stalls) must not be queued on."""
+        self._strikes[host] = self._strikes.get(host, 0) + 1
+        if self._strikes[host] >= HOST_STRIKES:
+            self._strikes.pop(host, None)
+            self._host_mark_down(host, v.SMTP_TIMEOUT, line)
+
     def _host_mark_down(self, host: str, reason: str, line: str) -> None:
         until = self.clock.now() + dt.timedelta(seconds=self.config.mx_cooldown)
         self._hosts[host] = _HostState(until, reason, line)
@@ -288,6 +298,7 @@ class Verifier:
                     break
                 reply = result.rcpt_replies[0] if result.rcpt_replies else result.early_reply
                 if reply is not None:
+                    self._strikes.pop(host.name, None)
                     cls = reply.cls
                     if result.early_reply is not None and cls.kind in (
                         rc.NOT_FOUND,
@@ -305,7 +316,7 @@ class Verifier:
                         break  # closing channel: try the next MX host
                     return outcome
                 if result.error in (TIMEOUT, REFUSED):
-                    self._host_mark_down(host.name, v.SMTP_TIMEOUT, result.transcript[-1])
+                    self._host_strike(host.name, result.transcript[-1])
                 outcome.kind, outcome.error_reason = "error", v.SMTP_TIMEOUT
                 if result.error == TIMEOUT:
                     # A live host that stalls is tarpitting the probe; a backup MX would only
