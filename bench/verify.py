@@ -91,7 +91,7 @@ def engine_run(probes, sb: ChildSandbox, *, concurrency: int, smtp_timeout: floa
         http_port=sb.http_port,
         ehlo_name="bench.leadpilot.no",
         mail_from="probe@bench.leadpilot.no",
-        timeouts=Timeouts(dns=2.0, smtp_connect=smtp_timeout, smtp_command=smtp_timeout),
+        timeouts=Timeouts(dns=3.0, smtp_connect=smtp_timeout, smtp_command=smtp_timeout),
         concurrency=concurrency,
         per_mx_concurrency=2,
     )

@@ -56,7 +56,8 @@ def resolver_build(config: VerificationConfig) -> dns.asyncresolver.Resolver:
         resolver.nameservers = [host]
         resolver.port = port
     resolver.lifetime = config.timeouts.dns
-    resolver.timeout = min(config.timeouts.dns, 2.0)
+    # Several tries within the lifetime: one lost UDP answer must not become a dns_error.
+    resolver.timeout = max(config.timeouts.dns / 3, 0.1)
     resolver.cache = dns_cache(config.nameserver)
     return resolver
 

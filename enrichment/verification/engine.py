@@ -64,6 +64,9 @@ class CatchAllCache:
 
 PROCESS_CATCH_ALL_CACHE = CatchAllCache()
 HOST_STRIKES = 2
+# Workers per SMTP slot in verify_many: enough to keep every slot busy while others wait on
+# DNS, a per-MX cap or a shared catch-all probe.
+WORKERS_PER_SLOT = 4
 
 
 @dataclass
@@ -117,7 +120,19 @@ class Verifier:
     # -- public API ---------------------------------------------------------------------------
 
     async def verify_many(self, addresses: Iterable[str]) -> list[EmailVerdictT]:
-        return list(await asyncio.gather(*(self.verify_email(a) for a in addresses)))
+        """Verdicts in input order. A bounded set of workers pulls addresses, so 10,000 inputs do
+        not start 10,000 coroutines at once (each would parse and queue before any I/O runs)."""
+        items = list(addresses)
+        results: list[EmailVerdictT | None] = [None] * len(items)
+        next_index = iter(range(len(items)))
+
+        async def worker() -> None:
+            for i in next_index:
+                results[i] = await self.verify_email(items[i])
+
+        workers = min(len(items), max(self.config.concurrency * WORKERS_PER_SLOT, 1))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return [r for r in results if r is not None]
 
     async def verify_email(self, address: str) -> EmailVerdictT:
         checked_at = self.clock.now()
