@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Invitation, Membership, Organization, OrganizationAPIKey, User
+from .models import AuditEvent, Invitation, Membership, Organization, OrganizationAPIKey, User
 
 
 class TenantAdmin(admin.ModelAdmin):
@@ -51,3 +51,22 @@ class InvitationAdmin(TenantAdmin):
 class OrganizationAPIKeyAdmin(TenantAdmin):
     list_display = ["name", "prefix", "organization", "scope", "revoked", "created", "last_used_at"]
     readonly_fields = ["prefix", "hashed_key", "created", "last_used_at"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(TenantAdmin):
+    """Read-only: the audit trail is written by services and never edited."""
+
+    list_display = ["created_at", "organization", "actor_label", "action", "target"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "target", "organization__slug"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -31,7 +31,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """A person who logs in. E-mail is the login; belongs to organisations through Membership."""
 
     email = models.EmailField(unique=True)
@@ -47,7 +47,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
 
     def __str__(self) -> str:
         return self.email
@@ -142,8 +142,8 @@ class Membership(TenantModel):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantManager.from_queryset(MembershipQuerySet)()
-    all_orgs = models.Manager()
+    objects = TenantManager.from_queryset(MembershipQuerySet)()  # type: ignore[misc,django-manager-missing]
+    all_orgs = models.Manager()  # type: ignore[misc]
 
     class Meta:
         base_manager_name = "all_orgs"
@@ -201,6 +201,13 @@ class OrganizationAPIKeyManager(TenantManager, BaseAPIKeyManager):
     """Scoped like every tenant manager, plus the library's key generation (`create_key`)."""
 
 
+class UnscopedAPIKeyManager(APIKeyManager):
+    """Key lookup by prefix for authentication, with the organisation in the same query."""
+
+    def get_usable_keys(self) -> models.QuerySet:
+        return super().get_usable_keys().select_related("organization")
+
+
 class OrganizationAPIKey(AbstractAPIKey, TenantModel):
     """An API key of one organisation: hashed at rest, prefix shown, full key shown once."""
 
@@ -208,9 +215,9 @@ class OrganizationAPIKey(AbstractAPIKey, TenantModel):
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     last_used_at = models.DateTimeField(null=True, blank=True)
 
-    objects = OrganizationAPIKeyManager()
+    objects = OrganizationAPIKeyManager()  # type: ignore[misc]
     # Unscoped: authentication looks a key up by its prefix before the organisation is known.
-    all_orgs = APIKeyManager()
+    all_orgs = UnscopedAPIKeyManager()  # type: ignore[misc]
 
     class Meta(AbstractAPIKey.Meta):
         base_manager_name = "all_orgs"

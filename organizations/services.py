@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import structlog
 from django.conf import settings
@@ -398,9 +398,10 @@ def api_key_create(
         raise ValidationError({"name": "At most 50 characters."})
     if scope not in APIKeyScope.values:
         raise ValidationError({"scope": f"Scope must be one of {', '.join(APIKeyScope.values)}."})
-    api_key, full_key = OrganizationAPIKey.objects.create_key(
+    created, full_key = OrganizationAPIKey.objects.create_key(
         organization=organization, name=name, scope=scope, created_by=actor
     )
+    api_key = cast(OrganizationAPIKey, created)
     audit_record(
         organization=organization,
         actor=actor,

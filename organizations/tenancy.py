@@ -36,12 +36,12 @@ class TenantQuerySet(models.QuerySet):
         return clone
 
     def _clone(self) -> Self:
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]  # private in the stubs
         clone._org_scoped = self._org_scoped
         return clone
 
     def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Self:
-        clone = super()._filter_or_exclude(negate, args, kwargs)
+        clone = super()._filter_or_exclude(negate, args, kwargs)  # type: ignore[misc]
         if not negate and any(
             key in _SCOPING_KEYS and value is not None for key, value in kwargs.items()
         ):

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ class OrgViewMixin(LoginRequiredMixin):
     organization: Organization
     membership: Membership
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         membership = membership_for_slug(user=request.user, slug=kwargs.get("org_slug", ""))

@@ -350,3 +350,23 @@ def test_owner_changes_roles_through_the_api_admins_and_keys_cannot(tenant_a):
     assert owner.delete(path).status_code == 204
     assert not Membership.objects.for_org(tenant_a.org).filter(pk=member.pk).exists()
     assert owner.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("n_members", [2, 25])
+def test_key_requests_and_lists_take_a_fixed_number_of_queries(
+    tenant_a, tenant_b, n_members, django_assert_max_num_queries
+):
+    for n in range(n_members):
+        _inv, token = invitation_create(
+            organization=tenant_a.org, invited_by=tenant_a.owner, email=f"q{n}@alpha.example"
+        )
+        invitation_accept_new_user(token=token, password="a long enough pass phrase")
+    client = key_client(make_key(tenant_a))
+    client.get(api(tenant_a))  # first use records last_used_at
+    with django_assert_max_num_queries(1):  # the key and its organisation, in one query
+        assert client.get(api(tenant_a)).status_code == 200
+    with django_assert_max_num_queries(2):
+        response = client.get(api(tenant_a, "members/"))
+    assert len(response.json()["results"]) == n_members + 3
+    with django_assert_max_num_queries(2):
+        assert len(client.get(api(tenant_a, "api-keys/")).json()["results"]) == 1
