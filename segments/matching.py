@@ -122,17 +122,29 @@ def company_filters(
 
 
 def company_exclusions(*, organization: Organization, prefix: str, company_ref: str) -> list[Q]:
-    """NOT EXISTS conditions that drop a whole company for this organisation."""
+    """NOT EXISTS conditions that drop a whole company for this organisation.
+
+    Name entries are resolved to company ids inside the subquery (through the lp_name_key
+    expression index), so the anti-join compares ids and never computes a name key for every
+    company of a broad segment. Registry ids and domains compare directly (cheap per row).
+    """
     blocks = BlockEntry.objects.for_org(organization)
-    registry_key = Concat(
-        OuterRef(prefix + "country"), Value(":"), OuterRef(prefix + "registry_id")
-    )
     return [
-        ~Exists(blocks.filter(kind=BlockKind.COMPANY, value=registry_key)),
+        ~Exists(
+            blocks.filter(
+                kind=BlockKind.COMPANY,
+                value=Concat(
+                    OuterRef(prefix + "country"), Value(":"), OuterRef(prefix + "registry_id")
+                ),
+            )
+        ),
         ~Exists(blocks.filter(kind=BlockKind.DOMAIN, value=OuterRef(prefix + "website_domain"))),
         ~Exists(blocks.filter(kind=BlockKind.DOMAIN, value=OuterRef(prefix + "email_domain"))),
         ~Exists(
-            blocks.filter(kind=BlockKind.COMPANY_NAME, value=_NameKey(OuterRef(prefix + "name")))
+            Company.objects.annotate(name_key=_NameKey("name")).filter(
+                pk=OuterRef(company_ref),
+                name_key__in=blocks.filter(kind=BlockKind.COMPANY_NAME).values("value"),
+            )
         ),
         ~Exists(
             DeliveryRecord.objects.for_org(organization).filter(company_id=OuterRef(company_ref))
@@ -145,11 +157,15 @@ def person_exclusions(*, organization: Organization) -> list[Q]:
     blocks = BlockEntry.objects.for_org(organization)
     # Uncorrelated IN: planned as a join (a correlated one would be a SubPlan per contact).
     # E-mails and E.164 phones cannot collide, so the kinds need not be paired.
+    # person__isnull=False lets the planner use the partial contact-point indexes (migration
+    # blocklists 0003): the few blocked/suppressed identifiers are looked up, not every contact.
     blocked_contact = ContactPoint.objects.filter(
+        person__isnull=False,
         person_id=OuterRef("person_id"),
         normalized__in=blocks.filter(kind__in=[BlockKind.EMAIL, BlockKind.PHONE]).values("value"),
     )
     suppressed_contact = ContactPoint.objects.annotate(identifier=_Sha256Hex("normalized")).filter(
+        person__isnull=False,
         person_id=OuterRef("person_id"),
         identifier__in=Suppression.objects.values("identifier_hash"),
     )
