@@ -101,6 +101,8 @@ def generate(cursor, *, companies: int, orgs: int, blocks: int, delivered: int) 
                                  ELSE (exp((abs(hashint4(g * 31 + 10)) % 700) / 100.0))::int
                             END AS e) s
         ) x
+        -- Registries are imported one country file at a time: rows of a country lie together.
+        ORDER BY cc, g
         """
     )
     cursor.execute(
