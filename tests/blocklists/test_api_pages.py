@@ -111,3 +111,22 @@ def test_suppression_keeps_only_a_hash():
     again, created = suppression_add(kind="email", value="ola@firma.no")
     assert not created and again.pk == entry.pk
     assert Suppression.objects.count() == 1
+
+
+def test_staff_add_a_suppression_in_the_admin(db):
+    from django.test import Client
+
+    from organizations.models import User
+
+    staff = User.objects.create_superuser("staff@example.com", "pw-staff-123456")
+    client = Client()
+    client.force_login(staff)
+    url = "/admin/blocklists/suppression/add/"
+    response = client.post(url, {"kind": "phone", "value": "12", "reason": "x"})
+    assert response.status_code == 200 and "not a" in response.content.decode()
+    response = client.post(url, {"kind": "email", "value": "Ola@Firma.no", "reason": "objected"})
+    assert response.status_code == 302
+    entry = Suppression.objects.get()
+    assert entry.reason == "objected" and "ola" not in entry.identifier_hash
+    assert client.get("/admin/segments/segment/").status_code == 200
+    assert client.get("/admin/blocklists/blockentry/").status_code == 200
