@@ -22,6 +22,9 @@ from .calendar import calendar_today
 
 logger = logging.getLogger(__name__)
 
+# A morning digest still goes out this many hours after the digest hour (a missed tick), no later.
+_DIGEST_WINDOW_HOURS = 4
+
 
 def digest_content(*, organization: Organization, on: dt.date) -> tuple[int, int]:
     """(leads awaiting approval, leads scheduled for `on`)."""
@@ -92,13 +95,14 @@ def digest_send(
 
 
 def digest_due(*, now: dt.datetime | None = None) -> list[tuple[Organization, dt.date]]:
-    """Organisations whose local digest hour has come and whose digest for today is not logged."""
+    """Organisations inside their local digest window (LEADPILOT_DIGEST_HOUR and the
+    _DIGEST_WINDOW_HOURS after it) whose digest for today is not logged yet."""
     now = now or timezone.now()
     hour = settings.LEADPILOT_DIGEST_HOUR
     due = {}
     for org in Organization.objects.all():
         local = now.astimezone(org.tz)
-        if local.hour >= hour:
+        if 0 <= local.hour - hour < _DIGEST_WINDOW_HOURS:
             due[org.id] = (org, local.date())
     if not due:
         return []

@@ -1,0 +1,154 @@
+"""Dashboard pages: approval queue (htmx), leads list and detail, calendar month/week with move,
+run history. Every page shows only the organisation's own rows, in a bounded number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from leads.models import Lead, LeadStatus
+from leads.services import calendar_today, leads_approve
+
+
+def url(name, org, **kwargs):
+    return reverse(f"leads:{name}", kwargs={"org_slug": org.slug, **kwargs})
+
+
+@pytest.fixture
+def both_nights(night, tenant_a, tenant_b):
+    night(tenant_a, size=4)
+    night(tenant_b, size=2)
+    a = list(Lead.objects.for_org(tenant_a.org).order_by("id"))
+    b = list(Lead.objects.for_org(tenant_b.org).order_by("id"))
+    return a, b
+
+
+def test_the_queue_lists_own_pending_leads_only(
+    both_nights, tenant_a, django_assert_max_num_queries
+):
+    a, b = both_nights
+    client = tenant_a.client_for(tenant_a.member)
+    with django_assert_max_num_queries(12):
+        response = client.get(url("queue", tenant_a.org))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "4 leads await approval" in body
+    for lead in a:
+        assert lead.person_name in body and lead.company_name in body
+    for lead in b:
+        assert lead.company_name not in body
+    assert 'href="/o/alpha/queue/"' in body  # the navigation entry exists
+
+
+def test_bulk_approve_with_htmx_answers_the_refreshed_queue(both_nights, tenant_a):
+    a, _ = both_nights
+    client = tenant_a.client_for(tenant_a.member)
+    response = client.post(
+        url("bulk", tenant_a.org),
+        {"action": "approve", "lead_ids": [a[0].id, a[1].id]},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Approved 2 leads." in body
+    assert "2 leads await approval" in body
+    assert a[0].person_name not in body
+    statuses = dict(Lead.objects.for_org(tenant_a.org).values_list("id", "status"))
+    assert statuses[a[0].id] == statuses[a[1].id] == LeadStatus.APPROVED
+
+
+def test_bulk_reject_needs_a_reason_and_foreign_ids_answer_404(both_nights, tenant_a):
+    a, b = both_nights
+    client = tenant_a.client_for(tenant_a.member)
+    response = client.post(
+        url("bulk", tenant_a.org), {"action": "reject", "lead_ids": [a[0].id], "reason": ""}
+    )
+    assert response.status_code == 302
+    assert Lead.objects.for_org(tenant_a.org).get(pk=a[0].pk).status == "pending_approval"
+    response = client.post(
+        url("bulk", tenant_a.org),
+        {"action": "reject", "lead_ids": [a[0].id, b[0].id], "reason": "not_a_fit"},
+    )
+    assert response.status_code == 404
+    assert Lead.objects.for_org(tenant_a.org).get(pk=a[0].pk).status == "pending_approval"
+    response = client.post(
+        url("bulk", tenant_a.org),
+        {"action": "reject", "lead_ids": [a[0].id], "reason": "not_a_fit", "note": "too small"},
+    )
+    assert response.status_code == 302
+    lead = Lead.objects.for_org(tenant_a.org).get(pk=a[0].pk)
+    assert (lead.status, lead.rejection_note) == ("rejected", "too small")
+
+
+def test_one_click_approve_and_reject_rows(both_nights, tenant_a):
+    a, _ = both_nights
+    client = tenant_a.client_for(tenant_a.member)
+    response = client.post(url("approve", tenant_a.org, lead_id=a[0].id), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "approved" in response.content.decode()
+    response = client.post(
+        url("reject", tenant_a.org, lead_id=a[1].id),
+        {"reason": "already_in_contact"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200 and "rejected" in response.content.decode()
+    assert Lead.objects.for_org(tenant_a.org).get(pk=a[1].pk).rejection_reason == (
+        "already_in_contact"
+    )
+
+
+def test_lead_detail_shows_why_it_was_charged(both_nights, tenant_a, tenant_b):
+    a, b = both_nights
+    client = tenant_a.client_for(tenant_a.member)
+    response = client.get(url("detail", tenant_a.org, lead_id=a[0].id))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Why this lead was charged" in body
+    assert a[0].contact_value in body and "valid" in body
+    assert "Usage event" in body
+    assert client.get(url("detail", tenant_a.org, lead_id=b[0].id)).status_code == 404
+
+
+def test_the_leads_list_filters_and_hides_other_organisations(
+    both_nights, tenant_a, django_assert_max_num_queries
+):
+    a, b = both_nights
+    leads_approve(organization=tenant_a.org, lead_ids=[a[0].id], approved_by=None)
+    client = tenant_a.client_for(tenant_a.admin)
+    with django_assert_max_num_queries(12):
+        body = client.get(url("list", tenant_a.org), {"status": "approved"}).content.decode()
+    assert a[0].person_name in body and a[1].person_name not in body
+    body = client.get(url("list", tenant_a.org)).content.decode()
+    assert all(lead.person_name in body for lead in a)
+    assert not any(lead.company_name in body for lead in b)
+
+
+def test_calendar_month_and_week_views_and_moving_a_lead(
+    both_nights, tenant_a, django_assert_max_num_queries
+):
+    a, _ = both_nights
+    org = tenant_a.org
+    result = leads_approve(organization=org, lead_ids=[a[0].id], approved_by=None)
+    day = result.approved[0].scheduled_date
+    client = tenant_a.client_for(tenant_a.member)
+    with django_assert_max_num_queries(12):
+        month = client.get(url("calendar", org), {"month": f"{day:%Y-%m}"})
+    assert month.status_code == 200 and a[0].company_name in month.content.decode()
+    week = client.get(url("calendar", org), {"view": "week", "date": day.isoformat()})
+    assert a[0].company_name in week.content.decode()
+    target = calendar_today(organization=org) + dt.timedelta(days=20)
+    response = client.post(url("move", org, lead_id=a[0].id), {"date": target.isoformat()})
+    assert response.status_code == 302
+    assert Lead.objects.for_org(org).get(pk=a[0].pk).scheduled_date == target
+    week = client.get(url("calendar", org), {"view": "week", "date": day.isoformat()})
+    assert a[0].company_name not in week.content.decode()  # 20 days later: another week
+    moved_week = client.get(url("calendar", org), {"view": "week", "date": target.isoformat()})
+    assert a[0].company_name in moved_week.content.decode()
+
+
+def test_run_history_shows_the_figures(both_nights, tenant_a, tenant_b):
+    client = tenant_a.client_for(tenant_a.member)
+    body = client.get(url("runs", tenant_a.org)).content.decode()
+    assert "Finished" in body and "No more candidates" in body
+    assert tenant_b.org.slug not in body
