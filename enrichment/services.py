@@ -30,6 +30,7 @@ from enrichment.models import (
 from enrichment.verification import VerificationConfig, Verifier
 from enrichment.verification import verdicts as v
 from enrichment.verification.dns import NULL_MX
+from enrichment.verification.engine import Recheck
 
 # -- contact discovery and verification (CONTRACTS.md B) -----------------------------------------
 
@@ -225,9 +226,12 @@ def _results_persist(
             if isinstance(verdict, v.EmailVerdict):
                 evidence["verification"] = verdict.evidence
                 flags = tuple(verdict.flags)
+                checked_at = verdict.checked_at or now
             else:
                 evidence["verification"] = verdict.as_dict()
                 flags = ()
+                checked_at = point.verified_at or now
+            evidence["checked_at"] = checked_at.isoformat()
             evidence["source"] = chosen.origin
             findings[(result.company_id, result.person_id)] = ContactFinding(
                 verified=result.verified,
@@ -270,3 +274,63 @@ def _domain_profile_save(
     if result.domain_source == "discovered":
         values["confirmed_company_id"] = result.company_id
     DomainProfile.objects.update_or_create(domain=domain, defaults=values)
+
+
+# -- greylist re-checks ---------------------------------------------------------------------------
+
+
+def contact_points_recheck_due(
+    *, config: VerificationConfig | None = None, limit: int = 1000
+) -> dict[str, int]:
+    """Re-verify stored e-mail ContactPoints whose greylist re-check time has come.
+
+    Rule: only points still `unknown/greylisted` whose evidence `recheck_at` is at or before now
+    (the config's clock). The new verdict replaces the stored one; another 4xx schedules the
+    next delay (`recheck_delays`), after the last one the point stays `unknown` without a
+    `recheck_at`. Idempotent: points not yet due are not touched. Returns counts by new status.
+    """
+    config = config or VerificationConfig.from_settings()
+    now = config.clock.now()
+    candidates = ContactPoint.objects.filter(
+        kind=ContactKind.EMAIL,
+        status=VerificationStatus.UNKNOWN,
+        reason=v.GREYLISTED,
+        evidence__has_key="recheck_at",
+    ).order_by("id")
+    due: list[ContactPoint] = []
+    for point in candidates.iterator():
+        try:
+            at = dt.datetime.fromisoformat(point.evidence["recheck_at"])
+        except (TypeError, ValueError):
+            continue
+        if at <= now:
+            due.append(point)
+            if len(due) >= limit:
+                break
+    counts = {"due": len(due), "valid": 0, "invalid": 0, "accept_all": 0, "unknown": 0}
+    if not due:
+        return counts
+
+    async def run() -> tuple[list[v.EmailVerdict], Verifier]:
+        verifier = Verifier(config)
+        for point in due:  # carry the attempt number so the delays keep growing
+            attempt = int(point.evidence.get("recheck_attempt", 1))
+            verifier.rechecks[point.normalized] = Recheck(point.normalized, now, attempt)
+        return await verifier.verify_many([p.normalized for p in due]), verifier
+
+    verdicts, verifier = asyncio.run(run())
+    with transaction.atomic():
+        for point, verdict in zip(due, verdicts, strict=True):
+            evidence = dict(verdict.evidence)
+            recheck = verifier.rechecks.get(point.normalized)
+            if recheck is not None and recheck.due > now:
+                evidence["recheck_at"] = recheck.due.isoformat()
+                evidence["recheck_attempt"] = recheck.attempt
+            point.status = _status_for(verdict)
+            point.reason = verdict.reason or ""
+            point.flags = list(verdict.flags)
+            point.evidence = evidence
+            point.verified_at = verdict.checked_at
+            point.save(update_fields=["status", "reason", "flags", "evidence", "verified_at"])
+            counts[point.status] = counts.get(point.status, 0) + 1
+    return counts

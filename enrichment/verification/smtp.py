@@ -106,10 +106,12 @@ async def session_run(
             result.rcpt_replies.append(reply)
             if reply.code == 421:  # the server is closing the channel
                 return result
+        # Say goodbye without waiting for "221": the verdict is known, and one round trip less
+        # per probe matters when every reply costs 100 ms. close() flushes the QUIT first.
         log.append("C: QUIT")
-        # The verdict is already known; a lost QUIT reply changes nothing.
-        with contextlib.suppress(TimeoutError, aiosmtplib.SMTPException, OSError):
-            server(await client.execute_command(b"QUIT", timeout=min(t.smtp_command, 5.0)))
+        if client.protocol is not None:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                client.protocol.write(b"QUIT\r\n")
         return result
     except aiosmtplib.SMTPConnectTimeoutError:
         result.error = TIMEOUT

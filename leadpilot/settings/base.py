@@ -160,6 +160,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "leads.dispatch_nightly",
         "schedule": env.int("LEADPILOT_DISPATCH_EVERY_SECONDS", default=300),
     },
+    # Greylisted e-mail contacts whose re-check time has come (enrichment/tasks.py).
+    "enrichment-recheck-greylisted": {
+        "task": "enrichment.recheck_greylisted_contacts",
+        "schedule": 300,
+    },
 }
 
 REST_FRAMEWORK = {

@@ -20,6 +20,16 @@ from sandbox.servers.smtp import SandboxSMTPServer
 __all__ = ["DomainSpec", "ManifestError", "Sandbox"]
 
 
+def _engine_caches_forget() -> None:
+    """The engine's per-process DNS and catch-all caches are keyed by nameserver and SMTP port;
+    a new world may get ports an earlier one used, so what the process learned is dropped."""
+    from enrichment.verification.dns import dns_cache_clear
+    from enrichment.verification.engine import PROCESS_CATCH_ALL_CACHE
+
+    dns_cache_clear()
+    PROCESS_CATCH_ALL_CACHE.clear()
+
+
 class Sandbox:
     def __init__(
         self,
@@ -58,6 +68,7 @@ class Sandbox:
     def start(
         self, *, dns_port: int = 0, smtp_port: int | None = None, http_port: int = 0
     ) -> Sandbox:
+        _engine_caches_forget()
         try:
             self.dns_port = self.dns.start(dns_port)
             self.smtp_port = self.smtp.start(smtp_port)

@@ -144,3 +144,25 @@ def test_unknown_ids_are_named(world, config_for):
     c = company(name="Fjord Bygg AS", website_domain="fjord-bygg.no")
     with pytest.raises(Exception, match="person id 999999"):
         decision_maker_contacts_find(candidates=[(c.id, 999999)], config=config_for(world))
+
+
+def test_greylisted_contacts_are_rechecked_when_due(world, config_for, clock):
+    from enrichment.services import contact_points_recheck_due
+
+    c = company(name="Grey AS", website_domain="grey.no")
+    lars = person("Lars", "Lund")
+    config = config_for(world)
+    f = decision_maker_contacts_find(candidates=[(c.id, lars.id)], config=config)[(c.id, lars.id)]
+    assert f.reason == "greylisted"
+    assert contact_points_recheck_due(config=config)["due"] == 0  # not before its time
+
+    clock.advance(301)  # past the sandbox's greylist and the first re-check delay
+    counts = contact_points_recheck_due(config=config)
+    assert counts["valid"] == 1
+    point = ContactPoint.objects.get(id=f.contact_point_id)
+    assert (point.status, point.reason) == ("valid", "")
+    assert "recheck_at" not in point.evidence
+    # The other guesses for Lars (other patterns) are now known not to exist.
+    assert ContactPoint.objects.filter(person=lars, status="invalid").count() == counts["invalid"]
+    assert counts["invalid"] >= 1
+    assert contact_points_recheck_due(config=config)["due"] == 0

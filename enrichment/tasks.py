@@ -1,0 +1,18 @@
+"""Celery entry points of the enrichment app: thin, named, JSON kwargs, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services import contact_points_recheck_due
+
+
+@shared_task(
+    name="enrichment.recheck_greylisted_contacts",
+    acks_late=True,
+    soft_time_limit=840,
+    time_limit=900,
+)
+def recheck_greylisted_contacts(*, limit: int = 1000) -> dict:
+    """Re-verify greylisted e-mail contacts whose re-check time has come (beat, every 5 min)."""
+    return contact_points_recheck_due(limit=limit)
