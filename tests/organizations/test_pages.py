@@ -308,3 +308,21 @@ def test_user_without_organisation_starts_one(tenant_a):
     assert response.url == reverse("org-home", kwargs={"org_slug": org.slug})
     assert Membership.objects.for_org(org).get().role == Role.OWNER
     assert not Membership.objects.for_org(tenant_a.org).filter(user=tenant_a.member).exists()
+
+
+def test_dashboard_forms_need_the_csrf_token(tenant_a):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(tenant_a.admin)
+    response = client.post(url("org-api-keys", tenant_a), {"name": "no token"})
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
+    assert not OrganizationAPIKey.objects.for_org(tenant_a.org).exists()
+    page = client.get(url("org-api-keys", tenant_a))
+    token = page.context["csrf_token"]
+    response = client.post(
+        url("org-api-keys", tenant_a),
+        {"name": "with token", "scope": "read", "csrfmiddlewaretoken": str(token)},
+    )
+    assert response.status_code == 201
