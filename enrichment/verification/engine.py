@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class CatchAllCache:
             self._states.clear()
             self.probes.clear()
 
+
+logger = logging.getLogger(__name__)
 
 PROCESS_CATCH_ALL_CACHE = CatchAllCache()
 HOST_STRIKES = 2
@@ -128,7 +131,18 @@ class Verifier:
 
         async def worker() -> None:
             for i in next_index:
-                results[i] = await self.verify_email(items[i])
+                try:
+                    results[i] = await self.verify_email(items[i])
+                except Exception as exc:  # one odd address must not sink a batch of thousands
+                    logger.exception("verification of %r failed", items[i])
+                    results[i] = v.EmailVerdict(
+                        address=items[i],
+                        normalized=None,
+                        status=v.UNKNOWN,
+                        reason=None,
+                        evidence={"error": f"{type(exc).__name__}: {exc}"},
+                        checked_at=self.clock.now(),
+                    )
 
         workers = min(len(items), max(self.config.concurrency * WORKERS_PER_SLOT, 1))
         await asyncio.gather(*(worker() for _ in range(workers)))
@@ -178,7 +192,8 @@ class Verifier:
         if not provider.smtp_verifiable:
             return verdict(v.UNKNOWN, v.PROVIDER_UNVERIFIABLE)
 
-        outcome = await self._rcpt(route, provider, parsed.normalized)
+        # RCPT in the A-label form DNS was asked about (no SMTPUTF8 needed for IDN domains).
+        outcome = await self._rcpt(route, provider, f"{parsed.local_part}@{parsed.domain}")
         evidence["smtp"] = [s.as_evidence() for s in outcome.sessions]
         kind = outcome.kind
         if kind == rc.NOT_FOUND:

@@ -291,3 +291,12 @@ def test_many_addresses_verify_concurrently_with_exact_verdicts(sandbox_factory,
     normal_existing = [p for p in probes if p.kind == "normal" and p.mailbox == "exists"]
     assert normal_existing
     assert [p.address for p in normal_existing if got[p.address].status != "valid"] == []
+
+
+def test_internationalised_domain_is_asked_and_probed_in_its_ascii_form(sandbox_factory, verify):
+    sb = sandbox_factory([entry("xn--fjrd-hra.no")])
+    got, _ = verify(sb, "kari.nordmann@fjørd.no", "nobody@fjørd.no")
+    assert got["kari.nordmann@fjørd.no"].status == "valid"
+    assert got["kari.nordmann@fjørd.no"].normalized == "kari.nordmann@fjørd.no"
+    assert got["nobody@fjørd.no"].status == "invalid"
+    assert "kari.nordmann@xn--fjrd-hra.no" in [a for a, _ in sb.smtp.stats.rcpts]
