@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
 from organizations.models import Organization
@@ -40,7 +41,8 @@ def dispatch_nightly() -> dict:
     # visibility timeout (CELERY_VISIBILITY_TIMEOUT) must stay above it.
     soft_time_limit=1800,
     time_limit=1900,
-    autoretry_for=(OperationalError,),
+    # Transient database trouble, or a run cut off by the soft limit: retry, the run resumes.
+    autoretry_for=(OperationalError, SoftTimeLimitExceeded),
     retry_backoff=5,
     retry_kwargs={"max_retries": 5},
 )

@@ -42,7 +42,7 @@ from blocklists.models import DeliveryRecord
 from blocklists.services import delivery_record_add
 from enrichment.models import Company, Person
 from organizations.models import DeliveryMode, Organization
-from segments.models import Segment
+from segments.models import Segment, SegmentStatus
 from segments.selectors import segment_candidates
 
 from ..models import (
@@ -66,7 +66,6 @@ from .reverify import (
 logger = logging.getLogger(__name__)
 
 _RUN_LOCK_CLASS = 7302
-ACTIVE_SEGMENT = "active"
 Enqueue = Callable[[SearchRun], None]
 
 
@@ -104,13 +103,14 @@ def nightly_dispatch(
 ) -> DispatchResult:
     """Create the due runs and enqueue each new one after commit (the beat tick's body).
 
-    Due: an active segment of an organisation inside its local night window (LEADPILOT_NIGHT_
-    WINDOW_HOURS from its night hour; a tick missed while the system was down is caught up inside
-    the window) that has no run for that night's local date. `organization`/`run_date` restrict and force it (the
-    operator command): a given `run_date`, or `force` (each organisation's local today), runs
-    regardless of the hour. Runs still queued after
-    LEADPILOT_SEARCH_REQUEUE_MINUTES (a lost enqueue) are enqueued again; the task is idempotent.
-    Safe to run concurrently: the UNIQUE constraint decides who enqueues.
+    Due: an active segment of an organisation inside its local night window (the
+    LEADPILOT_NIGHT_WINDOW_HOURS after its night hour; a tick missed while the system was down is
+    caught up inside the window) that has no run for that night's local date. `organization`
+    restricts it; a given `run_date`, or `force` (each organisation's local today), runs regardless
+    of the hour (the operator command). Runs still queued after LEADPILOT_SEARCH_REQUEUE_MINUTES
+    (a lost enqueue), and runs left `running` that long by a worker that no longer holds them, are
+    enqueued again; the task is idempotent. Safe to run concurrently: the UNIQUE constraint
+    decides who enqueues.
     """
     now = now or timezone.now()
     orgs = [organization] if organization is not None else list(Organization.objects.all())
@@ -129,7 +129,7 @@ def nightly_dispatch(
         return result
     # Fan-out across organisations: the dispatcher is the one place that reads every tenant.
     segments = list(
-        Segment.all_orgs.filter(organization_id__in=due, status=ACTIVE_SEGMENT).order_by("id")
+        Segment.all_orgs.filter(organization_id__in=due, status=SegmentStatus.ACTIVE).order_by("id")
     )
     existing = {
         (r.segment_id, r.run_date): r
@@ -147,10 +147,28 @@ def nightly_dispatch(
                 transaction.on_commit(lambda run=run: enqueue(run))
     stale_before = now - dt.timedelta(minutes=settings.LEADPILOT_SEARCH_REQUEUE_MINUTES)
     for run in existing.values():
-        if run.status == SearchRunStatus.PENDING and run.created_at < stale_before:
+        lost = (run.status == SearchRunStatus.PENDING and run.created_at < stale_before) or (
+            run.status == SearchRunStatus.RUNNING
+            and (run.started_at or run.created_at) < stale_before
+            and not _run_is_held(run.id)
+        )
+        if lost:
             result.requeued.append(run.id)
             transaction.on_commit(lambda run=run: enqueue(run))
     return result
+
+
+def _run_is_held(run_id: int) -> bool:
+    """Whether a live worker holds the run's lock (a dead worker's lock is gone with its
+    connection)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_RUN_LOCK_CLASS, run_id])
+        if not cursor.fetchone()[0]:
+            return True
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK_CLASS, run_id])
+    return False
 
 
 # --- one segment's run --------------------------------------------------------------------------
@@ -435,7 +453,7 @@ def search_run_execute(
 
 def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -> str:
     segment = run.segment
-    if segment.status != ACTIVE_SEGMENT:
+    if segment.status != SegmentStatus.ACTIVE:
         return StopReason.SEGMENT_INACTIVE
     delivery_mode = segment.delivery_mode or organization.delivery_mode
     cap = segment.nightly_cap

@@ -218,3 +218,35 @@ def test_two_dispatchers_at_once_create_one_run_per_segment(prefix, tenant_a, te
     assert [r.segment_id for r in runs] == [s.id for s in segments]
     assert sorted(r.id for r in enqueued) == [r.id for r in runs]  # each enqueued exactly once
     assert SearchCandidate.all_orgs.count() == 0
+
+
+def test_a_run_left_running_by_a_dead_worker_is_enqueued_again(
+    sandbox, prefix, tenant_a, django_capture_on_commit_callbacks
+):
+    world = world_build(prefix=prefix, size=2)
+    sandbox(world.domains)
+    segment_for(world, tenant_a.org)
+    enqueued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        nightly_dispatch(
+            organization=tenant_a.org, run_date=dt.date(2026, 11, 26), enqueue=enqueued.append
+        )
+    (run,) = enqueued
+
+    def engine_crash(**kwargs):
+        raise ConnectionResetError("verification host went away")
+
+    with pytest.raises(ConnectionResetError):
+        search_run_execute(organization=tenant_a.org, run_id=run.id, contacts_find=engine_crash)
+    run.refresh_from_db()
+    assert run.status == "running" and "went away" in run.last_error
+    soon = run.started_at + dt.timedelta(minutes=5)
+    later = run.started_at + dt.timedelta(hours=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert nightly_dispatch(now=soon, enqueue=enqueued.append).requeued == []
+        assert nightly_dispatch(
+            now=later, organization=tenant_a.org, run_date=run.run_date, enqueue=enqueued.append
+        ).requeued == [run.id]
+    # Resumed by the requeued task: it finishes with the real engine.
+    run = search_run_execute(organization=tenant_a.org, run_id=run.id)
+    assert (run.status, run.attempts, run.leads_created) == ("succeeded", 2, 2)
