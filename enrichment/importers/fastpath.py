@@ -147,6 +147,20 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         }
         v_cols = ", ".join(f"btrim({c(src)}) AS {alias}" for alias, src in trimmed.items())
         v_cols += f", upper(btrim({c('RegAddress.PostCode')})) AS pc"
+        # What the row checks need: only three columns, for every row of the file.
+        chk_cols = ", ".join(f"btrim({c(trimmed[a])}) AS {a}" for a in ("num", "name", "inc"))
+        # Statistics only where the plan depends on them: the join key and the lookup keys.
+        keyed = [
+            col[n].removeprefix("r.")
+            for n in (
+                "CompanyNumber",
+                "CompanyStatus",
+                "CompanyCategory",
+                "Accounts.AccountCategory",
+            )
+            if n in col
+        ]
+        cur.execute(f"ANALYZE lp_raw_ch ({', '.join(keyed)})")
         reason = (
             "CASE WHEN v.num = '' THEN 'CompanyNumber: empty' "
             "WHEN length(v.num) > 32 THEN 'CompanyNumber: too long (' || length(v.num) "
@@ -159,7 +173,7 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) "
             f"SELECT %s, line + 1, reason, raw FROM (SELECT r.line, {reason} AS reason, "
             "left(concat_ws(',', v.num, v.name), 300) AS raw FROM lp_raw_ch r "
-            f"CROSS JOIN LATERAL (SELECT {v_cols}) v) x WHERE reason IS NOT NULL",
+            f"CROSS JOIN LATERAL (SELECT {chk_cols}) v) x WHERE reason IS NOT NULL",
             [run.pk],
         )
         rejected = max(cur.rowcount, 0)
@@ -183,24 +197,29 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         joins = " ".join(f"LEFT JOIN lp_sic_map m{i} ON m{i}.code = s.s{i}" for i in range(1, 5))
         cur.execute(
             f"INSERT INTO lp_todo ({todo_cols}) SELECT co.id, r.line + 1, 'GB', r.num, "
-            f"left(v.name, 300), {sql_case('lower(v.cat)', CH_CATEGORY, 'other')}, "
+            "left(v.name, 300), kc.lf, "
             "left(v.cat, 120), "
             "CASE WHEN k.st = 'active' AND (upper(v.account) = 'DORMANT' "
             "OR '99999' IN (s.s1, s.s2, s.s3, s.s4)) THEN 'dormant' ELSE k.st END, "
             f"{_ukdate('v.inc')}, COALESCE(m1.cls, m2.cls, m3.cls, m4.cls), "
             "left(concat_ws(';', s.s1, s.s2, s.s3, s.s4), 200), "
-            f"NULL, NULL, '', {sql_case('lower(v.account)', CH_SIZE, '')}, "
+            "NULL, NULL, '', ka.sb, "
             f"left(concat_ws(', ', {address}), 300), left(v.pc, 16), "
             "left(CASE WHEN position(' ' in v.pc) > 0 THEN split_part(v.pc, ' ', 1) "
             "WHEN length(v.pc) BETWEEN 5 AND 7 THEN left(v.pc, length(v.pc) - 3) "
             "ELSE v.pc END, 8), "
             "left(v.town, 100), left(v.county, 100), '', '', '', '', FALSE, r.payload_hash "
             f"FROM (SELECT r.*, v.num, md5({payload}) AS payload_hash FROM lp_raw_ch r "
-            f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v WHERE ({reason}) IS NULL "
+            f"CROSS JOIN LATERAL (SELECT {chk_cols} OFFSET 0) v WHERE ({reason}) IS NULL "
             "OFFSET 0) r "
             "LEFT JOIN enrichment_company co ON co.country = 'GB' AND co.registry_id = r.num "
             f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v "
             f"CROSS JOIN LATERAL (SELECT {status} AS st OFFSET 0) k "
+            # one-parameter lookups: PostgreSQL memoizes these over repeated values
+            f"CROSS JOIN LATERAL (SELECT {sql_case('lower(v.cat)', CH_CATEGORY, 'other')} "
+            "AS lf OFFSET 0) kc "
+            f"CROSS JOIN LATERAL (SELECT {sql_case('lower(v.account)', CH_SIZE, '')} "
+            "AS sb OFFSET 0) ka "
             f"CROSS JOIN LATERAL (SELECT {sics} OFFSET 0) s {joins} "
             "WHERE co.id IS NULL OR co.payload_hash IS DISTINCT FROM r.payload_hash"
         )

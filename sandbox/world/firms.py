@@ -185,10 +185,22 @@ def ascii_fold(text: str) -> str:
     return folded
 
 
+# Trailing words a name-derived domain leaves out: legal forms and group words, stripped from the
+# end only ("NORDLYS HOLDING AS" -> nordlys). Discovery strips the same set.
+DOMAIN_DROP_TRAILING = frozenset({
+    "as", "asa", "ans", "da", "sa", "ab", "publ", "hb", "kb", "aps", "is", "ivs", "oy", "oyj",
+    "ay", "ky", "gmbh", "ag", "kg", "ohg", "ug", "ev", "ltd", "limited", "plc", "llp", "lp",
+    "llc", "inc", "corp", "co", "company", "nuf", "ba", "bv", "nv", "srl", "spa", "sarl", "sas",
+    "holding", "holdings", "group", "gruppen", "konsern",
+})  # fmt: skip
+
+
 def slug_words(name: str) -> list[str]:
+    """The words of a name-derived domain: folded to ASCII, trailing legal-form words dropped."""
     words = re.findall(r"[a-z0-9]+", ascii_fold(name))
-    stop = {"as", "asa", "ab", "ltd", "limited", "llp", "lp", "plc", "enk", "ans", "da", "the"}
-    return [w for w in words if w not in stop]
+    while words and words[-1] in DOMAIN_DROP_TRAILING:
+        words.pop()
+    return words
 
 
 def local_part(pattern: str, first: str, last: str) -> str:
