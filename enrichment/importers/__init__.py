@@ -246,6 +246,10 @@ def registry_import(
     result = ImportResult(run_id=run.pk, source=source, counts=Counts(), path=str(path))
     try:
         with transaction.atomic():
+            if spec.policy is not None and connection.vendor == "postgresql":
+                # Imports into the directory run one at a time (readers are not blocked).
+                with connection.cursor() as cur:
+                    cur.execute("LOCK TABLE enrichment_company IN SHARE ROW EXCLUSIVE MODE")
             done = False
             if fast and spec.code == "ch_basic" and connection.vendor == "postgresql":
                 from enrichment.importers.fastpath import ch_basic_fast

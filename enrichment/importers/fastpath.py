@@ -169,14 +169,32 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             f"WHEN v.inc <> '' AND {_ukdate('v.inc')} IS NULL THEN "
             "'IncorporationDate: not a DD/MM/YYYY date: ' || quote_literal(left(v.inc, 40)) END"
         )
+        payload = " || E'\\x1f' || ".join(f"r.{x}" for x in cols)
+        # One pass over every row: key, payload hash, and why the row cannot be imported.
+        cur.execute("DROP TABLE IF EXISTS lp_chk")
+        cur.execute(
+            "CREATE TEMP TABLE lp_chk AS SELECT r.line, v.num, "
+            f"md5({payload}) AS payload_hash, x.reason, CASE WHEN x.reason IS NOT NULL "
+            "THEN left(concat_ws(',', v.num, v.name), 300) END AS excerpt FROM lp_raw_ch r "
+            f"CROSS JOIN LATERAL (SELECT {chk_cols} OFFSET 0) v "
+            f"CROSS JOIN LATERAL (SELECT {reason} AS reason OFFSET 0) x"
+        )
         cur.execute(
             f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) "
-            f"SELECT %s, line + 1, reason, raw FROM (SELECT r.line, {reason} AS reason, "
-            "left(concat_ws(',', v.num, v.name), 300) AS raw FROM lp_raw_ch r "
-            f"CROSS JOIN LATERAL (SELECT {chk_cols}) v) x WHERE reason IS NOT NULL",
+            "SELECT %s, line + 1, reason, excerpt FROM lp_chk WHERE reason IS NOT NULL",
             [run.pk],
         )
         rejected = max(cur.rowcount, 0)
+        # Rows that are new or whose hash moved: the only ones normalised below.
+        cur.execute("DROP TABLE IF EXISTS lp_hit")
+        cur.execute(
+            "CREATE TEMP TABLE lp_hit AS SELECT k.line, k.num, k.payload_hash, co.id AS company_id "
+            "FROM lp_chk k LEFT JOIN enrichment_company co ON co.country = 'GB' "
+            "AND co.registry_id = k.num WHERE k.reason IS NULL "
+            "AND (co.id IS NULL OR co.payload_hash IS DISTINCT FROM k.payload_hash)"
+        )
+        cur.execute("SELECT pg_get_serial_sequence('enrichment_company', 'id')")
+        sequence = cur.fetchone()[0]
         sics = ", ".join(f"{_sic_raw(c(f'SICCode.SicText_{i}'))} AS s{i}" for i in range(1, 5))
         status = sql_case("lower(v.status)", CH_STATUS, "active")
         address = ", ".join(
@@ -188,7 +206,6 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
                 "RegAddress.AddressLine2",
             )
         )
-        payload = " || E'\\x1f' || ".join(f"r.{x}" for x in cols)
         todo_cols = ", ".join(CompanyMerge.TODO_COLUMNS)
         sql.temp_table(cur, "lp_todo", CompanyMerge.TODO_COLUMNS)
         # Hash first, normalise only the rows whose hash is not already in the directory.
@@ -196,7 +213,8 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         # once per row instead of once per reference.
         joins = " ".join(f"LEFT JOIN lp_sic_map m{i} ON m{i}.code = s.s{i}" for i in range(1, 5))
         cur.execute(
-            f"INSERT INTO lp_todo ({todo_cols}) SELECT co.id, r.line + 1, 'GB', r.num, "
+            f"INSERT INTO lp_todo ({todo_cols}) SELECT COALESCE(h.company_id, "
+            f"nextval('{sequence}')), h.company_id IS NULL, r.line + 1, 'GB', h.num, "
             "left(v.name, 300), kc.lf, "
             "left(v.cat, 120), "
             "CASE WHEN k.st = 'active' AND (upper(v.account) = 'DORMANT' "
@@ -208,11 +226,8 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             "left(CASE WHEN position(' ' in v.pc) > 0 THEN split_part(v.pc, ' ', 1) "
             "WHEN length(v.pc) BETWEEN 5 AND 7 THEN left(v.pc, length(v.pc) - 3) "
             "ELSE v.pc END, 8), "
-            "left(v.town, 100), left(v.county, 100), '', '', '', '', FALSE, r.payload_hash "
-            f"FROM (SELECT r.*, v.num, md5({payload}) AS payload_hash FROM lp_raw_ch r "
-            f"CROSS JOIN LATERAL (SELECT {chk_cols} OFFSET 0) v WHERE ({reason}) IS NULL "
-            "OFFSET 0) r "
-            "LEFT JOIN enrichment_company co ON co.country = 'GB' AND co.registry_id = r.num "
+            "left(v.town, 100), left(v.county, 100), '', '', '', '', FALSE, h.payload_hash "
+            "FROM lp_hit h JOIN lp_raw_ch r ON r.line = h.line "
             f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v "
             f"CROSS JOIN LATERAL (SELECT {status} AS st OFFSET 0) k "
             # one-parameter lookups: PostgreSQL memoizes these over repeated values
@@ -220,8 +235,7 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             "AS lf OFFSET 0) kc "
             f"CROSS JOIN LATERAL (SELECT {sql_case('lower(v.account)', CH_SIZE, '')} "
             "AS sb OFFSET 0) ka "
-            f"CROSS JOIN LATERAL (SELECT {sics} OFFSET 0) s {joins} "
-            "WHERE co.id IS NULL OR co.payload_hash IS DISTINCT FROM r.payload_hash"
+            f"CROSS JOIN LATERAL (SELECT {sics} OFFSET 0) s {joins}"
         )
         sql.temp_table(
             cur,
@@ -250,7 +264,8 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         counts = merger.merge_todo(staged=read - rejected)
         counts.rows_read = read
         counts.rows_rejected += rejected
-        cur.execute("DROP TABLE IF EXISTS lp_raw_ch")
+        for table in ("lp_raw_ch", "lp_chk", "lp_hit"):
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
         result.counts = counts
     return True
 

@@ -71,6 +71,7 @@ PG_TYPES = {
     "nace_class": "integer",
     "marketing_blocked": "boolean",
     "is_current": "boolean",
+    "is_new": "boolean",
     "is_primary": "boolean",
     "company_id": "bigint",
 }
@@ -220,7 +221,9 @@ class BulkLoad:
 
 
 class CompanyMerge:
-    TODO_COLUMNS = ("company_id", "line", *COMPANY_FIELDS)
+    # is_new: not in the directory yet; company_id is NULL for new rows unless the caller
+    # reserved ids from the sequence (the PostgreSQL fast path does).
+    TODO_COLUMNS = ("company_id", "is_new", "line", *COMPANY_FIELDS)
 
     def __init__(
         self,
@@ -262,7 +265,7 @@ class CompanyMerge:
             differs = " OR ".join(self.sql.distinct(f"c.{f}", f"s.{f}") for f in self.policy.owned)
         self.sql.temp_table(self.cursor, "lp_todo", self.TODO_COLUMNS)
         self.cursor.execute(
-            f"INSERT INTO lp_todo SELECT c.id, {s_cols} FROM lp_stage_company s "
+            f"INSERT INTO lp_todo SELECT c.id, c.id IS NULL, {s_cols} FROM lp_stage_company s "
             f"LEFT JOIN {C} c ON c.country = s.country AND c.registry_id = s.registry_id "
             f"WHERE c.id IS NULL OR {differs}"
         )
@@ -323,7 +326,7 @@ class CompanyMerge:
             "c.address AS old_address, t.address AS new_address, c.postcode AS old_postcode, "
             "t.postcode AS new_postcode, c.nace_primary AS old_nace, t.nace_primary AS new_nace, "
             "c.nace_raw AS old_nace_raw, t.nace_raw AS new_nace_raw "
-            f"FROM lp_todo t JOIN {C} c ON c.id = t.company_id WHERE {differs}"
+            f"FROM lp_todo t JOIN {C} c ON c.id = t.company_id WHERE NOT t.is_new AND ({differs})"
         )
         changed = _one(cur, "SELECT COUNT(*) FROM lp_changed")
         params = [self.run_id, sql.dt(self.now)]
@@ -368,7 +371,7 @@ class CompanyMerge:
         if sets:
             cur.execute(
                 f"UPDATE {C} AS c SET {', '.join(sets)}, updated_at = %s FROM lp_todo t "
-                "WHERE c.id = t.company_id",
+                "WHERE c.id = t.company_id AND NOT t.is_new",
                 [sql.dt(self.now)],
             )
         if pol.owns_industries and changed:
@@ -385,7 +388,7 @@ class CompanyMerge:
             )
         # New companies
         new = 0
-        missing = _one(cur, "SELECT COUNT(*) FROM lp_todo WHERE company_id IS NULL")
+        missing = _one(cur, "SELECT COUNT(*) FROM lp_todo WHERE is_new")
         if missing and pol.creates:
             bulk = None
             if sql.pg and missing >= BULK_MIN_ROWS:
@@ -395,28 +398,33 @@ class CompanyMerge:
                 if missing >= max(existing, 0) * BULK_SHARE:
                     bulk = BulkLoad(cur, (C, IND) if pol.owns_industries else (C,))
                     bulk.begin()
-                    # Under the table lock nobody else can have added them since lp_todo.
-                    cur.execute(
-                        f"UPDATE lp_todo t SET company_id = c.id FROM {C} c "
-                        "WHERE t.company_id IS NULL AND c.country = t.country "
-                        "AND c.registry_id = t.registry_id"
-                    )
                     bulk.drop()
             fields = ", ".join(COMPANY_FIELDS)
             t_fields = ", ".join(f"t.{f}" for f in COMPANY_FIELDS)
             conflict = "" if bulk else " ON CONFLICT (country, registry_id) DO NOTHING"
+            reserved = _one(
+                cur, "SELECT COUNT(*) FROM lp_todo WHERE is_new AND company_id IS NOT NULL"
+            )
+            id_col, id_val = ("id, ", "t.company_id, ") if reserved else ("", "")
             cur.execute(
-                f"INSERT INTO {C} ({fields}, source_id, first_seen_at, updated_at) "
-                f"SELECT {t_fields}, %s, %s, %s FROM lp_todo t WHERE t.company_id IS NULL"
-                + conflict,
+                f"INSERT INTO {C} ({id_col}{fields}, source_id, first_seen_at, updated_at) "
+                f"SELECT {id_val}{t_fields}, %s, %s, %s FROM lp_todo t WHERE t.is_new" + conflict,
                 [self.source_id, sql.dt(self.now), sql.dt(self.now)],
             )
+            inserted = max(cur.rowcount, 0)
             cur.execute("DROP TABLE IF EXISTS lp_new")
-            cur.execute(
-                "CREATE TEMP TABLE lp_new AS SELECT c.id AS company_id, t.line, t.name "
-                f"FROM lp_todo t JOIN {C} c ON c.country = t.country "
-                "AND c.registry_id = t.registry_id WHERE t.company_id IS NULL"
-            )
+            if reserved and inserted == missing:
+                cur.execute(
+                    "CREATE TEMP TABLE lp_new AS SELECT company_id, line, name FROM lp_todo "
+                    "WHERE is_new"
+                )
+            else:
+                cur.execute(
+                    "CREATE TEMP TABLE lp_new AS SELECT c.id AS company_id, t.line, t.name "
+                    f"FROM lp_todo t JOIN {C} c ON c.country = t.country "
+                    "AND c.registry_id = t.registry_id "
+                    "WHERE t.is_new AND (t.company_id IS NULL OR c.id = t.company_id)"
+                )
             new = _one(cur, "SELECT COUNT(*) FROM lp_new")
             if self.emit and new:
                 cur.execute(
