@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from enrichment.importers import parsers
@@ -246,6 +246,8 @@ def registry_import(
     result = ImportResult(run_id=run.pk, source=source, counts=Counts(), path=str(path))
     try:
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                _pg_session_tune()
             if spec.policy is not None and connection.vendor == "postgresql":
                 # Imports into the directory run one at a time (readers are not blocked).
                 with connection.cursor() as cur:
@@ -289,6 +291,20 @@ def registry_import(
         ]
     )
     return result
+
+
+def _pg_session_tune() -> None:
+    """Memory for the set-based merge: staging tables live in temp buffers (default 8 MB, so a
+    big file would go through the disk), and hash joins and sorts over a whole file need more
+    than the default 4 MB work_mem. temp_buffers can only change before the session's first
+    temporary table; later imports in the same session keep the value already set."""
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL work_mem = '64MB'")
+        try:
+            with transaction.atomic():
+                cur.execute("SET temp_buffers = '1GB'")
+        except DatabaseError:
+            pass
 
 
 def _import_python(
