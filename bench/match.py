@@ -20,6 +20,7 @@ directory is kept and reused when its sizes match (`--regenerate` forces a new o
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -239,6 +240,20 @@ def counts(cursor) -> dict[str, int]:
     return out
 
 
+def subplan_count(cursor, sql: str, params) -> int:
+    """SubPlans/InitPlans in the statement's plan (the anti-joins must all be joins)."""
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    raw = cursor.fetchone()[0]
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    stack, found = [plan], 0
+    while stack:
+        node = stack.pop()
+        if node.get("Parent Relationship") in ("SubPlan", "InitPlan"):
+            found += 1
+        stack.extend(node.get("Plans", []))
+    return found
+
+
 def timed(fn, reps: int) -> list[float]:
     fn()  # warm the cache: figures are for a warm database, like the nightly run's
     out = []
@@ -301,6 +316,7 @@ def main() -> None:
     org = Organization.objects.filter(slug="bench-1").get()
     today = organization_today(organization=org)
     figures: dict[str, object] = {"companies": have["companies"], "roles": have["roles"]}
+    subplans = 0
     for name, raw in SEGMENTS.items():
         crit = SegmentCriteria.from_dict(raw)
         cand_qs = candidate_queryset(organization=org, criteria=crit, today=today).distinct(
@@ -338,6 +354,9 @@ def main() -> None:
             f"   floor     p50={pct(floor, 0.5):.1f}ms p95={pct(floor, 0.95):.1f}ms"
             f"   ratio all(SQL)/floor p95={pct(every_sql, 0.95) / pct(floor, 0.95):.2f}"
         )
+        with connection.cursor() as cur:
+            subplans += subplan_count(cur, sql, params)
+            subplans += subplan_count(cur, f"{sql} LIMIT {NIGHTLY_CAP}", params)
         if not args.no_plans:
             with connection.cursor() as cur:
                 for label, stmt in [
@@ -360,6 +379,7 @@ def main() -> None:
                 f"{name}_vs_floor": round(pct(every_sql, 0.95) / pct(floor, 0.95), 2),
             }
         )
+    figures["subplans"] = subplans
     print(figures_line(**figures))
 
 
