@@ -91,7 +91,7 @@ def audit_record(
         target=target,
         data=data or {},
     )
-    log.info(action, organization=organization.slug, actor=label, target=target, **(data or {}))
+    log.info(action, organization=organization.slug, actor=label, target=target, data=data or {})
     return event
 
 

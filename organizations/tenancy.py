@@ -48,6 +48,46 @@ class TenantQuerySet(models.QuerySet):
             clone._org_scoped = True
         return clone
 
+    # Combining querysets: the result is scoped only when it cannot contain rows from outside
+    # the scoped parts. `scoped | unscoped` (OR, XOR, UNION) could, so it stays unscoped;
+    # `scoped & anything`, INTERSECTION with a scoped part and `scoped.difference(...)` cannot.
+
+    def _combined(self, combined: Any, scoped: bool) -> Any:
+        if not isinstance(combined, TenantQuerySet):
+            # Django fell back to the base (unscoped) manager, e.g. for a sliced operand.
+            if not scoped:
+                raise UnscopedTenantQuery(
+                    f"Combining an unscoped {self.model.__name__} query: scope every part."
+                )
+            return combined
+        combined = combined._chain()  # type: ignore[attr-defined]
+        combined._org_scoped = scoped
+        return combined
+
+    def __or__(self, other: Any) -> Self:
+        scoped = self._org_scoped and getattr(other, "_org_scoped", False)
+        return self._combined(super().__or__(other), scoped)
+
+    def __xor__(self, other: Any) -> Self:
+        scoped = self._org_scoped and getattr(other, "_org_scoped", False)
+        return self._combined(super().__xor__(other), scoped)
+
+    def __and__(self, other: Any) -> Self:
+        scoped = self._org_scoped or getattr(other, "_org_scoped", False)
+        return self._combined(super().__and__(other), scoped)
+
+    def _combinator_query(self, combinator: str, *other_qs: Any, **kwargs: Any) -> Self:
+        others = [getattr(qs, "_org_scoped", False) for qs in other_qs]
+        if combinator == "union":
+            scoped = self._org_scoped and all(others)
+        elif combinator == "intersection":
+            scoped = self._org_scoped or any(others)
+        else:  # difference: a subset of self
+            scoped = self._org_scoped
+        clone = super()._combinator_query(combinator, *other_qs, **kwargs)  # type: ignore[misc]
+        clone._org_scoped = scoped
+        return clone
+
     def _require_scope(self) -> None:
         if not self._org_scoped:
             raise UnscopedTenantQuery(

@@ -47,3 +47,28 @@ def test_delivery_record_is_tenant_scoped(tenant_a, tenant_b):
     with pytest.raises(UnscopedTenantQuery):
         DeliveryRecord.objects.filter(person=role.person).exists()
     PersonFactory()  # unrelated directory rows are global and need no scope
+
+
+def test_combining_with_an_unscoped_query_is_unscoped(tenant_a, tenant_b):
+    scoped = Membership.objects.for_org(tenant_a.org)
+    unscoped = Membership.objects.filter(role="owner")
+    for leaky in (scoped | unscoped, unscoped | scoped, scoped ^ unscoped, scoped.union(unscoped)):
+        with pytest.raises(UnscopedTenantQuery):
+            list(leaky)
+    # Narrowing combinations stay scoped and still see only A's rows.
+    for narrow in (
+        scoped & unscoped,
+        unscoped & scoped,
+        scoped.intersection(unscoped),
+        scoped.difference(unscoped),
+    ):
+        rows = list(narrow)
+        assert rows and {m.organization_id for m in rows} == {tenant_a.org.pk}
+    both = Membership.objects.for_org(tenant_a.org) | Membership.objects.for_org(tenant_b.org)
+    assert both.count() == 6
+
+
+def test_combining_a_sliced_scoped_query_with_an_unscoped_one_raises(tenant_a):
+    sliced = Membership.objects.for_org(tenant_a.org)[:1]
+    with pytest.raises((UnscopedTenantQuery, TypeError)):
+        list(sliced | Membership.objects.filter(role="owner"))
