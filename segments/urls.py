@@ -11,6 +11,11 @@ urlpatterns = [
     path("segments/new/", views.SegmentCreateView.as_view(), name="create"),
     path("segments/preview/", views.SegmentPreviewView.as_view(), name="preview"),
     path("segments/<int:segment_id>/", views.SegmentEditView.as_view(), name="edit"),
+    path(
+        "segments/<int:segment_id>/preview/",
+        views.SegmentSavedPreviewView.as_view(),
+        name="saved-preview",
+    ),
     *(
         path(
             f"segments/<int:segment_id>/{action}/",

@@ -15,6 +15,7 @@ from organizations.models import Role
 from organizations.views_base import OrgViewMixin
 
 from . import selectors, services
+from .criteria import CriteriaError
 from .forms import SegmentForm
 from .models import Segment, SegmentStatus
 
@@ -55,16 +56,8 @@ class _EditorMixin(OrgViewMixin):
             "can_manage": self.membership.has_role(Role.ADMIN),
             "role_fields": [form[f"role_{i}"] for i in range(1, 5)],
         }
-        if form.is_bound and form.is_valid() and form.criteria is not None:
-            context["preview"] = selectors.segment_preview(
-                organization=self.organization,
-                segment=form.criteria,
-                nightly_cap=form.cleaned_data.get("nightly_cap"),
-            )
-        elif not form.is_bound and self.segment is not None:
-            context["preview"] = selectors.segment_preview(
-                organization=self.organization, segment=self.segment
-            )
+        # The preview is fetched by the page itself (htmx, on load and on every change), so a
+        # broad segment's counts never hold up the page.
         return render(self.request, "segments/edit.html", context, status=status)
 
     def save(self, form: SegmentForm) -> HttpResponse:
@@ -131,6 +124,21 @@ class SegmentPreviewView(OrgViewMixin, View):
                 segment=form.criteria,
                 nightly_cap=form.cleaned_data.get("nightly_cap"),
             )
+        return render(request, "segments/_preview.html", context)
+
+
+class SegmentSavedPreviewView(OrgViewMixin, View):
+    """htmx: the preview of a saved segment (the editor loads it when it opens)."""
+
+    def get(self, request: HttpRequest, org_slug: str, segment_id: int) -> HttpResponse:
+        segment = _get(self, segment_id)
+        context: dict[str, Any] = {"form": None}
+        try:
+            context["preview"] = selectors.segment_preview(
+                organization=self.organization, segment=segment
+            )
+        except CriteriaError as exc:
+            context["criteria_errors"] = exc.errors
         return render(request, "segments/_preview.html", context)
 
 

@@ -49,7 +49,10 @@ def test_create_edit_and_activate(tenant_a):
     assert seg.criteria["industries"] == ["62", "63.1"]
     assert seg.criteria["roles"] == ["ceo", "chair"]
     page = client.get(f"{base}{seg.pk}/").content.decode()
-    assert "companies match" in page and "Activate" in page
+    assert "Activate" in page and 'hx-trigger="load"' in page  # the preview loads itself
+    assert 'value="UK software"' in page and 'value="62, 63.1"' in page
+    fragment = client.get(f"{base}{seg.pk}/preview/", HTTP_HX_REQUEST="true").content.decode()
+    assert '<strong data-testid="companies">1</strong> companies match' in fragment
     response = client.post(f"{base}{seg.pk}/activate/")
     assert response.status_code == 302
     seg.refresh_from_db()
