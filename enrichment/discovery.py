@@ -227,4 +227,7 @@ async def contacts_find(
 ) -> list[CandidateResult]:
     """All candidates concurrently; shared DNS, catch-all and website work per run."""
     finder = ContactFinder(config, verifier)
-    return list(await asyncio.gather(*(finder.find(c, p, d) for c, p, d in items)))
+    try:
+        return list(await asyncio.gather(*(finder.find(c, p, d) for c, p, d in items)))
+    finally:
+        finder.verifier.close()

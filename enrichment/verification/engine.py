@@ -27,6 +27,7 @@ from enrichment.verification.smtp import (
     DISCONNECTED,
     REFUSED,
     TIMEOUT,
+    ProbeConnection,
     SessionResult,
     session_run,
 )
@@ -70,6 +71,8 @@ HOST_STRIKES = 2
 # Workers per SMTP slot in verify_many: enough to keep every slot busy while others wait on
 # DNS, a per-MX cap or a shared catch-all probe.
 WORKERS_PER_SLOT = 4
+# Probes per SMTP connection before it is closed and a fresh one opened.
+MAX_TRANSACTIONS_PER_CONNECTION = 20
 
 
 @dataclass
@@ -117,6 +120,9 @@ class Verifier:
         self._smtp_sem = asyncio.Semaphore(self.config.concurrency)
         self._hosts: dict[str, _HostState] = {}
         self._strikes: dict[str, int] = {}
+        # Idle probe connections per (MX host, address); never more than the per-MX cap exist.
+        self._idle: dict[tuple[str, str], list[ProbeConnection]] = {}
+        self._no_reuse: set[str] = set()
         self._catch_all_inflight: dict[str, asyncio.Future] = {}
         self.rechecks: dict[str, Recheck] = {}
 
@@ -145,7 +151,10 @@ class Verifier:
                     )
 
         workers = min(len(items), max(self.config.concurrency * WORKERS_PER_SLOT, 1))
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        finally:
+            self.close()
         return [r for r in results if r is not None]
 
     async def verify_email(self, address: str) -> EmailVerdictT:
@@ -368,9 +377,48 @@ class Verifier:
                     error=BACKOFF,
                     started_at=self.clock.now().isoformat(),
                 )
-            return await session_run(
-                config=self.config, host=host, address=ip, recipients=[recipient]
-            )
+            if not (provider.reuse_connections and host not in self._no_reuse):
+                return await session_run(
+                    config=self.config, host=host, address=ip, recipient=recipient
+                )
+            idle = self._idle.setdefault((host, ip), [])
+            while idle:
+                conn = idle.pop()
+                if not conn.usable:
+                    continue
+                result = await conn.probe(recipient)
+                reply = result.rcpt_replies[0] if result.rcpt_replies else None
+                if reply is not None and not 400 <= reply.code < 500:
+                    self._connection_release(conn, idle)
+                    return result
+                # A failure or a 4xx on a reused connection is asked again on a fresh one:
+                # servers that punish a second transaction (consumer Outlook) must not turn
+                # that into a verdict. Such a host gets fresh connections from now on.
+                conn.close()
+                if reply is not None:
+                    self._no_reuse.add(host)
+                break
+            conn = ProbeConnection(config=self.config, host=host, address=ip)
+            result = await conn.probe(recipient)
+            reply = result.rcpt_replies[0] if result.rcpt_replies else None
+            if reply is not None and not 400 <= reply.code < 500:
+                self._connection_release(conn, idle)
+            else:
+                conn.close()
+            return result
+
+    def _connection_release(self, conn: ProbeConnection, idle: list[ProbeConnection]) -> None:
+        if conn.usable and conn.transactions < MAX_TRANSACTIONS_PER_CONNECTION:
+            idle.append(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        """Close pooled connections (QUIT). verify_many and contact searches call it at the end."""
+        for idle in self._idle.values():
+            for conn in idle:
+                conn.close()
+        self._idle.clear()
 
     async def _catch_all(
         self, domain: str, route: vdns.MailRoute, provider: ProviderRule

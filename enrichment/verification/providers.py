@@ -14,13 +14,19 @@ class ProviderRule:
     smtp_verifiable: bool = True  # False: SMTP accepts/denies regardless of the mailbox
     catch_all_probe: bool = True  # False: known not to be catch-all, skip the random RCPT
     max_sessions_per_mx: int | None = None  # tighter than the config's cap
+    reuse_connections: bool = True  # RSET + next probe on the same connection
 
 
 # Order matters: the first matching suffix wins (olc.protection.outlook.com before the rest).
 PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule("yahoo", (".yahoodns.net",), smtp_verifiable=False),
     ProviderRule("outlook_consumer", (".olc.protection.outlook.com",), smtp_verifiable=False),
-    ProviderRule("microsoft365", (".protection.outlook.com",), max_sessions_per_mx=1),
+    ProviderRule(
+        "microsoft365",
+        (".protection.outlook.com",),
+        max_sessions_per_mx=1,
+        reuse_connections=False,  # "namespace mining" defences count transactions per session
+    ),
     ProviderRule("google", (".google.com", ".googlemail.com")),
     ProviderRule("proofpoint", (".pphosted.com", ".ppe-hosted.com")),
     ProviderRule("mimecast", (".mimecast.com",)),

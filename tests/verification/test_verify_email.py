@@ -300,3 +300,32 @@ def test_internationalised_domain_is_asked_and_probed_in_its_ascii_form(sandbox_
     assert got["kari.nordmann@fjørd.no"].normalized == "kari.nordmann@fjørd.no"
     assert got["nobody@fjørd.no"].status == "invalid"
     assert "kari.nordmann@xn--fjrd-hra.no" in [a for a, _ in sb.smtp.stats.rcpts]
+
+
+def test_probes_share_connections_and_stay_exact(sandbox_factory, verify):
+    sb = sandbox_factory([entry("nordlys.no", mx=[[10, "mx1.nordlys.no"]])])
+    addrs = [f"person{i}@nordlys.no" for i in range(10)] + [f"{b}@nordlys.no" for b in BOXES]
+    before = sb.smtp.stats.sessions
+    got, _ = verify(sb, *addrs, per_mx_concurrency=1)
+    assert [a for a in addrs if got[a].status != ("invalid" if "person" in a else "valid")] == []
+    assert sb.smtp.stats.sessions - before < len(addrs)  # RSET + next probe, not a new session
+    assert any(
+        line.startswith("~: same connection")
+        for v in got.values()
+        for s in v.evidence["smtp"]
+        for line in s["lines"]
+    )
+
+
+def test_second_transaction_rejection_falls_back_to_fresh_connections(sandbox_factory, verify):
+    # An ordinary-looking MX that punishes the second RCPT of a connection, like outlook.fr.
+    sb = sandbox_factory([entry("drift.no", "second_rcpt_reject", mx=[[10, "mx1.drift.no"]])])
+    addrs = ["kari.nordmann@drift.no", "nobody@drift.no", "ola.hansen@drift.no", "x@drift.no"]
+    got, verifier = verify(sb, *addrs, per_mx_concurrency=1)
+    assert {a: got[a].status for a in addrs} == {
+        "kari.nordmann@drift.no": "valid",
+        "nobody@drift.no": "invalid",
+        "ola.hansen@drift.no": "valid",
+        "x@drift.no": "invalid",
+    }
+    assert "mx1.drift.no" in verifier._no_reuse

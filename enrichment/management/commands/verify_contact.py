@@ -53,7 +53,11 @@ class Command(BaseCommand):
         if opts["email"]:
 
             async def run():
-                return await Verifier(config).verify_email(opts["email"])
+                verifier = Verifier(config)
+                try:
+                    return await verifier.verify_email(opts["email"])
+                finally:
+                    verifier.close()
 
             result = asyncio.run(run()).as_dict()
         if opts["phone"]:
