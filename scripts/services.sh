@@ -12,6 +12,10 @@ if ! pg_up; then
   for _ in $(seq 1 30); do pg_up && break; sleep 1; done
 fi
 pg_up || { echo "services: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
+# The database `make test` names (pytest-django creates test_leadpilot beside it).
+if ! psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'leadpilot'" | grep -q 1; then
+  createdb -h 127.0.0.1 -U postgres leadpilot
+fi
 
 if ! redis_up; then
   echo "services: starting Redis"
