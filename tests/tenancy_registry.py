@@ -19,6 +19,13 @@ automatically), e.g. tests/segments/tenancy_objects.py:
 
 `tenant` is tests.conftest.Tenant (org, owner, admin, member). The factory returns the object; the
 URL value is `obj.pk` unless `url_value=` says otherwise (API keys use their prefix).
+
+A kwarg that is not an object id (a year, a month, a date) is declared with its value instead:
+
+    register_param("year", 2026)
+
+Such a kwarg gets the same value in every request, and a route whose only kwargs are params is
+checked like a list page.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ class ObjectFactory:
     make: Callable[[Any], Any]
     url_value: Callable[[Any], Any]
     module: str
+    is_param: bool = False
 
 
 REGISTRY: dict[str, ObjectFactory] = {}
@@ -65,6 +73,25 @@ def register_object(
         return make
 
     return decorator
+
+
+def register_param(kwarg: str, value: Any) -> None:
+    """Declare a URL kwarg that is not an object id, with the value to put in URLs."""
+    import inspect
+
+    caller = inspect.stack()[1].frame.f_globals.get("__name__", "?")
+    existing = REGISTRY.get(kwarg)
+    if existing is not None and existing.module != caller:
+        raise ValueError(
+            f"URL kwarg {kwarg!r} is registered twice: in {existing.module} and {caller}."
+        )
+    REGISTRY[kwarg] = ObjectFactory(
+        kwarg=kwarg,
+        make=lambda tenant: value,
+        url_value=lambda v: v,
+        module=caller,
+        is_param=True,
+    )
 
 
 def load_registrations() -> dict[str, ObjectFactory]:

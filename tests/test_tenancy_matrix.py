@@ -38,8 +38,8 @@ from tests.tenancy_registry import load_registrations
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ORG_KWARG = "org_slug"
-# Kwargs that select a representation, not an object (DRF's format suffixes).
-IGNORED_KWARGS = frozenset({"format"})
+# Kwargs that select a representation, not an object (DRF's format suffixes), with their value.
+REPRESENTATION_KWARGS = {"format": "json"}
 ROOTS = {"o/<slug:org_slug>/": "dashboard", "api/v1/orgs/<slug:org_slug>/": "api"}
 _PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -53,15 +53,20 @@ class OrgRoute:
     problem: str | None = None  # set when the pattern cannot be exercised
 
     @property
-    def object_kwargs(self) -> list[str]:
+    def kwargs(self) -> list[str]:
+        """Every kwarg the URL needs besides the organisation."""
         names = [m.group("name") for m in _PARAM.finditer(self.route)]
-        return [n for n in names if n != ORG_KWARG and n not in IGNORED_KWARGS]
+        return [n for n in names if n != ORG_KWARG and n not in REPRESENTATION_KWARGS]
+
+    def object_kwargs(self, registry: dict) -> list[str]:
+        """The kwargs that point at objects (not registered as plain params)."""
+        return [n for n in self.kwargs if not (n in registry and registry[n].is_param)]
 
     def url(self, **values: Any) -> str:
         def sub(match: re.Match[str]) -> str:
             name = match.group("name")
             converter = self.converters.get(name)
-            value = values[name]
+            value = values[name] if name in values else REPRESENTATION_KWARGS[name]
             return converter.to_url(value) if converter is not None else str(value)
 
         path = _PARAM.sub(sub, self.route)
@@ -168,15 +173,18 @@ def test_walker_finds_the_organisation_routes():
 def test_foreign_objects_answer_404(route: OrgRoute, tenant_a, tenant_b):
     assert route.problem is None, f"/{route.route}: {route.problem}"
     registry = load_registrations()
-    unregistered = [k for k in route.object_kwargs if k not in registry]
+    unregistered = [k for k in route.kwargs if k not in registry]
     if unregistered:
         pytest.fail(
             f"/{route.route} takes {', '.join(unregistered)}, which the tenancy matrix cannot "
             f"fill. Register a factory for each with @register_object({unregistered[0]!r}) in a "
             f"tests/<app>/tenancy_objects.py (see tests/tenancy_registry.py and docs/tenancy.md)."
         )
-    b_values = {k: registry[k].url_value(registry[k].make(tenant_b)) for k in route.object_kwargs}
-    missing_values = {k: route.missing_value(k) for k in route.object_kwargs}
+    object_kwargs = route.object_kwargs(registry)
+    b_values = {k: registry[k].url_value(registry[k].make(tenant_b)) for k in route.kwargs}
+    missing_values = {
+        k: route.missing_value(k) if k in object_kwargs else b_values[k] for k in route.kwargs
+    }
     b_counts_before = _tenant_row_counts(tenant_b.org)
 
     failures: list[str] = []
@@ -187,7 +195,7 @@ def test_foreign_objects_answer_404(route: OrgRoute, tenant_a, tenant_b):
             status = _send(principal.client, method, url)
             if status != 404:
                 failures.append(f"{method} {url} as A's {principal.label}: {status}, expected 404")
-            if not route.object_kwargs:
+            if not object_kwargs:
                 continue
             url = route.url(org_slug=tenant_a.org.slug, **b_values)
             status = _send(principal.client, method, url)
@@ -209,7 +217,7 @@ def test_foreign_objects_answer_404(route: OrgRoute, tenant_a, tenant_b):
         if status not in (302, 401, 403):
             failures.append(f"{method} {url} anonymously: {status}, expected 302/401/403")
 
-    if route.object_kwargs and not reached_lookup:
+    if object_kwargs and not reached_lookup:
         failures.append(
             f"/{route.route}: no principal of A ever got 404 for B's object under A's slug; "
             f"every request was refused before the object lookup, so its scoping is untested"
@@ -219,7 +227,12 @@ def test_foreign_objects_answer_404(route: OrgRoute, tenant_a, tenant_b):
 
 
 def _list_routes() -> list[OrgRoute]:
-    return [r for r in ROUTES if not r.object_kwargs and r.problem is None]
+    registry = load_registrations()
+    return [
+        r
+        for r in ROUTES
+        if r.problem is None and all(k in registry and registry[k].is_param for k in r.kwargs)
+    ]
 
 
 @pytest.mark.parametrize("route", _list_routes(), ids=lambda r: f"{r.kind}:{r.route}")
@@ -228,14 +241,44 @@ def test_pages_and_lists_never_show_other_orgs_rows(route: OrgRoute, tenant_a, t
     carry B's slug in a visible field, see tests/tenancy_registry.py)."""
     registry = load_registrations()
     secrets_of_b = {tenant_b.org.slug, tenant_b.org.name}
+    params = {}
     for factory in registry.values():
         value = factory.url_value(factory.make(tenant_b))
-        if isinstance(value, str) and len(value) >= 6:
+        if factory.is_param:
+            params[factory.kwarg] = value
+        elif isinstance(value, str) and len(value) >= 6:
             secrets_of_b.add(value)
+    url = route.url(org_slug=tenant_a.org.slug, **{k: params[k] for k in route.kwargs})
     for principal in _principals(tenant_a, route.kind)[1:]:  # admin, owner (and API key)
-        response = principal.client.get(route.url(org_slug=tenant_a.org.slug))
+        response = principal.client.get(url)
         if response.status_code != 200:
             continue
-        body = response.content.decode().lower()
+        body = response.content.decode(errors="replace").lower()
         leaked = sorted(s for s in secrets_of_b if s.lower() in body)
-        assert not leaked, f"GET {route.url(org_slug=tenant_a.org.slug)} shows B's {leaked}"
+        assert not leaked, f"GET {url} as A's {principal.label} shows B's {leaked}"
+
+
+def test_walker_builds_urls_and_flags_regex_routes():
+    from django.http import HttpResponse
+    from django.urls import include, path, re_path
+
+    def view(request, **kwargs):
+        return HttpResponse()
+
+    patterns = [
+        path(
+            "o/<slug:org_slug>/",
+            include(
+                [
+                    path("cal/<int:year>/<str:key_id>/", view, name="cal"),
+                    re_path(r"^old/(?P<thing_id>\d+)/$", view, name="old"),
+                ]
+            ),
+        )
+    ]
+    cal, old = _walk(patterns, "", {}, "")
+    assert cal.kwargs == ["year", "key_id"]
+    assert cal.url(org_slug="alpha", year=2026, key_id="Ab12") == "/o/alpha/cal/2026/Ab12/"
+    assert cal.missing_value("year") == 2_147_483_000
+    assert cal.problem is None
+    assert old.problem and "re_path" in old.problem
