@@ -7,8 +7,9 @@ produces exactly what the directory side looks like:
   need the country.
 - domain: lower-case host without scheme, "www.", port, path or trailing dot (Company.website_domain
   / email_domain). An e-mail address given as a domain keeps its domain part.
-- company registry id: "CC:ID" with the ISO country and the registry id upper-cased without spaces;
-  UK numeric ids are zero-padded to 8 like Companies House prints them.
+- company registry id: "CC:ID" with the ISO country and the registry id upper-cased without spaces,
+  as the importers store it: UK numeric ids zero-padded to 8 like Companies House prints them,
+  Norwegian 9 digits, Swedish 10 digits without the hyphen.
 - company name: `name_key()`, which mirrors the SQL function lp_name_key (migration 0003).
 
 Every normaliser raises `InvalidIdentifier` with a message fit for the user.
@@ -96,8 +97,18 @@ def normalize_registry_id(value: str, *, country: str) -> str:
         raise InvalidIdentifier(f"{value!r} is not a registry id")
     if cc == "GB" and text.isdigit() and len(text) < 8:
         text = text.zfill(8)
-    if cc == "NO" and not re.fullmatch(r"\d{9}", text):
-        raise InvalidIdentifier(f"{value!r} is not a Norwegian organisation number (9 digits)")
+    if cc == "NO":
+        text = text.replace(".", "").replace("-", "")
+        if not re.fullmatch(r"\d{9}", text):
+            raise InvalidIdentifier(f"{value!r} is not a Norwegian organisation number (9 digits)")
+    if cc == "SE":
+        # The directory keeps the 10-digit organisationsnummer without its hyphen; SCB's
+        # 12-digit form prefixes it with "16".
+        text = text.replace("-", "")
+        if re.fullmatch(r"16\d{10}", text):
+            text = text[2:]
+        if not re.fullmatch(r"\d{10}", text):
+            raise InvalidIdentifier(f"{value!r} is not a Swedish organisation number (10 digits)")
     return f"{cc}:{text}"
 
 

@@ -53,6 +53,10 @@ def test_registry_ids():
     assert normalize_registry_id("sc123456", country="GB") == "GB:SC123456"
     assert normalize_registry_id("912 345 678", country="NO") == "NO:912345678"
     assert normalize_registry_id("no:912345678", country="") == "NO:912345678"
+    assert normalize_registry_id("556036-0793", country="SE") == "SE:5560360793"
+    assert normalize_registry_id("165560360793", country="SE") == "SE:5560360793"
+    with pytest.raises(InvalidIdentifier, match="10 digits"):
+        normalize_registry_id("55603", country="SE")
     with pytest.raises(InvalidIdentifier, match="needs a country"):
         normalize_registry_id("12345678", country="")
     with pytest.raises(InvalidIdentifier, match="9 digits"):
