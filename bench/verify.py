@@ -81,7 +81,7 @@ def reasons_print(verdicts) -> None:
 def engine_run(probes, sb: ChildSandbox, *, concurrency: int, smtp_timeout: float):
     from enrichment.verification import Timeouts, VerificationConfig, Verifier
     from enrichment.verification.dns import dns_cache_clear
-    from enrichment.verification.engine import PROCESS_CATCH_ALL_CACHE
+    from enrichment.verification.state import PROCESS_CATCH_ALL_CACHE
 
     dns_cache_clear()
     PROCESS_CATCH_ALL_CACHE.clear()

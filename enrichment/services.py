@@ -30,7 +30,7 @@ from enrichment.models import (
 from enrichment.verification import VerificationConfig, Verifier
 from enrichment.verification import verdicts as v
 from enrichment.verification.dns import NULL_MX
-from enrichment.verification.engine import Recheck
+from enrichment.verification.state import Recheck
 
 # -- contact discovery and verification (CONTRACTS.md B) -----------------------------------------
 

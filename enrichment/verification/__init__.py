@@ -8,8 +8,9 @@ Escape hatch: `VerificationConfig.nameserver` lets MX hosts resolve to loopback 
 
 from enrichment.verification.clock import FakeClock, SystemClock
 from enrichment.verification.config import Timeouts, VerificationConfig, parse_hostport
-from enrichment.verification.engine import CatchAllCache, Verifier, verify_emails
+from enrichment.verification.engine import Verifier, verify_emails
 from enrichment.verification.phone import phone_verify
+from enrichment.verification.state import CatchAllCache
 from enrichment.verification.verdicts import EmailVerdict, PhoneVerdict
 
 __all__ = [

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -31,42 +29,16 @@ from enrichment.verification.smtp import (
     SessionResult,
     session_run,
 )
+from enrichment.verification.state import (
+    PROCESS_CATCH_ALL_CACHE,
+    CatchAllCache,
+    Recheck,
+    catch_all_local_part,
+)
 from enrichment.verification.syntax import AddressSyntaxError, address_parse
-
-
-class CatchAllCache:
-    """Determined catch-all states per (world, domain), kept for `ttl` seconds. Thread-safe,
-    process-wide by default. `probes` counts real probe sessions (tests assert one per domain)."""
-
-    def __init__(self) -> None:
-        self._states: dict[tuple, tuple[bool, dt.datetime]] = {}
-        self._lock = threading.Lock()
-        self.probes: dict[tuple, int] = {}
-
-    def get(self, key: tuple, *, now: dt.datetime, ttl: float) -> bool | None:
-        with self._lock:
-            hit = self._states.get(key)
-        if hit is None or (now - hit[1]).total_seconds() > ttl:
-            return None
-        return hit[0]
-
-    def put(self, key: tuple, state: bool, *, now: dt.datetime) -> None:
-        with self._lock:
-            self._states[key] = (state, now)
-
-    def count_probe(self, key: tuple) -> None:
-        with self._lock:
-            self.probes[key] = self.probes.get(key, 0) + 1
-
-    def clear(self) -> None:
-        with self._lock:
-            self._states.clear()
-            self.probes.clear()
-
 
 logger = logging.getLogger(__name__)
 
-PROCESS_CATCH_ALL_CACHE = CatchAllCache()
 HOST_STRIKES = 2
 # Workers per SMTP slot in verify_many: enough to keep every slot busy while others wait on
 # DNS, a per-MX cap or a shared catch-all probe.
@@ -83,24 +55,11 @@ class _HostState:
 
 
 @dataclass
-class Recheck:
-    address: str
-    due: dt.datetime
-    attempt: int  # 1-based number of the re-check to come
-
-
-@dataclass
 class _RcptOutcome:
     kind: str  # a classify kind, or "error"
     reply: rc.ReplyClass | None = None
     sessions: list[SessionResult] = field(default_factory=list)
     error_reason: str | None = None  # smtp_timeout | smtp_blocked when kind == "error"
-
-
-def catch_all_local_part(domain: str) -> str:
-    """A stable, unguessable-looking local part per domain: greylisting keys on the recipient,
-    so the probe must repeat the same address to pass a greylist on the re-check."""
-    return "lp-" + hashlib.sha256(f"leadpilot-catch-all:{domain}".encode()).hexdigest()[:14]
 
 
 class Verifier:

@@ -24,7 +24,7 @@ def _engine_caches_forget() -> None:
     """The engine's per-process DNS and catch-all caches are keyed by nameserver and SMTP port;
     a new world may get ports an earlier one used, so what the process learned is dropped."""
     from enrichment.verification.dns import dns_cache_clear
-    from enrichment.verification.engine import PROCESS_CATCH_ALL_CACHE
+    from enrichment.verification.state import PROCESS_CATCH_ALL_CACHE
 
     dns_cache_clear()
     PROCESS_CATCH_ALL_CACHE.clear()
