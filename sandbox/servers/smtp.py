@@ -123,8 +123,11 @@ class WorldHandler:
         spec = self.domains.get(domain)
         count = getattr(session, "lp_rcpts", 0) + 1
         session.lp_rcpts = count
-        if count == 1 and spec is not None:
-            self._session_domain(session, domain, spec)
+        if spec is not None:
+            # Replies from here on are as slow as the domain being asked about.
+            session.lp_latency = (spec.mail.latency_ms / 1000.0) if spec.mail else 0.0
+            if count == 1:
+                self._session_domain(session, domain, spec)
         reply = await self._rcpt_reply(server, session, envelope, spec, local, domain, addr, count)
         if reply is None:  # the connection was dropped
             self.stats.rcpts.append((addr, "(disconnect)"))
@@ -161,7 +164,6 @@ class WorldHandler:
 
     def _session_domain(self, session, domain: str, spec: DomainSpec) -> None:
         session.lp_domain = domain
-        session.lp_latency = (spec.mail.latency_ms / 1000.0) if spec.mail else 0.0
         s = self.stats
         s.active_by_domain[domain] = s.active_by_domain.get(domain, 0) + 1
         s.max_active_by_domain[domain] = max(

@@ -189,3 +189,18 @@ def test_world_round_trips_through_domains_jsonl(tmp_path):
     assert len(probes) == 400
     with Sandbox.from_world(tmp_path) as sb:
         assert sb.dns_port and sb.smtp_port and sb.http_port
+
+
+def test_smtp_domain_latency_applies_once_the_domain_is_known(sandbox_factory):
+    sb = sandbox_factory(
+        [
+            domain_entry("fast.no", mailboxes=["k"]),
+            domain_entry("slow.no", mailboxes=["k"], latency_ms=1500),
+        ]
+    )
+    c = smtp(sb, timeout=0.5)
+    assert c.rcpt("k@fast.no")[0] == 250
+    c.rset()
+    c.mail("probe@leadpilot.no")
+    with pytest.raises((TimeoutError, smtplib.SMTPServerDisconnected)):
+        c.rcpt("k@slow.no")

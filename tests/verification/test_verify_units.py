@@ -155,3 +155,23 @@ def test_pattern_inference():
     assert pattern_infer(first="Kari", last="Nordmann", local_part="knordmann") == "flast"
     assert pattern_infer(first="Kari", last="Nordmann", local_part="kari_nordmann") == "first_last"
     assert pattern_infer(first="Kari", last="Nordmann", local_part="post") is None
+
+
+def test_config_from_settings_reads_the_leadpilot_settings(settings):
+    from enrichment.verification import VerificationConfig
+
+    settings.LEADPILOT_DNS_NAMESERVER = "127.0.0.1:5353"
+    settings.LEADPILOT_SMTP_PORT = 2525
+    settings.LEADPILOT_HTTP_PORT = 8081
+    settings.LEADPILOT_EHLO_NAME = "mx-out.leadpilot.no"
+    settings.LEADPILOT_MAIL_FROM = "bounce@leadpilot.no"
+    config = VerificationConfig.from_settings()
+    assert (config.nameserver, config.smtp_port, config.http_port) == (
+        ("127.0.0.1", 5353),
+        2525,
+        8081,
+    )
+    assert (config.ehlo_name, config.mail_from) == ("mx-out.leadpilot.no", "bounce@leadpilot.no")
+    assert config.allow_private_addresses
+    settings.LEADPILOT_DNS_NAMESERVER = ""
+    assert VerificationConfig.from_settings().allow_private_addresses is False
