@@ -123,3 +123,21 @@ def test_production_settings_refuse_to_start_without_a_secret():
     result = _deploy_check(DJANGO_SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_password_change_from_the_dashboard(tenant_a):
+    client = tenant_a.client_for(tenant_a.member)
+    page = client.get(reverse("password_change"))
+    assert "Change your password" in page.content.decode()
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a different pass phrase",
+            "new_password2": "a different pass phrase",
+        },
+        follow=True,
+    )
+    assert "Your password was changed" in response.content.decode()
+    tenant_a.member.refresh_from_db()
+    assert tenant_a.member.check_password("a different pass phrase")

@@ -73,6 +73,8 @@ def test_login_and_create_an_api_key_shown_once(tenant_a, page):
     page.click("button[type=submit]")
     page.wait_for_url("**/o/alpha/")
     assert page.locator("h1").inner_text() == "Alpha"
+    page.click("#cookie-consent [data-consent=necessary]")  # the banner covers the page corner
+    assert page.locator("#cookie-consent").is_hidden()
 
     page.click("nav >> text=API keys")
     page.wait_for_url("**/o/alpha/api-keys/")
@@ -89,7 +91,16 @@ def test_login_and_create_an_api_key_shown_once(tenant_a, page):
     page.goto("/o/alpha/api-keys/")
     assert page.locator("#new-key-value").count() == 0
     assert full_key not in page.content()
-    assert page.locator(f"#key-{prefix}").is_visible()
+    row = page.locator(f"#key-{prefix}")
+    assert row.is_visible()
+
+    # Revoke in place with htmx (served locally, CSRF header from the layout), after confirming.
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button:has-text('Revoke')").click()
+    page.locator(f"#key-{prefix} .badge.bad").wait_for()
+    assert page.url.endswith("/o/alpha/api-keys/")  # swapped in place, no navigation
+    page.reload()
+    assert page.locator(f"#key-{prefix} .badge.bad").inner_text() == "Revoked"
 
 
 def test_api_docs_render_from_local_assets(db, page):
