@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from segments.criteria import SegmentCriteria
 from segments.services import segment_activate, segment_create
 
 from .helpers import company, role
@@ -159,3 +160,45 @@ def test_api_key_can_manage_segments(tenant_a):
     client = APIClient(headers={"Authorization": f"Api-Key {full}"})
     response = client.post(url(tenant_a.org), {"name": "By key"}, format="json")
     assert response.status_code == 201
+
+
+def test_plugged_rate_and_quota_providers_drive_the_estimate(tenant_a):
+    from segments import estimates
+    from segments.selectors import segment_preview
+
+    for _ in range(10):
+        role(company())
+    seen = {}
+
+    def rate(*, organization, segment):
+        seen["org"] = organization
+        return 0.5
+
+    estimates.verification_rate_provider_register(rate)
+    estimates.quota_remaining_provider_register(lambda *, organization: 3)
+    try:
+        preview = segment_preview(organization=tenant_a.org, segment=SegmentCriteria.from_dict({}))
+    finally:
+        estimates.verification_rate_provider_register(None)
+        estimates.quota_remaining_provider_register(None)
+    assert seen["org"] == tenant_a.org
+    assert (preview.verification_rate, preview.quota_remaining) == (0.5, 3)
+    assert preview.estimated_charged == 3  # round(10 x 0.5) = 5, capped by the quota
+
+
+def test_quota_left_counts_this_months_deliveries(tenant_a, tenant_b):
+    from blocklists.services import delivery_record_add
+    from segments.estimates import quota_remaining
+
+    tenant_a.org.monthly_lead_quota = 5
+    tenant_a.org.save(update_fields=["monthly_lead_quota"])
+    for _ in range(2):
+        r = role(company())
+        delivery_record_add(
+            organization=tenant_a.org, company_id=r.company_id, person_id=r.person_id, lead_id=None
+        )
+    r = role(company())
+    delivery_record_add(
+        organization=tenant_b.org, company_id=r.company_id, person_id=r.person_id, lead_id=None
+    )
+    assert quota_remaining(organization=tenant_a.org) == 3
