@@ -1,0 +1,52 @@
+"""The segment editor in a real browser: the live preview follows the criteria as they are typed
+(htmx), saving keeps them, and the saved segment's preview loads after the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.organizations.test_browser import page  # noqa: F401 - the chromium page fixture
+from tests.organizations.test_browser import pytestmark as browser_marks
+
+from .helpers import company, role
+
+pytestmark = browser_marks
+
+
+@pytest.fixture
+def directory(db):
+    """Written before the browser starts (see the page fixture)."""
+    for _ in range(3):
+        role(company(country="GB"))
+    for i in range(2):
+        role(company(country="NO", registry_id=f"91234567{i}"))
+
+
+def test_live_preview_follows_the_criteria(tenant_a, directory, page):  # noqa: F811
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", tenant_a.admin.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/o/alpha/")
+    page.click("#cookie-consent [data-consent=necessary]")
+
+    page.click("nav >> text=Segments")
+    page.click("text=New segment")
+    companies = page.locator("[data-testid=companies]")
+    companies.wait_for()
+    assert companies.inner_text() == "5"  # no country yet: every active company
+
+    page.fill("input[name=countries]", "NO")
+    page.wait_for_function("document.querySelector('[data-testid=companies]').textContent === '2'")
+    page.fill("input[name=countries]", "XX")
+    page.locator("#preview >> text=is not an ISO 3166-1 alpha-2 country code").wait_for()
+
+    page.fill("input[name=countries]", "GB")
+    page.fill("input[name=name]", "UK companies")
+    page.click("button[type=submit] >> text=Save as draft")
+    page.wait_for_url("**/o/alpha/segments/*/")
+    page.wait_for_function("document.querySelector('[data-testid=companies]')?.textContent === '3'")
+    assert page.locator("input[name=countries]").input_value() == "GB"
+    page.click("button >> text=Activate")
+    page.locator("h1 >> text=Active").wait_for()
