@@ -28,6 +28,7 @@ from operator import or_
 from django.db.models import (
     Case,
     Exists,
+    Expression,
     F,
     Func,
     IntegerField,
@@ -121,7 +122,9 @@ def company_filters(
     return conds
 
 
-def company_exclusions(*, organization: Organization, prefix: str, company_ref: str) -> list[Q]:
+def company_exclusions(
+    *, organization: Organization, prefix: str, company_ref: str
+) -> list[Expression]:
     """NOT EXISTS conditions that drop a whole company for this organisation.
 
     Name entries are resolved to company ids inside the subquery (through the lp_name_key
@@ -152,7 +155,7 @@ def company_exclusions(*, organization: Organization, prefix: str, company_ref: 
     ]
 
 
-def person_exclusions(*, organization: Organization) -> list[Q]:
+def person_exclusions(*, organization: Organization) -> list[Expression]:
     """NOT EXISTS conditions on a Role row's person."""
     blocks = BlockEntry.objects.for_org(organization)
     # Uncorrelated IN: planned as a join (a correlated one would be a SubPlan per contact).
