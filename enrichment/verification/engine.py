@@ -251,8 +251,8 @@ class Verifier:
         sem = self._mx_sems.get(host)
         if sem is None:
             cap = self.config.per_mx_concurrency
-            if provider.max_sessions_per_mx:
-                cap = min(cap, provider.max_sessions_per_mx)
+            if provider.sessions_per_mx:
+                cap = provider.sessions_per_mx
             sem = self._mx_sems[host] = asyncio.Semaphore(max(cap, 1))
         return sem
 

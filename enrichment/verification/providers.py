@@ -13,7 +13,9 @@ class ProviderRule:
     mx_suffixes: tuple[str, ...] = ()
     smtp_verifiable: bool = True  # False: SMTP accepts/denies regardless of the mailbox
     catch_all_probe: bool = True  # False: known not to be catch-all, skip the random RCPT
-    max_sessions_per_mx: int | None = None  # tighter than the config's cap
+    # Connections per MX host name; None = the config's per_mx_concurrency. Big clusters that
+    # serve thousands of domains behind one name (Google) take more than a lone server.
+    sessions_per_mx: int | None = None
     reuse_connections: bool = True  # RSET + next probe on the same connection
 
 
@@ -24,15 +26,15 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(
         "microsoft365",
         (".protection.outlook.com",),
-        max_sessions_per_mx=1,
+        sessions_per_mx=1,
         reuse_connections=False,  # "namespace mining" defences count transactions per session
     ),
-    ProviderRule("google", (".google.com", ".googlemail.com")),
+    ProviderRule("google", (".google.com", ".googlemail.com"), sessions_per_mx=6),
     ProviderRule("proofpoint", (".pphosted.com", ".ppe-hosted.com")),
     ProviderRule("mimecast", (".mimecast.com",)),
 )
 GENERIC = ProviderRule("generic")
-CONSUMER_GMAIL = ProviderRule("gmail", catch_all_probe=False)
+CONSUMER_GMAIL = ProviderRule("gmail", catch_all_probe=False, sessions_per_mx=6)
 CONSUMER_UNVERIFIABLE = ProviderRule("consumer_unverifiable", smtp_verifiable=False)
 
 
