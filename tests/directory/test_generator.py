@@ -217,3 +217,42 @@ def test_marketing_blocked_share_is_small(world):
     rows = [line.split("\t") for line in text[1:]]
     share = sum(1 for r in rows if r[col]) / len(rows)
     assert 0.0 < share < 0.06
+
+
+def test_generate_world_command_plain_and_containers_hold_the_same_content(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "generate_world",
+        "--seed",
+        "3",
+        "--companies",
+        "200",
+        "--out",
+        str(tmp_path / "z"),
+        stdout=out,
+    )
+    call_command(
+        "generate_world",
+        "--seed",
+        "3",
+        "--companies",
+        "200",
+        "--out",
+        str(tmp_path / "p"),
+        "--plain",
+        stdout=StringIO(),
+    )
+    summary = json.loads(out.getvalue())
+    assert summary["companies"] == {"GB": 90, "NO": 80, "SE": 30}
+    assert summary["import_order"][0] == "ch_basic"
+    plain = json.loads((tmp_path / "p" / "world.json").read_text())["files"]
+    for zipped, flat in zip(summary["files"], plain, strict=True):
+        assert zipped["source"] == flat["source"]
+        assert (
+            read_member(tmp_path / "z" / zipped["path"])
+            == (tmp_path / "p" / flat["path"]).read_bytes()
+        )
