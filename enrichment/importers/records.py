@@ -240,7 +240,8 @@ def ch_date(value: str, *, column: str) -> dt.date | None:
     if not value:
         return None
     m = _DMY.match(value)
-    if m:
+    # The same range as the SQL fast path's date table (fastpath.DATE_YEARS).
+    if m and 1700 <= int(m.group(3)) <= 2199:
         try:
             return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         except ValueError:
