@@ -11,7 +11,6 @@ the source has a previous successful import (the first import is the baseline, n
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -617,7 +616,3 @@ class RoleMerge:
         counts.rows_changed += changed
         counts.rows_unchanged += unique - new - changed
         return counts
-
-
-def details_json(value: dict) -> str:
-    return json.dumps(value, sort_keys=True)
