@@ -25,7 +25,7 @@ from django.db import DataError, connection, transaction
 from enrichment import nace
 from enrichment.importers.merge import REJ, TIMING, CompanyMerge, Counts, Sql, Timed
 from enrichment.importers.parsers import CH_REQUIRED, FileFormatError
-from enrichment.importers.records import CH_CATEGORY, CH_SIZE, CH_STATUS, sql_case
+from enrichment.importers.records import CH_CATEGORY, CH_HASHED, CH_SIZE, CH_STATUS, sql_case
 from enrichment.importers.streams import registry_open
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             "WHEN v.inc <> '' AND dt.d IS NULL THEN "
             "'IncorporationDate: not a DD/MM/YYYY date: ' || quote_literal(left(v.inc, 40)) END"
         )
-        payload = " || E'\\x1f' || ".join(f"r.{x}" for x in cols)
+        payload = " || E'\\x1f' || ".join(c(n) for n in CH_HASHED)
         # One pass over every row: key, payload hash, and why the row cannot be imported.
         _dates(cur)
         cur.execute("DROP TABLE IF EXISTS lp_chk")

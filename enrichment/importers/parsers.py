@@ -17,6 +17,7 @@ import ijson
 from enrichment import nace
 from enrichment.importers.records import (
     CH_CATEGORY,
+    CH_HASHED,
     CH_SIZE,
     CH_STATUS,
     NO_FORMS,
@@ -150,7 +151,7 @@ def ch_basic_record(idx: dict[str, int], fields: list[str], line: int) -> Compan
         postcode_prefix=uk_postcode_prefix(postcode),
         municipality=col("RegAddress.PostTown").strip()[:100],
         region=col("RegAddress.County").strip()[:100],
-        payload_hash=md5_fields(fields),
+        payload_hash=md5_fields([col(n) for n in CH_HASHED]),
         industries=industries,
     )
 

@@ -291,6 +291,17 @@ def domain_from(value: str) -> str:
     return v[:253]
 
 
+# The Companies House columns the directory keeps. The payload hash covers only these, so a
+# monthly file whose accounts/confirmation due dates moved for everyone is not a change.
+CH_HASHED = (
+    "CompanyName", "CompanyNumber", "RegAddress.CareOf", "RegAddress.POBox",
+    "RegAddress.AddressLine1", "RegAddress.AddressLine2", "RegAddress.PostTown",
+    "RegAddress.County", "RegAddress.PostCode", "CompanyCategory", "CompanyStatus",
+    "IncorporationDate", "Accounts.AccountCategory", "SICCode.SicText_1", "SICCode.SicText_2",
+    "SICCode.SicText_3", "SICCode.SicText_4",
+)  # fmt: skip
+
+
 def md5_fields(fields: list[str]) -> str:
     """The payload hash of a CSV row: md5 of the fields joined by U+001F (the SQL fast path
     computes the same)."""

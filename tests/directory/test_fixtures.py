@@ -668,3 +668,18 @@ def test_encoding_detection():
     assert detect_encoding(sample) in ("latin-1", "cp1252")
     # A sample cut inside a multi-byte character is still UTF-8.
     assert detect_encoding(("Bø" * 100).encode()[:-1]) == "utf-8"
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
+def test_ch_columns_the_directory_does_not_keep_are_not_a_change(tmp_path, fast):
+    first = _write(tmp_path, "a.csv", CH_HEADER + "\n" + "\n".join(CH_GOOD) + "\n")
+    registry_import(source="ch_basic", path=first, progress=False, fast=fast)
+    # Next month: every accounts due date moved, one company moved its registered office.
+    moved = [r.replace('"29/09/2022"', '"29/09/2023"') for r in CH_GOOD]
+    moved[0] = moved[0].replace("UNIT 9 BERRY COURT FARM", "UNIT 10 BERRY COURT FARM")
+    second = _write(tmp_path, "b.csv", CH_HEADER + "\n" + "\n".join(moved) + "\n")
+    result = registry_import(source="ch_basic", path=second, progress=False, fast=fast)
+    assert (result.counts.rows_changed, result.counts.rows_unchanged) == (1, 5)
+    event = ChangeEvent.objects.get()
+    assert event.kind == "address"
+    assert event.new["address"].startswith("UNIT 10")
