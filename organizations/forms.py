@@ -134,6 +134,21 @@ class InvitationSignUpForm(forms.Form):
         help_text=password_validation.password_validators_help_text_html(),
     )
 
+    def __init__(self, *args: object, email: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.email = email
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password")
+        if password:
+            candidate = User(email=self.email, full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
+
 
 class OrganizationCreateForm(forms.Form):
     name = forms.CharField(label="Organisation name", max_length=200)

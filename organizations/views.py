@@ -358,7 +358,7 @@ class InvitationAcceptView(View):
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
         context = self._context(request, token)
         if not context.get("invalid") and not request.user.is_authenticated:
-            context["form"] = InvitationSignUpForm()
+            context["form"] = InvitationSignUpForm(email=context["invitation"].email)
         return render(
             request, self.template_name, context, status=404 if context.get("invalid") else 200
         )
@@ -371,7 +371,7 @@ class InvitationAcceptView(View):
             if request.user.is_authenticated:
                 membership = services.invitation_accept(token=token, user=request.user)  # type: ignore[arg-type]
             else:
-                form = InvitationSignUpForm(request.POST)
+                form = InvitationSignUpForm(request.POST, email=context["invitation"].email)
                 context["form"] = form
                 if not form.is_valid():
                     return render(request, self.template_name, context, status=400)
@@ -382,7 +382,7 @@ class InvitationAcceptView(View):
                         full_name=form.cleaned_data["full_name"],
                     )
                 except ValidationError as exc:
-                    form.add_error("password", exc)
+                    form.add_error(None, exc)
                     return render(request, self.template_name, context, status=400)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         except ValidationError as exc:

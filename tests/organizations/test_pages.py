@@ -334,3 +334,23 @@ def test_dashboard_forms_need_the_csrf_token(tenant_a):
         {"name": "with token", "scope": "read", "csrfmiddlewaretoken": str(token)},
     )
     assert response.status_code == 201
+
+
+def test_invitation_signup_errors_are_shown_and_nothing_is_created(tenant_a, client):
+    _inv, token = invitation_create(
+        organization=tenant_a.org, invited_by=tenant_a.owner, email="weak@example.com"
+    )
+    path = reverse("invitation-accept", kwargs={"token": token})
+    response = client.post(path, {"password": "weak"})
+    assert response.status_code == 400
+    assert "This password is too short" in response.content.decode()
+    assert not Membership.objects.for_org(tenant_a.org).filter(user__email="weak@example.com")
+    # An account for the address appearing meanwhile: told to log in instead.
+    from organizations.models import User
+
+    User.objects.create_user("weak@example.com", "whatever long enough")
+    response = client.get(path)
+    assert "Log in to accept" in response.content.decode()
+    response = client.post(path, {"password": "a long enough pass phrase"})
+    assert response.status_code == 400
+    assert "log in to accept" in response.content.decode().lower()
