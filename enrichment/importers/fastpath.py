@@ -42,11 +42,14 @@ PG_ENCODINGS = {
 DATE_YEARS = (1700, 2199)
 
 
-def _dates(cur) -> None:
+def _dates(cur, *, empty: bool = False) -> None:
     """lp_dates: every real DD/MM/YYYY date from 1700 to 2199 (183k rows). Checking and parsing
     a date is then one hash-join probe instead of a dozen string functions per row."""
     lo, hi = DATE_YEARS
     cur.execute("DROP TABLE IF EXISTS lp_dates")
+    if empty:
+        cur.execute("CREATE TEMP TABLE lp_dates (txt text, d date)")
+        return
     cur.execute(
         "CREATE TEMP TABLE lp_dates AS SELECT to_char(d, 'DD/MM/YYYY') AS txt, d::date AS d "
         f"FROM generate_series('{lo}-01-01'::date, '{hi}-12-31'::date, interval '1 day') d"
@@ -159,7 +162,6 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             )
             if n in col
         ]
-        cur.execute(f"ANALYZE lp_raw_ch ({', '.join(keyed)})")
         reason = (
             "CASE WHEN v.num = '' THEN 'CompanyNumber: empty' "
             "WHEN length(v.num) > 32 THEN 'CompanyNumber: too long (' || length(v.num) "
@@ -169,32 +171,44 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             "'IncorporationDate: not a DD/MM/YYYY date: ' || quote_literal(left(v.inc, 40)) END"
         )
         payload = " || E'\\x1f' || ".join(c(n) for n in CH_HASHED)
-        # One pass over every row: key, payload hash, and why the row cannot be imported.
-        _dates(cur)
+        # 1. One pass over every row: the key and the payload hash.
         cur.execute("DROP TABLE IF EXISTS lp_chk")
         cur.execute(
-            "CREATE TEMP TABLE lp_chk AS SELECT r.line, v.num, dt.d AS inc_date, "
-            f"md5({payload}) AS payload_hash, x.reason, CASE WHEN x.reason IS NOT NULL "
-            "THEN left(concat_ws(',', v.num, v.name), 300) END AS excerpt FROM lp_raw_ch r "
+            f"CREATE TEMP TABLE lp_chk AS SELECT r.line, btrim({c('CompanyNumber')}) AS num, "
+            f"md5({payload}) AS payload_hash FROM lp_raw_ch r"
+        )
+        # 2. Rows that are new or whose hash moved. A row whose hash is already in the
+        # directory was valid when it was imported and is identical now: it is not checked
+        # again, and an unchanged re-import stops here.
+        cur.execute("DROP TABLE IF EXISTS lp_hit0")
+        cur.execute(
+            "CREATE TEMP TABLE lp_hit0 AS SELECT k.line, k.num, k.payload_hash, "
+            "co.id AS company_id FROM lp_chk k LEFT JOIN enrichment_company co "
+            "ON co.country = 'GB' AND co.registry_id = k.num "
+            "WHERE co.id IS NULL OR co.payload_hash IS DISTINCT FROM k.payload_hash"
+        )
+        hits = _count(cur, "SELECT COUNT(*) FROM lp_hit0")
+        if hits >= 50_000:
+            # Statistics where the plan depends on them (memoized lookups, joins).
+            cur.execute(f"ANALYZE lp_raw_ch ({', '.join(keyed)})")
+        # 3. The row checks, for those rows only; rejections are written from them.
+        _dates(cur, empty=not hits)
+        cur.execute("DROP TABLE IF EXISTS lp_hit")
+        cur.execute(
+            "CREATE TEMP TABLE lp_hit AS SELECT h.line, h.num, h.payload_hash, h.company_id, "
+            "dt.d AS inc_date, x.reason, CASE WHEN x.reason IS NOT NULL "
+            "THEN left(concat_ws(',', v.num, v.name), 300) END AS excerpt "
+            "FROM lp_hit0 h JOIN lp_raw_ch r ON r.line = h.line "
             f"CROSS JOIN LATERAL (SELECT {chk_cols} OFFSET 0) v "
             "LEFT JOIN lp_dates dt ON dt.txt = v.inc "
             f"CROSS JOIN LATERAL (SELECT {reason} AS reason OFFSET 0) x"
         )
         cur.execute(
             f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) "
-            "SELECT %s, line + 1, reason, excerpt FROM lp_chk WHERE reason IS NOT NULL",
+            "SELECT %s, line + 1, reason, excerpt FROM lp_hit WHERE reason IS NOT NULL",
             [run.pk],
         )
         rejected = max(cur.rowcount, 0)
-        # Rows that are new or whose hash moved: the only ones normalised below.
-        cur.execute("DROP TABLE IF EXISTS lp_hit")
-        cur.execute(
-            "CREATE TEMP TABLE lp_hit AS SELECT k.line, k.num, k.payload_hash, k.inc_date, "
-            "co.id AS company_id "
-            "FROM lp_chk k LEFT JOIN enrichment_company co ON co.country = 'GB' "
-            "AND co.registry_id = k.num WHERE k.reason IS NULL "
-            "AND (co.id IS NULL OR co.payload_hash IS DISTINCT FROM k.payload_hash)"
-        )
         cur.execute("SELECT pg_get_serial_sequence('enrichment_company', 'id')")
         sequence = cur.fetchone()[0]
         # One lateral per SIC column: a single-parameter lookup that PostgreSQL memoizes over
@@ -237,7 +251,7 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             "WHEN length(v.pc) BETWEEN 5 AND 7 THEN left(v.pc, length(v.pc) - 3) "
             "ELSE v.pc END, 8), "
             "left(v.town, 100), left(v.county, 100), '', '', '', '', FALSE, h.payload_hash "
-            "FROM lp_hit h JOIN lp_raw_ch r ON r.line = h.line "
+            "FROM lp_hit h JOIN lp_raw_ch r ON r.line = h.line AND h.reason IS NULL "
             f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v "
             f"CROSS JOIN LATERAL (SELECT {status} AS st OFFSET 0) k "
             # one-parameter lookups: PostgreSQL memoizes these over repeated values
@@ -274,7 +288,7 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         counts = merger.merge_todo(staged=read - rejected)
         counts.rows_read = read
         counts.rows_rejected += rejected
-        for table in ("lp_raw_ch", "lp_chk", "lp_hit"):
+        for table in ("lp_raw_ch", "lp_chk", "lp_hit0", "lp_hit"):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         result.counts = counts
     return True

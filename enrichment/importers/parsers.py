@@ -77,6 +77,18 @@ def _excerpt(fields: list[str]) -> str:
     return ",".join(fields)[:300]
 
 
+def _mask_ids(text: str) -> str:
+    """Rejection excerpts of Swedish files: digit runs that may be personal identity numbers
+    (10 or 12 digits, with or without a dash) are masked."""
+    return re.sub(r"\d{6,8}-?\d{4}", "<id>", text)
+
+
+def _csv_error(fields: list[str]) -> str | None:
+    if len(fields) == 1 and fields[0].startswith("\x00csv error: "):
+        return fields[0][1:]
+    return None
+
+
 # ---------------------------------------------------------------- Companies House
 
 CH_REQUIRED = (
@@ -166,6 +178,9 @@ def parse_ch_basic(opened: Opened) -> Iterator[Item]:
     width = len(header)
     for line, fields in rows:
         if not fields or fields == [""]:
+            continue
+        if error := _csv_error(fields):
+            yield Rejected(line, f"unparseable CSV: {error}")
             continue
         if len(fields) != width:
             yield Rejected(line, f"expected {width} fields, found {len(fields)}", _excerpt(fields))
@@ -358,6 +373,9 @@ def parse_no_enheter(opened: Opened) -> Iterator[Item]:
     for line, fields in rows:
         if not fields or fields == [""]:
             continue
+        if error := _csv_error(fields):
+            yield Rejected(line, f"unparseable CSV: {error}")
+            continue
         if len(fields) != width:
             yield Rejected(line, f"expected {width} fields, found {len(fields)}", _excerpt(fields))
             continue
@@ -511,7 +529,7 @@ def parse_se_bolagsverket(opened: Opened) -> Iterator[Item]:
             yield Rejected(
                 line_no,
                 f"malformed line: expected {width} fields, found {found}",
-                re.sub(r"\d{10,12}", "<id>", line[:200]),
+                _mask_ids(line[:200]),
             )
             continue
         ident = _compound(fields[idx["organisationsidentitet"]])
@@ -597,7 +615,9 @@ def parse_se_scb(opened: Opened) -> Iterator[Item]:
         if len(fields) > width and not any(f.strip() for f in fields[width:]):
             fields = fields[:width]
         if len(fields) != width:
-            yield Rejected(line_no, f"expected {width} fields, found {len(fields)}", body[:300])
+            yield Rejected(
+                line_no, f"expected {width} fields, found {len(fields)}", _mask_ids(body[:300])
+            )
             continue
 
         def col(name: str, _f=fields) -> str:
@@ -664,6 +684,9 @@ def parse_gleif(opened: Opened) -> Iterator[Item]:
     width = len(header)
     for line, fields in rows:
         if not fields or fields == [""]:
+            continue
+        if error := _csv_error(fields):
+            yield Rejected(line, f"unparseable CSV: {error}")
             continue
         if len(fields) != width:
             yield Rejected(line, f"expected {width} fields, found {len(fields)}", _excerpt(fields))
