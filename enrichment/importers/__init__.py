@@ -299,7 +299,7 @@ def _pg_session_tune() -> None:
     than the default 4 MB work_mem. temp_buffers can only change before the session's first
     temporary table; later imports in the same session keep the value already set."""
     with connection.cursor() as cur:
-        cur.execute("SET LOCAL work_mem = '64MB'")
+        cur.execute("SET LOCAL work_mem = '256MB'")
         try:
             with transaction.atomic():
                 cur.execute("SET temp_buffers = '1GB'")
