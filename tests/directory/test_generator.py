@@ -256,3 +256,12 @@ def test_generate_world_command_plain_and_containers_hold_the_same_content(tmp_p
             read_member(tmp_path / "z" / zipped["path"])
             == (tmp_path / "p" / flat["path"]).read_bytes()
         )
+
+
+def test_the_sandbox_servers_load_the_generated_manifest(world):
+    from sandbox.servers.manifest import domains_load
+
+    specs = domains_load(world)
+    assert len(specs) == len(domains(world))
+    assert any(s.null_mx for s in specs.values())
+    assert any(s.web and s.web.registry_id for s in specs.values())
