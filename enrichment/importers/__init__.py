@@ -21,9 +21,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from enrichment.importers import parsers
-from enrichment.importers.merge import CompanyMerge, CompanyPolicy, Counts, RoleMerge, Sql
+from enrichment.importers.merge import CompanyMerge, CompanyPolicy, Counts, Sql
 from enrichment.importers.merge import rejections_write as _rejections_write
 from enrichment.importers.records import CompanyRecord, Rejected, RoleRecord, Skipped, Trailer
+from enrichment.importers.roles import RoleMerge
 from enrichment.importers.streams import file_sha256, registry_open
 from enrichment.models import ImportRun, ImportStatus, Source
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from enrichment.importers.records import COMPANY_FIELDS, ROLE_FIELDS, CompanyRecord, RoleRecord
+from enrichment.importers.records import COMPANY_FIELDS, CompanyRecord
 from enrichment.models import (
     ChangeEvent,
     Company,
@@ -159,7 +159,7 @@ def rejections_write(cursor, *, run_id: int, rows: list[tuple[int, str, str]]) -
         )
 
 
-def _one(cursor, sql: str, params: list | tuple = ()) -> Any:
+def one_value(cursor, sql: str, params: list | tuple = ()) -> Any:
     cursor.execute(sql, params)
     return cursor.fetchone()[0]
 
@@ -327,7 +327,7 @@ class CompanyMerge:
             "c.nace_raw AS old_nace_raw, t.nace_raw AS new_nace_raw "
             f"FROM lp_todo t JOIN {C} c ON c.id = t.company_id WHERE NOT t.is_new AND ({differs})"
         )
-        changed = _one(cur, "SELECT COUNT(*) FROM lp_changed")
+        changed = one_value(cur, "SELECT COUNT(*) FROM lp_changed")
         params = [self.run_id, sql.dt(self.now)]
         if self.emit and changed:
             for kind, cond, old, new in (
@@ -387,11 +387,11 @@ class CompanyMerge:
             )
         # New companies
         new = 0
-        missing = _one(cur, "SELECT COUNT(*) FROM lp_todo WHERE is_new")
+        missing = one_value(cur, "SELECT COUNT(*) FROM lp_todo WHERE is_new")
         if missing and pol.creates:
             bulk = None
             if sql.pg and missing >= BULK_MIN_ROWS:
-                existing = _one(
+                existing = one_value(
                     cur, f"SELECT reltuples::bigint FROM pg_class WHERE oid = '{C}'::regclass"
                 )
                 if missing >= max(existing, 0) * BULK_SHARE:
@@ -401,7 +401,7 @@ class CompanyMerge:
             fields = ", ".join(COMPANY_FIELDS)
             t_fields = ", ".join(f"t.{f}" for f in COMPANY_FIELDS)
             conflict = "" if bulk else " ON CONFLICT (country, registry_id) DO NOTHING"
-            reserved = _one(
+            reserved = one_value(
                 cur, "SELECT COUNT(*) FROM lp_todo WHERE is_new AND company_id IS NOT NULL"
             )
             id_col, id_val = ("id, ", "t.company_id, ") if reserved else ("", "")
@@ -424,7 +424,7 @@ class CompanyMerge:
                     "AND c.registry_id = t.registry_id "
                     "WHERE t.is_new AND (t.company_id IS NULL OR c.id = t.company_id)"
                 )
-            new = _one(cur, "SELECT COUNT(*) FROM lp_new")
+            new = one_value(cur, "SELECT COUNT(*) FROM lp_new")
             if self.emit and new:
                 cur.execute(
                     f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
@@ -465,154 +465,3 @@ def _owned_heads(owned: tuple[str, ...]) -> set[str]:
     if "nace_raw" in owned:
         heads.add("nace")
     return heads
-
-
-class RoleMerge:
-    """Roles (and their people) for companies already in the directory."""
-
-    def __init__(
-        self,
-        *,
-        sql: Sql,
-        cursor,
-        run_id: int,
-        source_id: int,
-        now,
-        emit_events: bool,
-        snapshot: bool,
-    ) -> None:
-        self.sql, self.cursor = sql, cursor
-        self.run_id, self.source_id, self.now, self.emit = run_id, source_id, now, emit_events
-        self.snapshot = snapshot
-        self.counts = Counts()
-        self.stage = Stager(sql, cursor, "lp_stage_role", ("line", *ROLE_FIELDS))
-
-    def add(self, record: RoleRecord) -> None:
-        self.stage.add(record.row())
-
-    def merge(self) -> Counts:
-        cur, sql, counts = self.cursor, self.sql, self.counts
-        self.stage.flush()
-        staged = self.stage.count
-        details = "r.details::jsonb" if sql.pg else "r.details"
-        now = sql.dt(self.now)
-        for t in ("lp_role", "lp_role2", "lp_role_changed", "lp_role_new", "lp_role_gone"):
-            cur.execute(f"DROP TABLE IF EXISTS {t}")
-        cur.execute(
-            "CREATE TEMP TABLE lp_role AS SELECT c.id AS company_id, s.* FROM lp_stage_role s "
-            f"JOIN {C} c ON c.country = s.country AND c.registry_id = s.registry_id"
-        )
-        known = _one(cur, "SELECT COUNT(*) FROM lp_role")
-        if staged - known:
-            counts.rows_skipped += staged - known
-            counts.notes.append(f"{staged - known} roles name a company not in the directory")
-        cur.execute(
-            f"INSERT INTO {PER} (person_key, full_name, first_name, middle_name, last_name, "
-            "birth_year, country, created_at) SELECT person_key, MAX(full_name), MAX(first_name), "
-            "MAX(middle_name), MAX(last_name), MAX(birth_year), MAX(country), %s FROM lp_role "
-            "WHERE TRUE GROUP BY person_key ON CONFLICT (person_key) DO NOTHING",
-            [now],
-        )
-        cur.execute(
-            "CREATE TEMP TABLE lp_role2 AS SELECT * FROM (SELECT r.*, p.id AS person_id, "
-            "ROW_NUMBER() OVER (PARTITION BY r.company_id, p.id, r.kind "
-            "ORDER BY r.is_current DESC, r.line DESC) AS rn "
-            f"FROM lp_role r JOIN {PER} p ON p.person_key = r.person_key) z WHERE rn = 1"
-        )
-        unique = _one(cur, "SELECT COUNT(*) FROM lp_role2")
-        counts.rows_unchanged += known - unique  # repeated (company, person, kind): same role
-        x_details = "x.details" if sql.pg else "json(x.details)"
-        r_details = "r.details::jsonb" if sql.pg else "json(r.details)"
-        cur.execute(
-            "CREATE TEMP TABLE lp_role_changed AS SELECT x.id AS role_id, r.company_id, "
-            "r.person_id, r.kind, r.full_name, x.is_current AS old_current, r.is_current, "
-            "r.ended_on, r.started_on, r.details, r.kind_raw "
-            f"FROM lp_role2 r JOIN {ROL} x ON x.company_id = r.company_id "
-            "AND x.person_id = r.person_id AND x.kind = r.kind WHERE "
-            + " OR ".join(
-                [
-                    sql.distinct("x.is_current", "r.is_current"),
-                    sql.distinct("x.ended_on", "r.ended_on"),
-                    sql.distinct("x.started_on", "r.started_on"),
-                    sql.distinct(x_details, r_details),
-                ]
-            )
-        )
-        changed = _one(cur, "SELECT COUNT(*) FROM lp_role_changed")
-        cur.execute(
-            "CREATE TEMP TABLE lp_role_new AS SELECT r.* FROM lp_role2 r WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {ROL} x WHERE x.company_id = r.company_id "
-            "AND x.person_id = r.person_id AND x.kind = r.kind)"
-        )
-        new = _one(cur, "SELECT COUNT(*) FROM lp_role_new")
-        params = [self.run_id, now]
-        role_json = sql.json("'kind'", "kind", "'name'", "full_name")
-        if self.emit:
-            cur.execute(
-                f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
-                f"occurred_at) SELECT company_id, person_id, 'role_ended', {role_json}, NULL, "
-                "%s, %s FROM lp_role_changed WHERE old_current AND NOT is_current",
-                params,
-            )
-            counts.events += max(cur.rowcount, 0)
-            cur.execute(
-                f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
-                f"occurred_at) SELECT company_id, person_id, 'role_added', NULL, {role_json}, "
-                "%s, %s FROM lp_role_changed WHERE is_current AND NOT old_current",
-                params,
-            )
-            counts.events += max(cur.rowcount, 0)
-            cur.execute(
-                f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
-                f"occurred_at) SELECT company_id, person_id, 'role_added', NULL, {role_json}, "
-                "%s, %s FROM lp_role_new WHERE is_current",
-                params,
-            )
-            counts.events += max(cur.rowcount, 0)
-        if changed:
-            cur.execute(
-                f"UPDATE {ROL} AS x SET is_current = r.is_current, ended_on = r.ended_on, "
-                f"started_on = r.started_on, details = {details}, kind_raw = r.kind_raw, "
-                "updated_at = %s FROM lp_role_changed r WHERE x.id = r.role_id",
-                [now],
-            )
-        if new:
-            cur.execute(
-                f"INSERT INTO {ROL} (company_id, person_id, kind, kind_raw, details, started_on, "
-                "ended_on, is_current, source_id, updated_at) SELECT r.company_id, r.person_id, "
-                f"r.kind, r.kind_raw, {details}, r.started_on, r.ended_on, r.is_current, %s, %s "
-                "FROM lp_role_new r",
-                [self.source_id, now],
-            )
-        if self.snapshot:
-            # A full roles file: a current role of a listed company that the file no longer
-            # lists has ended.
-            cur.execute(
-                "CREATE TEMP TABLE lp_role_gone AS SELECT x.id AS role_id, x.company_id, "
-                f"x.person_id, x.kind, p.full_name FROM {ROL} x JOIN {PER} p ON p.id = x.person_id "
-                "WHERE x.source_id = %s AND x.is_current "
-                "AND x.company_id IN (SELECT company_id FROM lp_role) AND NOT EXISTS "
-                "(SELECT 1 FROM lp_role2 r WHERE r.company_id = x.company_id "
-                "AND r.person_id = x.person_id AND r.kind = x.kind)",
-                [self.source_id],
-            )
-            gone = _one(cur, "SELECT COUNT(*) FROM lp_role_gone")
-            if gone:
-                if self.emit:
-                    cur.execute(
-                        f"INSERT INTO {EV} (company_id, person_id, kind, old, new, "
-                        "import_run_id, occurred_at) SELECT company_id, person_id, 'role_ended', "
-                        f"{role_json}, NULL, %s, %s FROM lp_role_gone",
-                        params,
-                    )
-                    counts.events += max(cur.rowcount, 0)
-                cur.execute(
-                    f"UPDATE {ROL} SET is_current = FALSE, updated_at = %s "
-                    "WHERE id IN (SELECT role_id FROM lp_role_gone)",
-                    [now],
-                )
-                counts.notes.append(f"{gone} roles no longer listed were ended")
-        counts.rows_new += new
-        counts.rows_changed += changed
-        counts.rows_unchanged += unique - new - changed
-        return counts
