@@ -3,7 +3,8 @@
 - `leads.dispatch_nightly` (beat, every few minutes): creates the due runs and fans out one
   `leads.run_segment_search` per new run, after commit; also fans out the morning digests.
 - `leads.run_segment_search`: one segment's run; safe to redeliver (see leads/services/search.py).
-- `leads.send_digest`: one organisation's morning digest; sent at most once per local date.
+- `leads.send_digest`: one organisation's morning: today's scheduled leads with stale evidence are
+  re-verified, then the digest is sent (at most once per local date).
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from django.db import OperationalError
 from organizations.models import Organization
 
 from .models import SearchRun
-from .services import digest_due, digest_send, nightly_dispatch, search_run_execute
+from .services import (
+    digest_due,
+    digest_send,
+    leads_reverify_scheduled,
+    nightly_dispatch,
+    search_run_execute,
+)
 
 
 def enqueue_run(run: SearchRun) -> None:
@@ -52,8 +59,11 @@ def run_segment_search(*, organization_id: int, run_id: int) -> dict:
     return {"run_id": run.id, "status": run.status, "leads": run.leads_created}
 
 
-@shared_task(name="leads.send_digest", acks_late=True, time_limit=120)
+@shared_task(name="leads.send_digest", acks_late=True, time_limit=600, soft_time_limit=540)
 def send_digest(*, organization_id: int, digest_date: str) -> bool:
+    """The morning of delivery: re-verify today's stale leads first, then the digest."""
     organization = Organization.objects.get(pk=organization_id)
-    log = digest_send(organization=organization, on=dt.date.fromisoformat(digest_date))
+    day = dt.date.fromisoformat(digest_date)
+    leads_reverify_scheduled(organization=organization, on=day)
+    log = digest_send(organization=organization, on=day)
     return log is not None

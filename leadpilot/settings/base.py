@@ -221,6 +221,8 @@ LEADPILOT_HTTP_PORT = env.int("LEADPILOT_HTTP_PORT", default=80)
 LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS = env.int("LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS", default=30)
 # Candidates verified together (concurrently) per batch of a segment's run.
 LEADPILOT_SEARCH_BATCH_MAX = env.int("LEADPILOT_SEARCH_BATCH_MAX", default=200)
+# SMTP sessions a run's verification keeps open at once (its speed is bound by peer latency).
+LEADPILOT_SEARCH_VERIFY_CONCURRENCY = env.int("LEADPILOT_SEARCH_VERIFY_CONCURRENCY", default=64)
 # A run that crashed its worker this many times is marked failed (Redis keeps no retry count).
 LEADPILOT_SEARCH_MAX_ATTEMPTS = env.int("LEADPILOT_SEARCH_MAX_ATTEMPTS", default=5)
 # A run still queued after this long is enqueued again (a lost enqueue); the task is idempotent.

@@ -20,7 +20,7 @@ from .lifecycle import (
     leads_approve,
     leads_reject,
 )
-from .reverify import lead_evidence_is_stale, leads_reverify
+from .reverify import lead_evidence_is_stale, leads_reverify, leads_reverify_scheduled
 from .search import (
     DispatchResult,
     lead_deliver,
@@ -54,6 +54,7 @@ __all__ = [
     "leads_approve",
     "leads_reject",
     "leads_reverify",
+    "leads_reverify_scheduled",
     "nightly_dispatch",
     "search_run_execute",
     "search_run_get_or_create",

@@ -102,3 +102,30 @@ def leads_reverify(
         list(leads), ["evidence", "contact_kind", "contact_value", "contact_point", "verified_at"]
     )
     return failed
+
+
+def leads_reverify_scheduled(
+    *,
+    organization: Organization,
+    on: dt.date,
+    now: dt.datetime | None = None,
+    contacts_find: ContactsFind | None = None,
+) -> list[Lead]:
+    """Morning of delivery: approved leads scheduled for `on` whose evidence is stale are verified
+    again. Those that no longer verify go back to the approval queue (pending, no day) with the
+    `reverification` note, so a person decides. Returns them. Idempotent."""
+    from ..models import LeadStatus
+
+    now = now or timezone.now()
+    cutoff = now - evidence_max_age()
+    stale = list(
+        Lead.objects.for_org(organization).filter(
+            status=LeadStatus.APPROVED, scheduled_date=on, verified_at__lt=cutoff
+        )
+    )
+    failed = leads_reverify(organization=organization, leads=stale, contacts_find=contacts_find)
+    for lead in failed:
+        lead.status = LeadStatus.PENDING_APPROVAL
+        lead.scheduled_date = None
+    Lead.objects.for_org(organization).bulk_update(failed, ["status", "scheduled_date"])
+    return failed

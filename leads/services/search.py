@@ -376,6 +376,14 @@ def _record(
     )
 
 
+def _verification_config() -> Any:
+    from enrichment.verification import VerificationConfig
+
+    return VerificationConfig.from_settings(
+        concurrency=settings.LEADPILOT_SEARCH_VERIFY_CONCURRENCY
+    )
+
+
 def _stale_pairs(*, findings: dict, pairs: list[tuple[int, int]], now: dt.datetime) -> list:
     return [
         pair
@@ -396,7 +404,7 @@ def _refresh_stale(
     stale = _stale_pairs(findings=findings, pairs=pairs, now=now)
     if not stale:
         return findings, set()
-    findings = {**findings, **find(candidates=stale)}
+    findings = {**findings, **find(candidates=stale, config=_verification_config())}
     return findings, set(_stale_pairs(findings=findings, pairs=stale, now=now))
 
 
@@ -515,7 +523,7 @@ def _search_batch(
 ) -> str | None:
     pairs = [(c.company_id, c.person_id) for c in batch]
     started = time.monotonic()
-    findings = dict(find(candidates=pairs))
+    findings = dict(find(candidates=pairs, config=_verification_config()))
     now = timezone.now()
     findings, still_stale = _refresh_stale(findings=findings, pairs=pairs, find=find, now=now)
     logger.info(

@@ -194,3 +194,31 @@ def test_notes_are_kept(five_pending, tenant_a):
     assert Lead.objects.for_org(tenant_a.org).get(pk=lead.pk).notes == "Call after 10"
     with pytest.raises(ValueError, match="notes"):
         lead_notes_update(organization=tenant_a.org, lead_id=lead.id, notes="x" * 10_001)
+
+
+def test_on_the_morning_of_delivery_stale_leads_that_no_longer_verify_go_back_to_the_queue(
+    night, sandbox, tenant_a
+):
+    from leads.services import leads_reverify_scheduled
+
+    world, _, _ = night(tenant_a, size=2, delivery_mode="calendar")
+    org = tenant_a.org
+    first, second = Lead.objects.for_org(org).order_by("id")
+    assert first.scheduled_date == second.scheduled_date  # both on the first free day
+    day = first.scheduled_date
+    domains = [dict(d) for d in world.domains]
+    gone = second.company_snapshot["website_domain"]
+    for d in domains:
+        if d["domain"] == gone:
+            d["mail"] = {**d["mail"], "mailboxes": ["post"]}
+    sandbox(domains)
+    fresh = leads_reverify_scheduled(organization=org, on=day)
+    assert fresh == []  # evidence is new: nothing to do
+    later = first.verified_at + dt.timedelta(days=45)
+    failed = leads_reverify_scheduled(organization=org, on=day, now=later)
+    assert [lead.id for lead in failed] == [second.id]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.scheduled_date) == (LeadStatus.APPROVED, day)
+    assert (second.status, second.scheduled_date) == (LeadStatus.PENDING_APPROVAL, None)
+    assert second.evidence["reverification"]["verified"] is False
