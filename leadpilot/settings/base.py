@@ -219,8 +219,16 @@ LEADPILOT_HTTP_PORT = env.int("LEADPILOT_HTTP_PORT", default=80)
 # --- Nightly search (leads/) -----------------------------------------------------------------
 # Verified evidence older than this is verified again before a lead is delivered.
 LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS = env.int("LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS", default=30)
-# Candidates verified together (concurrently) per batch of a segment's run.
+# Candidates a segment's run verifies at once (in flight), and per engine call (chunk).
 LEADPILOT_SEARCH_BATCH_MAX = env.int("LEADPILOT_SEARCH_BATCH_MAX", default=200)
+LEADPILOT_SEARCH_CHUNK = env.int("LEADPILOT_SEARCH_CHUNK", default=5)
+# Engine calls a run keeps going at once; each holds a database connection (size max_connections
+# for workers x this).
+LEADPILOT_SEARCH_THREADS = env.int("LEADPILOT_SEARCH_THREADS", default=12)
+# Time-outs (seconds) of the nightly search's verification; slower peers are `unknown` tonight.
+LEADPILOT_SEARCH_DNS_TIMEOUT = env.float("LEADPILOT_SEARCH_DNS_TIMEOUT", default=3.0)
+LEADPILOT_SEARCH_SMTP_TIMEOUT = env.float("LEADPILOT_SEARCH_SMTP_TIMEOUT", default=8.0)
+LEADPILOT_SEARCH_HTTP_TIMEOUT = env.float("LEADPILOT_SEARCH_HTTP_TIMEOUT", default=8.0)
 # SMTP sessions a run's verification keeps open at once (its speed is bound by peer latency).
 LEADPILOT_SEARCH_VERIFY_CONCURRENCY = env.int("LEADPILOT_SEARCH_VERIFY_CONCURRENCY", default=64)
 # A run that crashed its worker this many times is marked failed (Redis keeps no retry count).

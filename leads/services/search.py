@@ -22,11 +22,12 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -66,6 +67,7 @@ from .reverify import (
 logger = logging.getLogger(__name__)
 
 _RUN_LOCK_CLASS = 7302
+_STRAGGLER_SECONDS = 3.0
 Enqueue = Callable[[SearchRun], None]
 
 
@@ -377,10 +379,19 @@ def _record(
 
 
 def _verification_config() -> Any:
-    from enrichment.verification import VerificationConfig
+    """The engine's configuration for the nightly search: the installation's settings, with the
+    search's own concurrency and time-outs (a bulk job: a server slower than these is `unknown`
+    tonight, never charged, and tried again another night)."""
+    from enrichment.verification import Timeouts, VerificationConfig
 
     return VerificationConfig.from_settings(
-        concurrency=settings.LEADPILOT_SEARCH_VERIFY_CONCURRENCY
+        concurrency=settings.LEADPILOT_SEARCH_VERIFY_CONCURRENCY,
+        timeouts=Timeouts(
+            dns=settings.LEADPILOT_SEARCH_DNS_TIMEOUT,
+            smtp_connect=settings.LEADPILOT_SEARCH_SMTP_TIMEOUT,
+            smtp_command=settings.LEADPILOT_SEARCH_SMTP_TIMEOUT,
+            http=settings.LEADPILOT_SEARCH_HTTP_TIMEOUT,
+        ),
     )
 
 
@@ -459,57 +470,145 @@ def search_run_execute(
         )
 
 
+def _find_chunk(find: ContactsFind, pairs: list[tuple[int, int]], pool_thread: bool) -> dict:
+    """One chunk through the verification engine. On a pool thread, the thread's own database
+    connection is closed afterwards (Django does not do it for threads it did not start)."""
+    try:
+        return dict(find(candidates=pairs, config=_verification_config()))
+    finally:
+        if pool_thread:
+            connections.close_all()  # this thread's connections only
+
+
+class _InlineExecutor:
+    """The ThreadPoolExecutor interface, running each call at once on the calling thread."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, *, wait: bool = True, cancel_futures: bool = False) -> None:
+        return None
+
+
+class _Candidates:
+    """The run's view of the matching query: candidates not tried yet, fetched in growing pages.
+
+    Delivered people drop out of the query; tried-but-undelivered ones do not, so each page asks
+    for as many rows as this run already knows plus a fresh page, and skips the known ones."""
+
+    def __init__(self, *, organization: Organization, run: SearchRun, known: set[int]) -> None:
+        self.organization, self.run, self.known = organization, run, known
+        self.queue: list[Any] = []
+        self.exhausted = False
+
+    def take(self, n: int, *, page: int) -> list[Any]:
+        while len(self.queue) < n and not self.exhausted:
+            limit = len(self.known) + len(self.queue) + page
+            rows = segment_candidates(
+                organization=self.organization, segment=self.run.segment, limit=limit
+            )
+            queued = {c.person_id for c in self.queue}
+            fresh = [c for c in rows if c.person_id not in self.known | queued]
+            fresh = list({c.person_id: c for c in reversed(fresh)}.values())[::-1]
+            self.queue += fresh
+            if len(rows) < limit:
+                self.exhausted = True
+            elif not fresh:
+                page *= 2  # a page of known people only: look further
+        taken, self.queue = self.queue[:n], self.queue[n:]
+        self.known.update(c.person_id for c in taken)
+        return taken
+
+
 def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -> str:
+    """The streaming pipeline of one run.
+
+    Up to LEADPILOT_SEARCH_BATCH_MAX candidates are verified at once, in chunks of
+    LEADPILOT_SEARCH_CHUNK on a thread pool (the engine runs asyncio inside each call). Each chunk
+    is delivered as soon as it comes back, so a slow mail server (tarpit, timeouts) holds up only
+    its own chunk; once the cap is met the run ends without waiting for stragglers, whose
+    candidates stay untried for a later night.
+    """
     segment = run.segment
     if segment.status != SegmentStatus.ACTIVE:
         return StopReason.SEGMENT_INACTIVE
     delivery_mode = segment.delivery_mode or organization.delivery_mode
     cap = segment.nightly_cap
-    batch_max = settings.LEADPILOT_SEARCH_BATCH_MAX
-    while True:
-        tried = dict(
-            SearchCandidate.objects.for_org(organization)
-            .filter(run=run)
-            .values_list("person_id", "outcome")
-        )
-        leads = sum(1 for outcome in tried.values() if outcome == CandidateOutcome.LEAD)
-        need = cap - leads
-        if need <= 0:
-            return StopReason.NIGHTLY_CAP
-        now = timezone.now()
-        quota_left = billing_quota_remaining(organization=organization, at=now)
-        if quota_left is not None:
-            if quota_left <= 0:
-                return StopReason.QUOTA
-            need = min(need, quota_left)
-        # Verification does not always succeed: ask for half again as many as still needed.
-        batch_size = min(batch_max, need + need // 2 + 2)
-        # Delivered people drop out of the matching query; tried-but-not-delivered ones do not.
-        limit = (len(tried) - leads) + batch_size
-        candidates = segment_candidates(organization=organization, segment=segment, limit=limit)
-        if run.matched < len(candidates) + leads:
-            run.matched = len(candidates) + leads
-            run.save(update_fields=["matched"])
-        batch, seen = [], set()
-        for candidate in candidates:
-            if candidate.person_id in tried or candidate.person_id in seen:
-                continue
-            seen.add(candidate.person_id)
-            batch.append(candidate)
-            if len(batch) >= batch_size:
-                break
-        if not batch:
-            return StopReason.EXHAUSTED
-        stop = _search_batch(
-            organization=organization,
-            run=run,
-            batch=batch,
-            need=need,
-            find=find,
-            delivery_mode=delivery_mode,
-        )
-        if stop:
-            return stop
+    window = max(1, settings.LEADPILOT_SEARCH_BATCH_MAX)
+    chunk_size = max(1, min(settings.LEADPILOT_SEARCH_CHUNK, window))
+    tried = dict(
+        SearchCandidate.objects.for_org(organization)
+        .filter(run=run)
+        .values_list("person_id", "outcome")
+    )
+    leads = sum(1 for outcome in tried.values() if outcome == CandidateOutcome.LEAD)
+    source = _Candidates(organization=organization, run=run, known=set(tried))
+    in_flight: dict[Future, list[Any]] = {}
+    submitted: dict[Future, float] = {}
+    executor: Any
+    inline = transaction.get_connection().in_atomic_block
+    if inline:
+        # Pool threads have their own connections and cannot see the caller's uncommitted rows
+        # (a test's transaction, an atomic caller): verify chunk after chunk on this thread.
+        executor = _InlineExecutor()
+    else:
+        # Each pool thread holds a database connection while its engine call runs.
+        threads = max(1, min(-(-window // chunk_size), settings.LEADPILOT_SEARCH_THREADS))
+        executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"run{run.id}")
+    try:
+        while True:
+            need = cap - leads
+            if need <= 0:
+                return StopReason.NIGHTLY_CAP
+            quota_left = billing_quota_remaining(organization=organization, at=timezone.now())
+            if quota_left is not None:
+                if quota_left <= 0:
+                    return StopReason.QUOTA
+                need = min(need, quota_left)
+            # Verification succeeds about half of the time: keep twice the need in flight. A chunk
+            # out longer than _STRAGGLER_SECONDS (tarpit, timeouts) no longer counts, so the
+            # stragglers do not hold the run back.
+            target = min(window, 2 * need + 2)
+            fresh_after = time.monotonic() - _STRAGGLER_SECONDS
+            flying = sum(len(chunk) for f, chunk in in_flight.items() if submitted[f] > fresh_after)
+            while flying < target:
+                chunk = source.take(min(chunk_size, target - flying), page=window)
+                if not chunk:
+                    break
+                pairs = [(c.company_id, c.person_id) for c in chunk]
+                future = executor.submit(_find_chunk, find, pairs, not inline)
+                in_flight[future], submitted[future] = chunk, time.monotonic()
+                flying += len(chunk)
+            matched = len(source.known) + len(source.queue)
+            if run.matched < matched:
+                run.matched = matched
+                run.save(update_fields=["matched"])
+            if not in_flight:
+                return StopReason.EXHAUSTED
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk = in_flight.pop(future)
+                submitted.pop(future)
+                created, stop = _search_batch(
+                    organization=organization,
+                    run=run,
+                    batch=chunk,
+                    findings=future.result(),
+                    need=cap - leads if quota_left is None else min(cap - leads, quota_left),
+                    find=find,
+                    delivery_mode=delivery_mode,
+                )
+                leads += created
+                if stop:
+                    return stop
+    finally:
+        # Stragglers finish on their own (bounded by the engine's timeouts); nothing waits.
+        executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _search_batch(
@@ -517,22 +616,21 @@ def _search_batch(
     organization: Organization,
     run: SearchRun,
     batch: list[Any],
+    findings: dict,
     need: int,
     find: ContactsFind,
     delivery_mode: str,
-) -> str | None:
+) -> tuple[int, str | None]:
+    """Deliver one verified chunk: leads for verified contacts (up to `need`), candidate rows for
+    the rest. Returns (leads created, stop reason or None)."""
     pairs = [(c.company_id, c.person_id) for c in batch]
-    started = time.monotonic()
-    findings = dict(find(candidates=pairs, config=_verification_config()))
     now = timezone.now()
     findings, still_stale = _refresh_stale(findings=findings, pairs=pairs, find=find, now=now)
-    logger.info(
-        "run %s: verified batch of %d in %.2fs", run.id, len(pairs), time.monotonic() - started
-    )
     companies = Company.objects.in_bulk([c.company_id for c in batch])
     people = Person.objects.in_bulk([c.person_id for c in batch])
     unverified: list[tuple[int, int, str, str]] = []
     created = 0
+    stop: str | None = None
     for candidate in batch:
         key = (candidate.company_id, candidate.person_id)
         finding = findings.get(key)
@@ -544,7 +642,7 @@ def _search_batch(
             unverified.append((*key, CandidateOutcome.UNVERIFIED, "stale_evidence"))
             continue
         if created >= need:
-            break  # verified but over the cap: left untried for a later night
+            continue  # verified but over the cap: left untried for a later night
         try:
             lead_deliver(
                 organization=organization,
@@ -559,8 +657,8 @@ def _search_batch(
             )
             created += 1
         except QuotaExhausted:
-            _record(organization=organization, run=run, rows=unverified)
-            return StopReason.QUOTA
+            stop = StopReason.QUOTA
+            break
         except IntegrityError:
             # Delivered meanwhile (another segment's run) or tried by a racing worker.
             if (
@@ -591,4 +689,5 @@ def _search_batch(
                 rows=[(*key, CandidateOutcome.ERROR, f"{exc.__class__.__name__}: {exc}")],
             )
     _record(organization=organization, run=run, rows=unverified)
-    return None
+    logger.info("run %s: chunk of %d delivered %d leads", run.id, len(batch), created)
+    return created, stop

@@ -1,0 +1,327 @@
+"""Benchmark: one whole night of the nightly search, end to end.
+
+    .venv/bin/python bench/nightly.py            # 50 orgs x 2 segments x cap 100, 500,000 companies
+    .venv/bin/python bench/nightly.py --quick    # CI smoke: 3 orgs x 2 segments x cap 5, 3,000 companies
+
+Set-up (cached between runs, not timed): a generated world (`generate_world`) imported into its own
+database (`load_world`), BENCH_DATABASE_URL (default leadpilot_bench_nightly_<companies>). Each run
+truncates the tenants (organisations, users and everything hanging off them, billing included), creates
+N organisations with S active segments each, starts the sandbox internet as its own process
+(`manage.py sandbox`, injected latency per DNS answer and per SMTP reply) and W Celery worker processes
+(`celery -A leadpilot worker --concurrency 1`) on Redis (BENCH_BROKER_URL, default db 6, flushed).
+
+Timed: from enqueueing the beat task `leads.dispatch_nightly` (every organisation's night hour is
+now) until every run has finished. Figures: wall time of the night, leads/s, candidates verified/s, and
+the exactly-once check: leads == usage events == delivery records, with 0 duplicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, figures_line, setup_django
+
+# Segment criteria families; organisation i takes families 2i and 2i+1 (mod len). In the generated
+# world Norwegian companies carry CEOs/chairs and often a website in the registry; British ones only
+# owners (PSC) and no website, so their contacts need domain discovery (slower, lower yield).
+CRITERIA = [
+    {"countries": ["NO"], "industries": ["F"], "roles": ["ceo", "chair"]},
+    {"countries": ["NO"], "industries": ["K"]},
+    {"countries": ["NO"], "industries": ["C"], "roles": ["ceo"]},
+    {"countries": ["NO"], "industries": ["G"]},
+    {"countries": ["NO"], "roles": ["chair", "board_member"]},
+    {"countries": ["NO"], "industries": ["J", "M", "P"]},
+    {"countries": ["NO"], "industries": ["43"], "roles": ["chair"]},
+    {"countries": ["NO"], "industries": ["C", "F"], "roles": ["board_member", "ceo"]},
+    {"countries": ["NO"], "industries": ["H", "I", "N"]},
+    {"countries": ["GB"], "roles": ["owner"]},
+]
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="small CI smoke version")
+    p.add_argument("--companies", type=int, default=500_000)
+    p.add_argument("--orgs", type=int, default=50)
+    p.add_argument("--segments", type=int, default=2, help="segments per organisation")
+    p.add_argument("--cap", type=int, default=100, help="nightly cap per segment")
+    p.add_argument("--latency-ms", type=float, default=50.0, help="per DNS answer and SMTP reply")
+    p.add_argument("--workers", type=int, default=2, help="Celery worker processes")
+    p.add_argument("--seed", type=int, default=6)
+    p.add_argument("--timeout", type=float, default=1800.0, help="give up after this long")
+    args = p.parse_args()
+    if args.quick:
+        args.companies, args.orgs, args.cap, args.latency_ms = 3000, 3, 5, 5.0
+        args.timeout = 120.0
+    return args
+
+
+def step(text: str) -> None:
+    print(f"nightly-bench: {text}", flush=True)
+
+
+def prepare_world(args: argparse.Namespace) -> Path:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from enrichment.models import Company
+
+    world = Path(settings.VAR_DIR) / "bench" / f"nightly-world-{args.companies}-s{args.seed}"
+    if not (world / "world.json").is_file():
+        step(f"generating a world of {args.companies:,} companies into {world} (once)")
+        call_command("generate_world", seed=args.seed, companies=args.companies, out=world)
+    if not Company.objects.exists():
+        step("importing the world's registry files (once)")
+        call_command("load_world", str(world), "--no-progress")
+    return world
+
+
+def reset_tenants() -> None:
+    """Start every run from no tenants at all. TRUNCATE: the ledger's append-only trigger is a
+    row trigger and does not fire; this is the bench's own database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE organizations_organization, organizations_user RESTART IDENTITY CASCADE"
+        )
+
+
+def create_tenants(args: argparse.Namespace) -> None:
+    import datetime as dt
+
+    from organizations.services import organization_create_with_owner
+    from segments.services import segment_activate, segment_create
+
+    for i in range(args.orgs):
+        org, owner = organization_create_with_owner(
+            name=f"Bench Org {i:03d}",
+            owner_email=f"owner{i:03d}@bench.example",
+            owner_password=None,
+            timezone="Europe/Oslo",
+        )
+        # Its night is now: the dispatcher's tick below picks every organisation up.
+        org.night_hour = dt.datetime.now(tz=org.tz).hour
+        org.monthly_lead_quota = args.cap * args.segments * 10
+        org.save(update_fields=["night_hour", "monthly_lead_quota"])
+        for s in range(args.segments):
+            criteria = CRITERIA[(i * args.segments + s) % len(CRITERIA)]
+            segment = segment_create(
+                organization=org,
+                name=f"segment {s}",
+                criteria=criteria,
+                nightly_cap=args.cap,
+                created_by=owner,
+            )
+            segment_activate(organization=org, segment_id=segment.id)
+
+
+class Processes:
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+def start_sandbox(world: Path, args: argparse.Namespace, procs: Processes, logs: Path) -> dict:
+    env = dict(os.environ)
+    log = logs / "sandbox.log"
+    procs.start(
+        [
+            sys.executable,
+            "manage.py",
+            "sandbox",
+            "--world",
+            str(world),
+            "--dns-latency-ms",
+            str(args.latency_ms),
+            "--smtp-latency-ms",
+            str(args.latency_ms),
+            "--tarpit-seconds",
+            "10",
+        ],
+        env,
+        log,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        for line in text.splitlines():
+            if line.startswith("dns_port="):
+                return dict(part.split("=", 1) for part in line.split())
+        time.sleep(0.3)
+    raise SystemExit(f"the sandbox did not start:\n{log.read_text(errors='replace')[-2000:]}")
+
+
+def start_workers(args, ports: dict, broker: str, procs: Processes, logs: Path) -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leadpilot.settings.base",
+        "CELERY_BROKER_URL": broker,
+        "LEADPILOT_DNS_NAMESERVER": f"127.0.0.1:{ports['dns_port']}",
+        "LEADPILOT_SMTP_PORT": ports["smtp_port"],
+        "LEADPILOT_HTTP_PORT": ports["http_port"],
+        "EMAIL_URL": "consolemail://",
+        "LOG_LEVEL": "INFO",
+    }
+    for n in range(args.workers):
+        procs.start(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "leadpilot",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname=nightly-bench{n}@%h",
+                "--loglevel=INFO",
+            ],
+            env,
+            logs / f"worker{n}.log",
+        )
+
+
+def main() -> None:
+    args = parse_args()
+    # A SIGTERM (timeout, Ctrl-C from a supervisor) still stops the sandbox and the workers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    os.environ.setdefault(
+        "BENCH_DATABASE_URL",
+        f"postgres://postgres@127.0.0.1:5432/leadpilot_bench_nightly_{args.companies}",
+    )
+    broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/6")
+    os.environ["CELERY_BROKER_URL"] = broker
+    setup_django()
+
+    import redis
+    from django.conf import settings
+    from django.db.models import Count, Sum
+
+    from billing.models import UsageEvent
+    from blocklists.models import DeliveryRecord
+    from leadpilot.celery import app
+    from leads.models import Lead, SearchRun
+    from leads.tasks import dispatch_nightly
+
+    world = prepare_world(args)
+    reset_tenants()
+    create_tenants(args)
+    segments = args.orgs * args.segments
+    logs = Path(settings.VAR_DIR) / "bench" / "nightly-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    redis.Redis.from_url(broker).flushdb()
+    app.conf.task_always_eager = False
+    procs = Processes()
+    try:
+        step(f"starting the sandbox internet ({args.latency_ms:g} ms per DNS answer/SMTP reply)")
+        ports = start_sandbox(world, args, procs, logs)
+        step(
+            f"starting {args.workers} worker processes; {args.orgs} orgs x {args.segments} "
+            f"segments x cap {args.cap}"
+        )
+        start_workers(args, ports, broker, procs, logs)
+        started = time.monotonic()
+        dispatch_nightly.delay()
+        deadline = started + args.timeout
+        runs = SearchRun.all_orgs  # the bench reads across tenants
+        while True:
+            finished = runs.filter(status__in=["succeeded", "failed"]).count()
+            if finished == segments:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"timed out: {finished}/{segments} runs finished after {args.timeout:.0f}s; "
+                    f"logs in {logs}"
+                )
+            time.sleep(0.25)
+        wall = time.monotonic() - started
+    finally:
+        procs.stop()
+        redis.Redis.from_url(broker).flushdb()
+
+    leads = Lead.all_orgs.count()
+    events = UsageEvent.all_orgs.count()
+    deliveries = DeliveryRecord.all_orgs.count()
+    dup_people = (
+        Lead.all_orgs.values("organization_id", "person_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    dup_events = (
+        UsageEvent.all_orgs.values("organization_id", "lead_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    uncharged = Lead.all_orgs.exclude(id__in=UsageEvent.all_orgs.values("lead_id")).count()
+    totals = runs.aggregate(
+        verified=Sum("verified"),
+        unverified=Sum("unverified"),
+        errors=Sum("errors"),
+        matched=Sum("matched"),
+    )
+    tried = (totals["verified"] or 0) + (totals["unverified"] or 0)
+    stops = dict(runs.values_list("stop_reason").annotate(n=Count("id")))
+    failed = runs.filter(status="failed").count()
+    duplicates = dup_people + dup_events + uncharged
+    print(f"runs={segments} failed={failed} stop_reasons={stops}")
+    print(
+        f"leads={leads} usage_events={events} delivery_records={deliveries} "
+        f"candidates_tried={tried} verified={totals['verified']} errors={totals['errors']}"
+    )
+    print(f"exactly_once={'yes' if leads == events == deliveries and duplicates == 0 else 'NO'}")
+    print(
+        figures_line(
+            wall_s=f"{wall:.1f}",
+            leads=leads,
+            leads_per_s=f"{leads / wall:.1f}",
+            verified_per_s=f"{tried / wall:.1f}",
+            usage_events=events,
+            duplicates=duplicates,
+            orgs=args.orgs,
+            segments=segments,
+            companies=args.companies,
+            latency_ms=f"{args.latency_ms:g}",
+            workers=args.workers,
+        )
+    )
+    if leads != events or duplicates or failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
