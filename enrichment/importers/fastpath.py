@@ -243,8 +243,10 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
                 "RegAddress.AddressLine2",
             )
         )
-        todo_cols = ", ".join(CompanyMerge.TODO_COLUMNS)
-        sql.temp_table(cur, "lp_todo", CompanyMerge.TODO_COLUMNS)
+        # lp_todo as the merge expects it, plus the primary SIC code (industry staging below).
+        todo_columns = (*CompanyMerge.TODO_COLUMNS, "primary_code")
+        todo_cols = ", ".join(todo_columns)
+        sql.temp_table(cur, "lp_todo", todo_columns)
         # Hash first, normalise only the rows whose hash is not already in the directory.
         # "OFFSET 0" keeps each LATERAL subquery from being inlined, so every expression runs
         # once per row instead of once per reference.
@@ -265,7 +267,9 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             "left(CASE WHEN position(' ' in v.pc) > 0 THEN split_part(v.pc, ' ', 1) "
             "WHEN length(v.pc) BETWEEN 5 AND 7 THEN left(v.pc, length(v.pc) - 3) "
             "ELSE v.pc END, 8), "
-            "left(v.town, 100), left(v.county, 100), '', '', '', '', FALSE, h.payload_hash "
+            "left(v.town, 100), left(v.county, 100), '', '', '', '', FALSE, h.payload_hash, "
+            "CASE WHEN m1.cls IS NOT NULL THEN s1x.s1 WHEN m2.cls IS NOT NULL THEN s2x.s2 "
+            "WHEN m3.cls IS NOT NULL THEN s3x.s3 WHEN m4.cls IS NOT NULL THEN s4x.s4 END "
             "FROM lp_hit h JOIN lp_raw_ch r ON r.line = h.line AND h.reason IS NULL "
             f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v "
             f"CROSS JOIN LATERAL (SELECT {status} AS st OFFSET 0) k "
@@ -282,14 +286,14 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             ("line", "nace_class", "code_system", "raw_code", "is_primary"),
         )
         cur.execute(
-            "INSERT INTO lp_stage_industry SELECT line, cls, 'uk_sic2007', code, "
-            "ROW_NUMBER() OVER (PARTITION BY line ORDER BY ord) = 1 FROM ("
-            "SELECT t.line, u.code, u.ord, m.cls FROM lp_todo t "
+            "INSERT INTO lp_stage_industry SELECT t.line, m.cls, 'uk_sic2007', u.code, "
+            "u.code = t.primary_code FROM lp_todo t "
             "CROSS JOIN LATERAL (SELECT string_to_array(t.nace_raw, ';') AS arr) a "
             "CROSS JOIN LATERAL unnest(a.arr) WITH ORDINALITY u(code, ord) "
             "JOIN lp_sic_map m ON m.code = u.code "
-            # the first occurrence of a code only: staged rows are unique per (line, code)
-            "WHERE t.nace_raw <> '' AND array_position(a.arr, u.code) = u.ord) z"
+            # the first occurrence of a code only: staged rows are unique per (line, code),
+            # and exactly one of them is the primary code
+            "WHERE t.nace_raw <> '' AND array_position(a.arr, u.code) = u.ord"
         )
         merger = CompanyMerge(
             sql=sql,
