@@ -6,8 +6,9 @@ import calendar as pycalendar
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from billing.models import UsageEvent
 from organizations.models import Organization
@@ -120,3 +121,22 @@ def search_run_get(*, organization: Organization, run_id: int) -> SearchRun:
 
 def search_run_candidates(*, organization: Organization, run: SearchRun) -> QuerySet:
     return SearchCandidate.objects.for_org(organization).filter(run=run).order_by("id")
+
+
+def verification_rate_recent(
+    *, organization: Organization, segment: Any = None, days: int = 14, min_tried: int = 20
+) -> float | None:
+    """Share of tried candidates whose decision-maker contact was verified in the last `days`
+    of finished runs (the segment's own when it has enough history, else the organisation's).
+    None when there are fewer than `min_tried` tried candidates to go on."""
+    since = dt.datetime.now(tz=organization.tz).date() - dt.timedelta(days=days)
+    runs = SearchRun.objects.for_org(organization).filter(
+        run_date__gte=since, finished_at__isnull=False
+    )
+    scopes = [runs.filter(segment_id=segment.id)] if getattr(segment, "id", None) else []
+    for qs in [*scopes, runs]:
+        totals = qs.aggregate(verified=Sum("verified"), unverified=Sum("unverified"))
+        tried = (totals["verified"] or 0) + (totals["unverified"] or 0)
+        if tried >= min_tried:
+            return (totals["verified"] or 0) / tried
+    return None

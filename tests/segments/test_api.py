@@ -162,7 +162,7 @@ def test_api_key_can_manage_segments(tenant_a):
     assert response.status_code == 201
 
 
-def test_plugged_rate_and_quota_providers_drive_the_estimate(tenant_a):
+def test_plugged_rate_and_quota_providers_drive_the_estimate(tenant_a, no_estimate_providers):
     from segments import estimates
     from segments.selectors import segment_preview
 
@@ -186,7 +186,7 @@ def test_plugged_rate_and_quota_providers_drive_the_estimate(tenant_a):
     assert preview.estimated_charged == 3  # round(10 x 0.5) = 5, capped by the quota
 
 
-def test_quota_left_counts_this_months_deliveries(tenant_a, tenant_b):
+def test_quota_left_counts_this_months_deliveries(tenant_a, tenant_b, no_estimate_providers):
     from blocklists.services import delivery_record_add
     from segments.estimates import quota_remaining
 
