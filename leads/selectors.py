@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from billing.models import UsageEvent
 from organizations.models import Organization
@@ -140,3 +140,37 @@ def verification_rate_recent(
         if tried >= min_tried:
             return (totals["verified"] or 0) / tried
     return None
+
+
+@dataclass(frozen=True)
+class Overview:
+    awaiting_approval: int
+    scheduled_today: int
+    charged_this_month: int
+    quota: int
+    recent_runs: list[SearchRun]
+
+
+def leads_overview(*, organization: Organization, now: dt.datetime | None = None) -> Overview:
+    """The figures of the dashboard's overview page (four queries)."""
+    from billing.models import BillingPeriod
+    from billing.services import billing_month_of, billing_quota_of
+
+    now = now or dt.datetime.now(tz=dt.UTC)
+    today = now.astimezone(organization.tz).date()
+    counts = Lead.objects.for_org(organization).aggregate(
+        awaiting=Count("id", filter=Q(status=LeadStatus.PENDING_APPROVAL)),
+        today=Count("id", filter=Q(status__in=SCHEDULED, scheduled_date=today)),
+    )
+    period = (
+        BillingPeriod.objects.for_org(organization)
+        .filter(period_start=billing_month_of(organization=organization, at=now))
+        .first()
+    )
+    return Overview(
+        awaiting_approval=counts["awaiting"],
+        scheduled_today=counts["today"],
+        charged_this_month=period.units_net if period else 0,
+        quota=period.quota_included if period else billing_quota_of(organization=organization),
+        recent_runs=list(search_runs_of_organization(organization=organization)[:6]),
+    )

@@ -152,3 +152,21 @@ def test_run_history_shows_the_figures(both_nights, tenant_a, tenant_b):
     body = client.get(url("runs", tenant_a.org)).content.decode()
     assert "Finished" in body and "No more candidates" in body
     assert tenant_b.org.slug not in body
+
+
+def test_the_overview_shows_the_nights_figures_of_its_own_organisation(
+    both_nights, tenant_a, django_assert_max_num_queries
+):
+    a, _ = both_nights
+    leads_approve(organization=tenant_a.org, lead_ids=[a[0].id], approved_by=tenant_a.member)
+    client = tenant_a.client_for(tenant_a.member)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("org-home", kwargs={"org_slug": tenant_a.org.slug}))
+    assert response.status_code == 200
+    body = response.content.decode()
+    awaiting = body.split("Awaiting approval</h2>")[1].split("</p>")[0]
+    assert '<p class="figure">3' in awaiting  # 4 found, 1 approved; Bravo's 2 are not counted
+    charged = body.split("Charged this month</h2>")[1].split("</p>")[0]
+    assert '<p class="figure">4 <small>of' in charged
+    assert "Recent nightly searches" in body
+    assert url("queue", tenant_a.org) in body
