@@ -68,23 +68,22 @@ def billing_period_lock(*, organization: Organization, period_start: dt.date) ->
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("billing_period_lock() must run inside transaction.atomic()")
     quota = billing_quota_of(organization=organization)
-    # INSERT ... ON CONFLICT DO NOTHING: concurrent first charges of a month create one row.
-    BillingPeriod.objects.bulk_create(
-        [
-            BillingPeriod(
-                organization=organization,
-                period_start=period_start,
-                period_end=_month_end(period_start),
-                quota_included=quota,
-            )
-        ],
-        ignore_conflicts=True,
-    )
-    period = (
-        BillingPeriod.objects.for_org(organization)
-        .select_for_update()
-        .get(period_start=period_start)
-    )
+    locked = BillingPeriod.objects.for_org(organization).select_for_update()
+    period = locked.filter(period_start=period_start).first()
+    if period is None:
+        # INSERT ... ON CONFLICT DO NOTHING: concurrent first charges of a month create one row.
+        BillingPeriod.objects.bulk_create(
+            [
+                BillingPeriod(
+                    organization=organization,
+                    period_start=period_start,
+                    period_end=_month_end(period_start),
+                    quota_included=quota,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        period = locked.get(period_start=period_start)
     if period.status == BillingPeriodStatus.OPEN and period.quota_included != quota:
         period.quota_included = max(quota, period.units_net)
         period.save(update_fields=["quota_included", "updated_at"])

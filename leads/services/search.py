@@ -577,7 +577,8 @@ def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -
             fresh_after = time.monotonic() - _STRAGGLER_SECONDS
             flying = sum(len(chunk) for f, chunk in in_flight.items() if submitted[f] > fresh_after)
             while flying < target:
-                chunk = source.take(min(chunk_size, target - flying), page=window)
+                # One page of the matching query usually covers the whole run.
+                chunk = source.take(min(chunk_size, target - flying), page=max(window, 4 * need))
                 if not chunk:
                     break
                 pairs = [(c.company_id, c.person_id) for c in chunk]
