@@ -512,9 +512,12 @@ class _Candidates:
             rows = segment_candidates(
                 organization=self.organization, segment=self.run.segment, limit=limit
             )
-            queued = {c.person_id for c in self.queue}
-            fresh = [c for c in rows if c.person_id not in self.known | queued]
-            fresh = list({c.person_id: c for c in reversed(fresh)}.values())[::-1]
+            seen = self.known | {c.person_id for c in self.queue}
+            fresh = []
+            for candidate in rows:  # one person may lead two companies: keep the first
+                if candidate.person_id not in seen:
+                    seen.add(candidate.person_id)
+                    fresh.append(candidate)
             self.queue += fresh
             if len(rows) < limit:
                 self.exhausted = True

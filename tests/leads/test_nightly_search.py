@@ -250,3 +250,30 @@ def test_a_run_left_running_by_a_dead_worker_is_enqueued_again(
     # Resumed by the requeued task: it finishes with the real engine.
     run = search_run_execute(organization=tenant_a.org, run_id=run.id)
     assert (run.status, run.attempts, run.leads_created) == ("succeeded", 2, 2)
+
+
+def test_a_person_leading_two_companies_becomes_one_lead(
+    sandbox, prefix, tenant_a, django_capture_on_commit_callbacks
+):
+    from tests.factories import CompanyFactory, RoleFactory
+
+    world = world_build(prefix=prefix, size=3)
+    twice = world.people[0]
+    second_company = CompanyFactory(
+        name=f"{prefix.title()} Trading Extra Ltd",
+        country="GB",
+        status="active",
+        nace_primary=6201,
+        website_domain=world.domains[0]["domain"],
+    )
+    RoleFactory(company=second_company, person=twice, kind="ceo")
+    sandbox(world.domains)
+    segment_for(world, tenant_a.org)
+    enqueued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        nightly_dispatch(
+            organization=tenant_a.org, run_date=dt.date(2026, 11, 26), enqueue=enqueued.append
+        )
+    run = search_run_execute(organization=tenant_a.org, run_id=enqueued[0].id)
+    assert (run.status, run.leads_created, run.errors) == ("succeeded", 3, 0)
+    assert Lead.objects.for_org(tenant_a.org).filter(person=twice).count() == 1
