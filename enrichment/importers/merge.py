@@ -45,9 +45,6 @@ class Timed:
         out = self._cursor.execute(query, params)
         if TIMING:
             print(f"[{time.perf_counter() - t0:7.2f}s] {query[:110]}", file=sys.stderr)
-            if os.environ.get("LEADPILOT_IMPORT_SQL_LOG"):
-                with open(os.environ["LEADPILOT_IMPORT_SQL_LOG"], "a") as log:
-                    log.write(query + ";\n")
         return out
 
 
