@@ -21,7 +21,7 @@ from organizations.views_base import OrgViewMixin
 
 from . import selectors, services
 from .forms import BulkActionForm, LeadFilterForm, MoveForm, NotesForm, RejectForm
-from .models import Lead, LeadStatus, RejectionReason
+from .models import Lead, LeadStatus, RejectionReason, SearchRun
 
 PAGE_SIZE = 50
 
@@ -328,8 +328,6 @@ class RunDetailView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        from .models import SearchRun
-
         try:
             run = selectors.search_run_get(
                 organization=self.organization, run_id=self.kwargs["run_id"]

@@ -554,10 +554,11 @@ def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -
     in_flight: dict[Future, list[Any]] = {}
     submitted: dict[Future, float] = {}
     executor: Any
-    inline = transaction.get_connection().in_atomic_block
+    inline = transaction.get_connection().in_atomic_block or connection.vendor == "sqlite"
     if inline:
         # Pool threads have their own connections and cannot see the caller's uncommitted rows
-        # (a test's transaction, an atomic caller): verify chunk after chunk on this thread.
+        # (a test's transaction, an atomic caller), and the embedded SQLite has one writer:
+        # verify chunk after chunk on this thread.
         executor = _InlineExecutor()
     else:
         # Each pool thread holds a database connection while its engine call runs.
@@ -693,5 +694,5 @@ def _search_batch(
                 rows=[(*key, CandidateOutcome.ERROR, f"{exc.__class__.__name__}: {exc}")],
             )
     _record(organization=organization, run=run, rows=unverified)
-    logger.info("run %s: chunk of %d delivered %d leads", run.id, len(batch), created)
+    logger.debug("run %s: chunk of %d delivered %d leads", run.id, len(batch), created)
     return created, stop
