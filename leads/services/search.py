@@ -579,7 +579,11 @@ def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -
             # stragglers do not hold the run back.
             target = min(window, 2 * need + 2)
             fresh_after = time.monotonic() - _STRAGGLER_SECONDS
-            flying = sum(len(chunk) for f, chunk in in_flight.items() if submitted[f] > fresh_after)
+            flying = sum(
+                len(chunk)
+                for f, chunk in in_flight.items()
+                if not f.running() or submitted[f] > fresh_after  # queued ones always count
+            )
             while flying < target:
                 # One page of the matching query usually covers the whole run.
                 chunk = source.take(min(chunk_size, target - flying), page=max(window, 4 * need))
