@@ -10,12 +10,9 @@ import ijson
 
 from enrichment import nace
 from enrichment.importers.parsers.common import (
-    FileFormatError,
     Item,
-    csv_error,
-    csv_rows,
+    csv_table,
     excerpt,
-    header_index,
 )
 from enrichment.importers.records import (
     NO_FORMS,
@@ -137,22 +134,12 @@ def parse_no_enheter(opened: Opened) -> Iterator[Item]:
     if _first_char(opened) == b"[":
         yield from _parse_no_enheter_json(opened)
         return
-    rows = csv_rows(opened)
-    try:
-        _, header = next(rows)
-    except StopIteration:
-        raise FileFormatError("no_enheter: empty file") from None
-    idx = header_index(header, BRREG_REQUIRED, "no_enheter")
-    width = len(header)
-    for line, fields in rows:
-        if not fields or fields == [""]:
+    idx, rows = csv_table(opened, required=BRREG_REQUIRED, source="no_enheter")
+    for row in rows:
+        if isinstance(row, Rejected):
+            yield row
             continue
-        if error := csv_error(fields):
-            yield Rejected(line, f"unparseable CSV: {error}")
-            continue
-        if len(fields) != width:
-            yield Rejected(line, f"expected {width} fields, found {len(fields)}", excerpt(fields))
-            continue
+        line, fields = row
 
         def get(name: str, _f=fields):
             i = idx.get(name)

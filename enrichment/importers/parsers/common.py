@@ -68,3 +68,33 @@ def csv_error(fields: list[str]) -> str | None:
 
 
 # ---------------------------------------------------------------- Companies House
+
+
+def csv_table(
+    opened: Opened, *, required: tuple[str, ...], source: str
+) -> tuple[dict[str, int], Iterator[tuple[int, list[str]] | Rejected]]:
+    """A registry CSV by header name: the column index, and its data rows as (line, fields), or as
+    a Rejected naming the line when a row cannot be parsed or has the wrong number of fields.
+    Blank lines are skipped. Raises FileFormatError for an empty file or a missing column."""
+    rows = csv_rows(opened)
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise FileFormatError(f"{source}: empty file") from None
+    idx = header_index(header, required, source)
+    width = len(header)
+
+    def checked() -> Iterator[tuple[int, list[str]] | Rejected]:
+        for line, fields in rows:
+            if not fields or fields == [""]:
+                continue
+            if error := csv_error(fields):
+                yield Rejected(line, f"unparseable CSV: {error}")
+            elif len(fields) != width:
+                yield Rejected(
+                    line, f"expected {width} fields, found {len(fields)}", excerpt(fields)
+                )
+            else:
+                yield line, fields
+
+    return idx, checked()

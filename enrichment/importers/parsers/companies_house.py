@@ -7,12 +7,9 @@ from collections.abc import Iterator
 
 from enrichment import nace
 from enrichment.importers.parsers.common import (
-    FileFormatError,
     Item,
-    csv_error,
-    csv_rows,
+    csv_table,
     excerpt,
-    header_index,
 )
 from enrichment.importers.records import (
     CH_CATEGORY,
@@ -111,22 +108,12 @@ def ch_basic_record(idx: dict[str, int], fields: list[str], line: int) -> Compan
 
 
 def parse_ch_basic(opened: Opened) -> Iterator[Item]:
-    rows = csv_rows(opened)
-    try:
-        _, header = next(rows)
-    except StopIteration:
-        raise FileFormatError("ch_basic: empty file") from None
-    idx = header_index(header, CH_REQUIRED, "ch_basic")
-    width = len(header)
-    for line, fields in rows:
-        if not fields or fields == [""]:
+    idx, rows = csv_table(opened, required=CH_REQUIRED, source="ch_basic")
+    for row in rows:
+        if isinstance(row, Rejected):
+            yield row
             continue
-        if error := csv_error(fields):
-            yield Rejected(line, f"unparseable CSV: {error}")
-            continue
-        if len(fields) != width:
-            yield Rejected(line, f"expected {width} fields, found {len(fields)}", excerpt(fields))
-            continue
+        line, fields = row
         try:
             yield ch_basic_record(idx, fields, line)
         except RowError as exc:

@@ -6,12 +6,8 @@ import re
 from collections.abc import Iterator
 
 from enrichment.importers.parsers.common import (
-    FileFormatError,
     Item,
-    csv_error,
-    csv_rows,
-    excerpt,
-    header_index,
+    csv_table,
 )
 from enrichment.importers.records import (
     CompanyRecord,
@@ -32,22 +28,12 @@ GLEIF_COUNTRIES = {"GB", "NO", "SE"}
 
 def parse_gleif(opened: Opened) -> Iterator[Item]:
     """Golden Copy CSV (dotted header): a crosswalk LEI -> national registry id."""
-    rows = csv_rows(opened)
-    try:
-        _, header = next(rows)
-    except StopIteration:
-        raise FileFormatError("gleif: empty file") from None
-    idx = header_index(header, GLEIF_REQUIRED, "gleif")
-    width = len(header)
-    for line, fields in rows:
-        if not fields or fields == [""]:
+    idx, rows = csv_table(opened, required=GLEIF_REQUIRED, source="gleif")
+    for row in rows:
+        if isinstance(row, Rejected):
+            yield row
             continue
-        if error := csv_error(fields):
-            yield Rejected(line, f"unparseable CSV: {error}")
-            continue
-        if len(fields) != width:
-            yield Rejected(line, f"expected {width} fields, found {len(fields)}", excerpt(fields))
-            continue
+        line, fields = row
         lei = fields[idx["LEI"]].strip()
         if not re.fullmatch(r"[A-Z0-9]{20}", lei):
             yield Rejected(line, f"LEI: not 20 characters A-Z0-9: {lei[:24]!r}")
