@@ -2,33 +2,13 @@ import asyncio
 
 import pytest
 
-from enrichment.verification import CatchAllCache, FakeClock, Timeouts, VerificationConfig, Verifier
+from enrichment.verification import CatchAllCache, Timeouts, VerificationConfig, Verifier
 from sandbox.servers import Sandbox
+from tests.sandbox_fixtures import _fresh_process_caches, clock, sandbox_factory  # noqa: F401
 
 # Short client timeouts keep the suite fast (a loaded CI box still answers loopback in well
 # under a second); the sandbox tarpit holds replies for 5 s.
 FAST = Timeouts(dns=1.0, smtp_connect=1.0, smtp_command=1.0, http=2.0)
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox_factory(clock):
-    started: list[Sandbox] = []
-
-    def start(domains, **kwargs) -> Sandbox:
-        kwargs.setdefault("tarpit_seconds", 5.0)
-        kwargs.setdefault("time_fn", clock.timestamp)
-        sb = Sandbox(domains, **kwargs).start()
-        started.append(sb)
-        return sb
-
-    yield start
-    for sb in started:
-        sb.stop()
 
 
 @pytest.fixture
@@ -61,15 +41,3 @@ def verify(config_for):
         return {r.address: r for r in verdicts}, v
 
     return run
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_caches():
-    """DNS and catch-all caches are per process and keyed by nameserver/SMTP port; a later test's
-    sandbox can get a port an earlier one used, so each test starts with empty caches."""
-    from enrichment.verification.dns import dns_cache_clear
-    from enrichment.verification.state import PROCESS_CATCH_ALL_CACHE
-
-    dns_cache_clear()
-    PROCESS_CATCH_ALL_CACHE.clear()
-    yield
