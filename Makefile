@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in the demo's output and e-mails point at the server `make run` starts.
+LEADPILOT_SITE_URL ?= http://$(HOST):$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadpilot
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
@@ -23,8 +25,8 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	LEADPILOT_SITE_URL=$(LEADPILOT_SITE_URL) $(PY) manage.py demo
+	LEADPILOT_SITE_URL=$(LEADPILOT_SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: install, make sure PostgreSQL and Redis are up, lint, check migrations, run pytest.
 test: install services
