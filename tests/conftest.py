@@ -46,3 +46,13 @@ def tenant_a(db: None) -> Tenant:
 @pytest.fixture
 def tenant_b(db: None) -> Tenant:
     return _make_tenant("Bravo")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """API rate-limit counters live in the cache: each test starts with empty buckets."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -93,6 +93,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+
+# API rate-limit counters (and any other cache use). With several app processes this must be a
+# shared cache, e.g. redis://127.0.0.1:6379/1; the in-process default suits one process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organizations.User"
@@ -186,7 +190,17 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "organizations.api.throttling.APIKeyRateThrottle",
+        "organizations.api.throttling.UserRateThrottle",
+        "organizations.api.throttling.AnonRateThrottle",
+    ],
+}
+# Requests per API key, per signed-in person and per anonymous IP ("N/second|minute|hour|day").
+LEADPILOT_API_RATES = {
+    "api_key": env("LEADPILOT_API_RATE_KEY", default="1200/min"),
+    "user": env("LEADPILOT_API_RATE_USER", default="600/min"),
+    "anon": env("LEADPILOT_API_RATE_ANON", default="60/min"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LeadPilot API",
