@@ -51,6 +51,14 @@ class BlockEntryImportResultSerializer(serializers.Serializer):
 
 
 class BlockEntryImportErrorSerializer(serializers.Serializer):
-    line = serializers.IntegerField()
+    line = serializers.IntegerField(allow_null=True, help_text="CSV line; null for the upload")
     field = serializers.CharField()
     message = serializers.CharField()
+
+
+class BlockEntryImportFailedSerializer(serializers.Serializer):
+    """400: nothing was written; every problem found, up to the reported limit."""
+
+    errors = BlockEntryImportErrorSerializer(many=True)
+    truncated = serializers.BooleanField(help_text="more problems exist than are listed")
+    written = serializers.IntegerField(help_text="always 0: the import is all or nothing")

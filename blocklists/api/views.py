@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from organizations.api.base import OrgAPIView
-from organizations.api.pagination import DefaultCursorPagination
+from organizations.api.pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
 from organizations.models import Role
 
 from .. import selectors, services
@@ -21,7 +21,7 @@ from .serializers import (
     BlockEntryCreatedSerializer,
     BlockEntryCreateSerializer,
     BlockEntryDetailSerializer,
-    BlockEntryImportErrorSerializer,
+    BlockEntryImportFailedSerializer,
     BlockEntryImportResultSerializer,
     BlockEntryImportSerializer,
     BlockEntryListSerializer,
@@ -38,10 +38,11 @@ class BlockEntryListCreateAPI(OrgAPIView):
     @extend_schema(
         operation_id="block_entries_list",
         parameters=[
+            *PAGE_PARAMETERS,
             OpenApiParameter("kind", str, enum=list(BlockKind.values)),
             OpenApiParameter("q", str, description="part of the normalised value"),
         ],
-        responses=BlockEntryListSerializer(many=True),
+        responses=paginated(BlockEntryListSerializer),
     )
     def get(self, request: Request, org_slug: str) -> Response:
         qs = selectors.block_entries_of_organization(
@@ -98,26 +99,26 @@ class BlockEntryImportAPI(OrgAPIView):
         request={"multipart/form-data": BlockEntryImportSerializer},
         responses={
             201: BlockEntryImportResultSerializer,
-            400: OpenApiResponse(BlockEntryImportErrorSerializer(many=True)),
+            400: BlockEntryImportFailedSerializer,
         },
     )
     def post(self, request: Request, org_slug: str) -> Response:
         serializer = BlockEntryImportSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # The same answer shape as a bad row: one entry per problem with the upload itself.
+            problems = [
+                {"line": None, "field": field, "message": str(message)}
+                for field, messages in serializer.errors.items()
+                for message in messages
+            ]
+            return _import_failed(problems, truncated=False)
         upload = serializer.validated_data["file"]
         try:
             result = block_entries_import(
                 organization=self.organization, data=upload.read(), created_by=_user(request)
             )
         except BlockImportError as exc:
-            return Response(
-                {
-                    "errors": BlockEntryImportErrorSerializer(exc.errors, many=True).data,
-                    "truncated": exc.truncated,
-                    "written": 0,
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _import_failed(exc.errors, truncated=exc.truncated)
         return Response(
             BlockEntryImportResultSerializer(result).data, status=status.HTTP_201_CREATED
         )
@@ -138,3 +139,8 @@ class BlockEntryExportAPI(OrgAPIView):
             f'attachment; filename="{self.organization.slug}-block-list.csv"'
         )
         return response
+
+
+def _import_failed(errors: list, *, truncated: bool) -> Response:
+    body = {"errors": errors, "truncated": truncated, "written": 0}
+    return Response(BlockEntryImportFailedSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from organizations.api.base import OrgAPIView
-from organizations.api.pagination import DefaultCursorPagination
+from organizations.api.pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
 from organizations.models import User
 
 from .. import selectors, services
@@ -55,8 +55,8 @@ class LeadListAPI(OrgAPIView):
 
     @extend_schema(
         operation_id="leads_list",
-        parameters=[LeadListQuerySerializer],
-        responses=LeadListSerializer(many=True),
+        parameters=[*PAGE_PARAMETERS, LeadListQuerySerializer],
+        responses=paginated(LeadListSerializer),
     )
     def get(self, request: Request, org_slug: str) -> Response:
         query = LeadListQuerySerializer(data=request.query_params)
@@ -229,7 +229,11 @@ class CalendarAPI(OrgAPIView):
 class SearchRunListAPI(OrgAPIView):
     """Nightly search runs, newest first, cursor-paginated, with their statistics."""
 
-    @extend_schema(operation_id="search_runs_list", responses=SearchRunListSerializer(many=True))
+    @extend_schema(
+        operation_id="search_runs_list",
+        parameters=PAGE_PARAMETERS,
+        responses=paginated(SearchRunListSerializer),
+    )
     def get(self, request: Request, org_slug: str) -> Response:
         paginator = DefaultCursorPagination()
         page = paginator.paginate_queryset(

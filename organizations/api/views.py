@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from .. import selectors, services
 from ..models import Role
 from .base import OrgAPIView
-from .pagination import DefaultCursorPagination
+from .pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
 from .serializers import (
     APIKeyCreatedSerializer,
     APIKeyCreateSerializer,
@@ -58,7 +58,11 @@ class MemberPagination(DefaultCursorPagination):
 class MemberListAPI(OrgAPIView):
     """The organisation's members, newest first, cursor-paginated."""
 
-    @extend_schema(operation_id="members_list", responses=MemberListSerializer(many=True))
+    @extend_schema(
+        operation_id="members_list",
+        parameters=PAGE_PARAMETERS,
+        responses=paginated(MemberListSerializer),
+    )
     def get(self, request: Request, org_slug: str) -> Response:
         paginator = MemberPagination()
         page = paginator.paginate_queryset(
@@ -77,7 +81,11 @@ class APIKeyListCreateAPI(OrgAPIView):
     required_role = Role.ADMIN
     allow_api_key_writes = False
 
-    @extend_schema(operation_id="api_keys_list", responses=APIKeyListSerializer(many=True))
+    @extend_schema(
+        operation_id="api_keys_list",
+        parameters=PAGE_PARAMETERS,
+        responses=paginated(APIKeyListSerializer),
+    )
     def get(self, request: Request, org_slug: str) -> Response:
         paginator = APIKeyPagination()
         page = paginator.paginate_queryset(
@@ -175,7 +183,11 @@ class InvitationListCreateAPI(OrgAPIView):
 
     required_role = Role.OWNER
 
-    @extend_schema(operation_id="invitations_list", responses=InvitationListSerializer(many=True))
+    @extend_schema(
+        operation_id="invitations_list",
+        parameters=PAGE_PARAMETERS,
+        responses=paginated(InvitationListSerializer),
+    )
     def get(self, request: Request, org_slug: str) -> Response:
         paginator = InvitationPagination()
         page = paginator.paginate_queryset(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from organizations.api.base import OrgAPIView
-from organizations.api.pagination import DefaultCursorPagination
+from organizations.api.pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
 from organizations.models import Role
 
 from .. import selectors, services
@@ -41,7 +41,14 @@ def _user(request: Request) -> Any:
 class SegmentListCreateAPI(OrgAPIView):
     required_role_for_write = Role.ADMIN
 
-    @extend_schema(operation_id="segments_list", responses=SegmentListSerializer(many=True))
+    @extend_schema(
+        operation_id="segments_list",
+        parameters=[
+            *PAGE_PARAMETERS,
+            OpenApiParameter("archived", bool, description="include archived segments"),
+        ],
+        responses=paginated(SegmentListSerializer),
+    )
     def get(self, request: Request, org_slug: str) -> Response:
         qs = selectors.segments_of_organization(
             organization=self.organization,
