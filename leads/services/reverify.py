@@ -79,7 +79,9 @@ def leads_reverify(
     now = timezone.now()
     failed: list[Lead] = []
     for lead in leads:
-        finding = findings.get((lead.company_id, lead.person_id))
+        finding = None
+        if lead.company_id is not None and lead.person_id is not None:
+            finding = findings.get((lead.company_id, lead.person_id))
         if finding is not None and finding.verified:
             checked_at = finding_checked_at(finding, default=now)
             lead.evidence = finding_snapshot(finding, checked_at=checked_at)
