@@ -123,6 +123,49 @@ def search_run_candidates(*, organization: Organization, run: SearchRun) -> Quer
     return SearchCandidate.objects.for_org(organization).filter(run=run).order_by("id")
 
 
+@dataclass(frozen=True)
+class CandidateRow:
+    candidate: SearchCandidate
+    company_name: str
+    company_ref: str  # "GB 01234567"
+    person_name: str
+
+
+def search_run_candidate_rows(
+    *, organization: Organization, run: SearchRun, limit: int = 500
+) -> tuple[list[CandidateRow], int]:
+    """The first `limit` candidates a run tried, with the directory's company and person names
+    (three queries whatever the number), and how many there are in all."""
+    from enrichment.models import Company, Person
+
+    qs = search_run_candidates(organization=organization, run=run)
+    candidates = list(qs[:limit])
+    total = len(candidates) if len(candidates) < limit else qs.count()
+    companies = {
+        c["id"]: c
+        for c in Company.objects.filter(id__in={c.company_id for c in candidates}).values(
+            "id", "name", "country", "registry_id"
+        )
+    }
+    people = dict(
+        Person.objects.filter(id__in={c.person_id for c in candidates}).values_list(
+            "id", "full_name"
+        )
+    )
+    rows = []
+    for c in candidates:
+        company = companies.get(c.company_id)
+        rows.append(
+            CandidateRow(
+                candidate=c,
+                company_name=company["name"] if company else f"company {c.company_id}",
+                company_ref=f"{company['country']} {company['registry_id']}" if company else "",
+                person_name=people.get(c.person_id, f"person {c.person_id}"),
+            )
+        )
+    return rows, total
+
+
 def verification_rate_recent(
     *, organization: Organization, segment: Any = None, days: int = 14, min_tried: int = 20
 ) -> float | None:

@@ -334,6 +334,6 @@ class RunDetailView(OrgViewMixin, TemplateView):
             )
         except SearchRun.DoesNotExist:
             raise Http404("No such run") from None
-        candidates = selectors.search_run_candidates(organization=self.organization, run=run)
-        context.update(run=run, candidates=candidates[:500])
+        rows, total = selectors.search_run_candidate_rows(organization=self.organization, run=run)
+        context.update(run=run, rows=rows, candidates_total=total)
         return context

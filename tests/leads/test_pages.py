@@ -170,3 +170,44 @@ def test_the_overview_shows_the_nights_figures_of_its_own_organisation(
     assert '<p class="figure">4 <small>of' in charged
     assert "Recent nightly searches" in body
     assert url("queue", tenant_a.org) in body
+
+
+def test_run_detail_names_who_was_tried_and_why_not(
+    night, tenant_a, tenant_b, django_assert_max_num_queries
+):
+    from enrichment.models import Company, Person
+    from leads.models import SearchCandidate
+
+    _world, _segment, run = night(tenant_a, size=4, verifiable=lambda i: i % 2 == 0)
+    _world_b, _segment_b, run_b = night(tenant_b, size=2)
+    client = tenant_a.client_for(tenant_a.member)
+    with django_assert_max_num_queries(12):
+        response = client.get(url("run-detail", tenant_a.org, run_id=run.id))
+    body = response.content.decode()
+    assert response.status_code == 200
+    tried = list(SearchCandidate.objects.for_org(tenant_a.org).filter(run=run))
+    assert len(tried) == 4
+    for candidate in tried:
+        assert Company.objects.get(id=candidate.company_id).name in body
+        assert Person.objects.get(id=candidate.person_id).full_name in body
+    # Reasons read as words, not codes.
+    assert "Lead created and charged" in body
+    unverified = [c for c in tried if not c.lead_id]
+    assert unverified and all(c.reason for c in unverified)
+    for candidate in unverified:
+        assert candidate.reason not in body
+    assert client.get(url("run-detail", tenant_a.org, run_id=run_b.id)).status_code == 404
+
+
+def test_lead_detail_reads_as_words(both_nights, tenant_a):
+    a, _b = both_nights
+    lead = a[0]
+    body = tenant_a.client_for(tenant_a.member).get(url("detail", tenant_a.org, lead_id=lead.id))
+    body = body.content.decode()
+    from enrichment.models import RoleKind
+
+    assert RoleKind(lead.role_kind).label in body
+    verification = body.split("Verification:", 1)[1].split("</p>", 1)[0]
+    # The ISO timestamp of the snapshot reads as a date.
+    assert lead.evidence["checked_at"] not in verification
+    assert f"on {lead.verified_at:%d %b %Y}" in verification

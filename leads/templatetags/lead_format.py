@@ -1,0 +1,65 @@
+"""How lead facts read on the pages: role and reason codes as words, ISO timestamps as dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from enrichment.models import RoleKind
+from enrichment.verification import verdicts as v
+
+register = template.Library()
+
+REASONS = {
+    "no_contact_found": "No contact found",
+    "not_found": "Not found in the directory",
+    "stale_evidence": "Evidence too old, re-verification failed",
+    v.MAILBOX_NOT_FOUND: "Mailbox does not exist",
+    v.NXDOMAIN: "Domain does not exist",
+    v.NULL_MX: "Domain accepts no mail",
+    v.NO_MX: "Domain has no mail server",
+    v.SYNTAX: "Not a valid address",
+    v.DISABLED: "Mailbox disabled",
+    v.MAILBOX_FULL: "Mailbox full",
+    v.CATCH_ALL: "Catch-all domain (any address accepted)",
+    v.GREYLISTED: "Greylisted, to be checked again",
+    v.SMTP_TIMEOUT: "Mail server did not answer in time",
+    v.SMTP_BLOCKED: "Mail server refused our check",
+    v.DNS_ERROR: "DNS lookup failed",
+    v.PROVIDER_UNVERIFIABLE: "Mail provider does not allow checks",
+    v.PHONE_INVALID_NUMBER: "Phone number not valid",
+    v.ACCEPT_ALL: "Catch-all domain (any address accepted)",
+    v.UNKNOWN: "Could not be verified",
+    v.INVALID: "Invalid",
+}
+
+
+@register.filter
+def reason_label(code: str | None) -> str:
+    if not code:
+        return ""
+    return REASONS.get(code, code.replace("_", " ").capitalize())
+
+
+@register.filter
+def role_label(code: str | None) -> str:
+    if not code:
+        return ""
+    try:
+        return str(RoleKind(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def iso_datetime(value: str | dt.datetime | None) -> dt.datetime | None:
+    """An ISO 8601 string from a JSON snapshot as an aware datetime (then use |date)."""
+    if isinstance(value, dt.datetime):
+        return value
+    parsed = parse_datetime(value) if value else None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, dt.UTC)
+    return parsed
