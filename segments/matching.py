@@ -1,9 +1,12 @@
 """The matching query: a segment's criteria compiled to one SQL statement over the directory.
 
 Contract:
-- Rows are (company, person, role kind): for every company that matches the criteria, the
-  current role whose kind comes first in the segment's wanted roles (ties: lowest person id),
-  ordered by company id. Deterministic: same data, same rows, same order.
+- Rows are (company, person, role kind, contact rank): for every company that matches the
+  criteria, the current role whose kind comes first in the segment's wanted roles (ties: lowest
+  person id), ordered by company id. Deterministic: same data, same rows, same order. The contact
+  rank says how likely the company's registry entry leads to a verified contact (0: a website or
+  e-mail domain, 1: a phone number, 2: neither, which needs domain discovery and rarely
+  verifies); the nightly search tries the likelier ones of a page first.
 - Never returned: companies with the registry advertising opt-out (`marketing_blocked`); anything
   on the organisation's block list (company registry id, website or e-mail domain, company name,
   person, or a person whose known e-mail/phone is blocked); people whose known e-mail/phone hashes
@@ -46,6 +49,9 @@ from enrichment.models import Company, CompanyIndustry, ContactPoint, Role
 from organizations.models import Organization
 
 from .criteria import SegmentCriteria
+
+# Registry data that makes a verified contact likely; see contact_rank().
+RANK_DOMAIN, RANK_PHONE, RANK_NONE = 0, 1, 2
 
 
 class _Sha256Hex(Func):
@@ -122,10 +128,8 @@ def company_filters(
     return conds
 
 
-def company_exclusions(
-    *, organization: Organization, prefix: str, company_ref: str
-) -> list[Expression]:
-    """NOT EXISTS conditions that drop a whole company for this organisation.
+def company_blocks(*, organization: Organization, prefix: str, company_ref: str) -> list[Exists]:
+    """EXISTS conditions: the company is on the organisation's block list.
 
     Name entries are resolved to company ids inside the subquery (through the lp_name_key
     expression index), so the anti-join compares ids and never computes a name key for every
@@ -133,7 +137,7 @@ def company_exclusions(
     """
     blocks = BlockEntry.objects.for_org(organization)
     return [
-        ~Exists(
+        Exists(
             blocks.filter(
                 kind=BlockKind.COMPANY,
                 value=Concat(
@@ -141,22 +145,42 @@ def company_exclusions(
                 ),
             )
         ),
-        ~Exists(blocks.filter(kind=BlockKind.DOMAIN, value=OuterRef(prefix + "website_domain"))),
-        ~Exists(blocks.filter(kind=BlockKind.DOMAIN, value=OuterRef(prefix + "email_domain"))),
-        ~Exists(
+        Exists(blocks.filter(kind=BlockKind.DOMAIN, value=OuterRef(prefix + "website_domain"))),
+        Exists(blocks.filter(kind=BlockKind.DOMAIN, value=OuterRef(prefix + "email_domain"))),
+        Exists(
             Company.objects.annotate(name_key=_NameKey("name")).filter(
                 pk=OuterRef(company_ref),
                 name_key__in=blocks.filter(kind=BlockKind.COMPANY_NAME).values("value"),
             )
         ),
-        ~Exists(
-            DeliveryRecord.objects.for_org(organization).filter(company_id=OuterRef(company_ref))
-        ),
     ]
 
 
-def person_exclusions(*, organization: Organization) -> list[Expression]:
-    """NOT EXISTS conditions on a Role row's person."""
+def company_delivered(*, organization: Organization, company_ref: str) -> Exists:
+    """EXISTS: the organisation already received a lead from this company."""
+    return Exists(
+        DeliveryRecord.objects.for_org(organization).filter(company_id=OuterRef(company_ref))
+    )
+
+
+def company_exclusions(
+    *, organization: Organization, prefix: str, company_ref: str
+) -> list[Expression]:
+    """NOT EXISTS conditions that drop a whole company for this organisation."""
+    return [
+        *(
+            ~block
+            for block in company_blocks(
+                organization=organization, prefix=prefix, company_ref=company_ref
+            )
+        ),
+        ~company_delivered(organization=organization, company_ref=company_ref),
+    ]
+
+
+def person_blocks(*, organization: Organization) -> list[Exists]:
+    """EXISTS conditions on a Role row's person: blocked by the organisation (the person, or a
+    known e-mail/phone of theirs)."""
     blocks = BlockEntry.objects.for_org(organization)
     # Uncorrelated IN: planned as a join (a correlated one would be a SubPlan per contact).
     # E-mails and E.164 phones cannot collide, so the kinds need not be paired.
@@ -167,18 +191,38 @@ def person_exclusions(*, organization: Organization) -> list[Expression]:
         person_id=OuterRef("person_id"),
         normalized__in=blocks.filter(kind__in=[BlockKind.EMAIL, BlockKind.PHONE]).values("value"),
     )
-    suppressed_contact = ContactPoint.objects.annotate(identifier=_Sha256Hex("normalized")).filter(
-        person__isnull=False,
-        person_id=OuterRef("person_id"),
-        identifier__in=Suppression.objects.values("identifier_hash"),
-    )
     return [
-        ~Exists(blocks.filter(kind=BlockKind.PERSON, person_id=OuterRef("person_id"))),
-        ~Exists(
-            DeliveryRecord.objects.for_org(organization).filter(person_id=OuterRef("person_id"))
-        ),
-        ~Exists(blocked_contact),
-        ~Exists(suppressed_contact),
+        Exists(blocks.filter(kind=BlockKind.PERSON, person_id=OuterRef("person_id"))),
+        Exists(blocked_contact),
+    ]
+
+
+def person_suppressed() -> Exists:
+    """EXISTS: a known e-mail/phone of the Role row's person is on the global suppression list."""
+    return Exists(
+        ContactPoint.objects.annotate(identifier=_Sha256Hex("normalized")).filter(
+            person__isnull=False,
+            person_id=OuterRef("person_id"),
+            identifier__in=Suppression.objects.values("identifier_hash"),
+        )
+    )
+
+
+def person_delivered(*, organization: Organization) -> Exists:
+    """EXISTS: the organisation already received this person (at any company)."""
+    return Exists(
+        DeliveryRecord.objects.for_org(organization).filter(person_id=OuterRef("person_id"))
+    )
+
+
+def person_exclusions(*, organization: Organization) -> list[Expression]:
+    """NOT EXISTS conditions on a Role row's person."""
+    person_block, contact_block = person_blocks(organization=organization)
+    return [
+        ~person_block,
+        ~person_delivered(organization=organization),
+        ~contact_block,
+        ~person_suppressed(),
     ]
 
 
@@ -186,6 +230,20 @@ def role_priority(roles: tuple[str, ...]) -> Case:
     return Case(
         *(When(kind=kind, then=Value(rank)) for rank, kind in enumerate(roles)),
         default=Value(len(roles)),
+        output_field=IntegerField(),
+    )
+
+
+def contact_rank(prefix: str = "company__") -> Case:
+    """How likely the registry entry leads to a verified contact (lower first)."""
+
+    def filled(field: str) -> Q:
+        return ~Q(**{prefix + field: ""})
+
+    return Case(
+        When(filled("website_domain") | filled("email_domain"), then=Value(RANK_DOMAIN)),
+        When(filled("phone"), then=Value(RANK_PHONE)),
+        default=Value(RANK_NONE),
         output_field=IntegerField(),
     )
 
@@ -210,13 +268,129 @@ def candidate_roles(
 def candidate_queryset(
     *, organization: Organization, criteria: SegmentCriteria, today: dt.date
 ) -> QuerySet:
-    """The candidate rows (company_id, person_id, kind), best role per company (PostgreSQL:
-    DISTINCT ON). Other databases get the ordered rows and pick the first per company in Python."""
+    """The candidate rows (company_id, person_id, kind, contact_rank), best role per company
+    (PostgreSQL: DISTINCT ON). Other databases get the ordered rows and pick the first per
+    company in Python."""
     return (
         candidate_roles(organization=organization, criteria=criteria, today=today)
         .order_by("company_id", role_priority(criteria.roles), "person_id")
-        .values_list("company_id", "person_id", "kind")
+        .annotate(contact_rank=contact_rank())
+        .values_list("company_id", "person_id", "kind", "contact_rank")
     )
+
+
+def candidate_skips(
+    *,
+    organization: Organization,
+    criteria: SegmentCriteria,
+    today: dt.date,
+    through: int | None,
+    ignore_people: frozenset[int] | set[int] = frozenset(),
+) -> dict[str, int]:
+    """Decision-makers the matching query passed over, by reason: {"blocked", "suppressed",
+    "delivered"} (the first that applies, in that order).
+
+    Counted among the wanted current roles (distinct people) at companies matching the criteria
+    with an id up to `through` (the part of the candidate order a run went through), or in the
+    whole segment for None; `ignore_people` are not counted (a run's own candidates: delivered
+    by the run itself is not a skip). Driven from the exclusion side, which is small (an organisation's
+    block list and delivery record, the suppression list): a few index-driven statements, never a
+    scan of the segment. The same rules as company_exclusions() and person_exclusions(), resolved
+    to ids first (tests/segments/test_matching.py holds both to the same answer).
+    """
+    blocks = BlockEntry.objects.for_org(organization)
+    entries: dict[str, list[str]] = {}
+    for kind, value in blocks.exclude(kind=BlockKind.PERSON).values_list("kind", "value"):
+        entries.setdefault(kind, []).append(value)
+    company_keys: list[Q] = []
+    for value in entries.get(BlockKind.COMPANY, []):
+        country, _, registry_id = value.partition(":")  # "GB:00000777"; a country has no ":"
+        company_keys.append(Q(country=country, registry_id=registry_id))
+    if entries.get(BlockKind.DOMAIN):
+        company_keys.append(Q(website_domain__in=entries[BlockKind.DOMAIN]))
+        company_keys.append(Q(email_domain__in=entries[BlockKind.DOMAIN]))
+    blocked_companies: set[int] = set()
+    if company_keys:
+        blocked_companies |= set(
+            Company.objects.filter(reduce(or_, company_keys)).values_list("id", flat=True)
+        )
+    if entries.get(BlockKind.COMPANY_NAME):
+        blocked_companies |= set(
+            Company.objects.annotate(name_key=_NameKey("name"))
+            .filter(name_key__in=entries[BlockKind.COMPANY_NAME])
+            .values_list("id", flat=True)
+        )
+    blocked_people = set(
+        blocks.filter(kind=BlockKind.PERSON, person__isnull=False).values_list(
+            "person_id", flat=True
+        )
+    )
+    contact_values = entries.get(BlockKind.EMAIL, []) + entries.get(BlockKind.PHONE, [])
+    if contact_values:
+        blocked_people |= set(
+            ContactPoint.objects.filter(
+                person__isnull=False, normalized__in=contact_values
+            ).values_list("person_id", flat=True)
+        )
+    suppressed_people = set(
+        ContactPoint.objects.annotate(identifier=_Sha256Hex("normalized"))
+        .filter(person__isnull=False, identifier__in=Suppression.objects.values("identifier_hash"))
+        .values_list("person_id", flat=True)
+    )
+    deliveries = DeliveryRecord.objects.for_org(organization)
+    counts = {"blocked": 0, "suppressed": 0, "delivered": 0}
+    roles = Role.objects.filter(
+        *company_filters(
+            criteria=criteria, prefix="company__", company_ref="company_id", today=today
+        ),
+        is_current=True,
+        kind__in=list(criteria.roles),
+    )
+    if through is not None:
+        roles = roles.filter(company_id__lte=through)
+    excluded: set[tuple[int, int]] = set()
+    # Each statement starts from one small set (IN a subquery or a list: a semi-join driven by
+    # it), so it reads the roles of those companies/people only.
+    for condition in (
+        Q(company_id__in=blocked_companies) if blocked_companies else None,
+        Q(person_id__in=blocked_people | suppressed_people)
+        if blocked_people or suppressed_people
+        else None,
+        Q(company_id__in=deliveries.values("company_id")),
+        Q(person_id__in=deliveries.values("person_id")),
+    ):
+        if condition is not None:
+            excluded |= set(roles.filter(condition).values_list("company_id", "person_id"))
+    if not excluded:
+        return counts
+    delivered_companies = set(
+        deliveries.filter(company_id__in={c for c, _ in excluded}).values_list(
+            "company_id", flat=True
+        )
+    )
+    delivered_people = set(
+        deliveries.filter(person_id__in={p for _, p in excluded}).values_list(
+            "person_id", flat=True
+        )
+    )
+    reasons: dict[int, str] = {}
+    order = {"blocked": 0, "suppressed": 1, "delivered": 2}
+    for company_id, person_id in excluded:
+        if person_id in ignore_people:
+            continue
+        if company_id in blocked_companies or person_id in blocked_people:
+            reason = "blocked"
+        elif person_id in suppressed_people:
+            reason = "suppressed"
+        elif company_id in delivered_companies or person_id in delivered_people:
+            reason = "delivered"
+        else:
+            continue
+        if person_id not in reasons or order[reason] < order[reasons[person_id]]:
+            reasons[person_id] = reason
+    for reason in reasons.values():
+        counts[reason] += 1
+    return counts
 
 
 def matching_companies(

@@ -7,7 +7,7 @@ segment_preview(*, organization, segment) -> Preview
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
@@ -18,7 +18,7 @@ from organizations.models import Organization
 
 from . import estimates
 from .criteria import SegmentCriteria
-from .matching import candidate_queryset, candidate_roles, matching_companies
+from .matching import candidate_queryset, candidate_roles, candidate_skips, matching_companies
 from .models import Segment, SegmentStatus
 
 
@@ -27,6 +27,8 @@ class Candidate:
     company_id: int
     person_id: int
     role_kind: str
+    # How likely a verified contact is (matching.contact_rank); not part of the identity.
+    contact_rank: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -70,18 +72,36 @@ def segment_candidates(
         qs = qs.distinct("company_id")
         if limit is not None:
             qs = qs[:limit]
-        return [Candidate(c, p, k) for c, p, k in qs]
+        return [Candidate(c, p, k, r) for c, p, k, r in qs]
     # Embedded SQLite: no DISTINCT ON; the rows come ordered, keep the first per company.
     out: list[Candidate] = []
     last = None
-    for company_id, person_id, kind in qs.iterator():
+    for company_id, person_id, kind, rank in qs.iterator():
         if company_id == last:
             continue
         last = company_id
-        out.append(Candidate(company_id, person_id, kind))
+        out.append(Candidate(company_id, person_id, kind, rank))
         if limit is not None and len(out) >= limit:
             break
     return out
+
+
+def segment_candidate_skips(
+    *,
+    organization: Organization,
+    segment: Segment | SegmentCriteria,
+    through: int | None,
+    ignore_people: frozenset[int] | set[int] = frozenset(),
+) -> dict[str, int]:
+    """People the matching query skipped as blocked, suppressed or already delivered at
+    companies with an id up to `through` (None: the whole segment). See matching.candidate_skips."""
+    return candidate_skips(
+        organization=organization,
+        criteria=_criteria_of(segment),
+        today=organization_today(organization=organization),
+        through=through,
+        ignore_people=ignore_people,
+    )
 
 
 def segment_match_counts(

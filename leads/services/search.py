@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -44,7 +44,7 @@ from blocklists.services import delivery_record_add
 from enrichment.models import Company, Person
 from organizations.models import DeliveryMode, Organization
 from segments.models import Segment, SegmentStatus
-from segments.selectors import segment_candidates
+from segments.selectors import segment_candidate_skips, segment_candidates
 
 from ..models import (
     CandidateOutcome,
@@ -194,8 +194,29 @@ def _run_lock(run_id: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK_CLASS, run_id])
 
 
-def search_run_stats_refresh(*, organization: Organization, run: SearchRun) -> SearchRun:
-    """Recount the run's statistics from its candidate rows and usage events."""
+def search_run_skips(*, organization: Organization, run: SearchRun, stop_reason: str) -> dict:
+    """People the matching query excluded from this run, by reason (blocked, suppressed,
+    already delivered): counted up to the last company the run tried (the whole segment when the
+    run exhausted it). One small count per run (segments.selectors.segment_candidate_skips)."""
+    tried = SearchCandidate.objects.for_org(organization).filter(run=run)
+    through = None
+    if stop_reason != StopReason.EXHAUSTED:
+        through = tried.aggregate(last=Max("company_id"))["last"]
+        if through is None:
+            return {"blocked": 0, "suppressed": 0, "delivered": 0}
+    return segment_candidate_skips(
+        organization=organization,
+        segment=run.segment,
+        through=through,
+        ignore_people=set(tried.values_list("person_id", flat=True)),
+    )
+
+
+def search_run_stats_refresh(
+    *, organization: Organization, run: SearchRun, skips: dict | None = None
+) -> SearchRun:
+    """Recount the run's statistics from its candidate rows and usage events; `skips` adds the
+    people the matching query excluded (search_run_skips), or keeps the counts stored."""
     from billing.models import UsageEvent
 
     counts = (
@@ -214,9 +235,10 @@ def search_run_stats_refresh(*, organization: Organization, run: SearchRun) -> S
     # A verified contact that was not delivered (already delivered meanwhile) still verified.
     run.verified = counts["leads"] + counts["delivered"]
     run.unverified = counts["unverified"]
-    run.skipped_delivered = counts["delivered"]
-    run.skipped_blocked = counts["blocked"]
-    run.skipped_suppressed = counts["suppressed"]
+    if skips is not None:
+        run.skipped_delivered = counts["delivered"] + skips["delivered"]
+        run.skipped_blocked = counts["blocked"] + skips["blocked"]
+        run.skipped_suppressed = counts["suppressed"] + skips["suppressed"]
     run.errors = counts["errors"]
     run.charged = UsageEvent.objects.for_org(organization).filter(search_run_id=run.id).count()
     run.save(
@@ -237,7 +259,10 @@ def search_run_stats_refresh(*, organization: Organization, run: SearchRun) -> S
 def _finish(
     *, organization: Organization, run: SearchRun, status: str, stop_reason: str, error: str = ""
 ) -> SearchRun:
-    search_run_stats_refresh(organization=organization, run=run)
+    skips = None
+    if status == SearchRunStatus.SUCCEEDED and run.segment_id:
+        skips = search_run_skips(organization=organization, run=run, stop_reason=stop_reason)
+    search_run_stats_refresh(organization=organization, run=run, skips=skips)
     run.status = status
     run.stop_reason = stop_reason
     run.finished_at = timezone.now()
@@ -499,7 +524,11 @@ class _Candidates:
     """The run's view of the matching query: candidates not tried yet, fetched in growing pages.
 
     Delivered people drop out of the query; tried-but-undelivered ones do not, so each page asks
-    for as many rows as this run already knows plus a fresh page, and skips the known ones."""
+    for as many rows as this run already knows plus a fresh page, and skips the known ones.
+    Within what is fetched, candidates are handed out by contact rank, then in the query's order:
+    a company whose registry entry names a domain or a phone verifies far more often than one that
+    needs domain discovery, and costs less to verify. Those left behind come first in the next
+    page's turn, or on another night."""
 
     def __init__(self, *, organization: Organization, run: SearchRun, known: set[int]) -> None:
         self.organization, self.run, self.known = organization, run, known
@@ -519,6 +548,7 @@ class _Candidates:
                     seen.add(candidate.person_id)
                     fresh.append(candidate)
             self.queue += fresh
+            self.queue.sort(key=lambda c: getattr(c, "contact_rank", 0))  # stable
             if len(rows) < limit:
                 self.exhausted = True
             elif not fresh:

@@ -12,6 +12,7 @@ from django.db import close_old_connections
 from billing.models import UsageEvent
 from billing.selectors import billing_invariant_violations
 from blocklists.models import DeliveryRecord
+from blocklists.services import block_entry_add, suppression_add
 from leads.models import Lead, LeadStatus, SearchCandidate, SearchRun
 from leads.services import nightly_dispatch, search_run_execute
 from segments.services import segment_pause
@@ -123,6 +124,49 @@ def test_the_same_people_can_be_delivered_to_another_organisation(
     assert len(leads_of(tenant_a.org)) == 3
     assert len(leads_of(tenant_b.org)) == 3
     assert UsageEvent.objects.for_org(tenant_b.org).count() == 3
+
+
+def test_the_run_counts_the_blocked_suppressed_and_delivered_people_it_skipped(
+    sandbox, prefix, tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
+    world = world_build(prefix=prefix, size=6)
+    sandbox(world.domains)
+    enqueued = []
+
+    def night(org, segment, day):
+        with django_capture_on_commit_callbacks(execute=True):
+            nightly_dispatch(organization=org, run_date=day, enqueue=enqueued.append)
+        (run,) = [r for r in enqueued if r.segment_id == segment.id and r.run_date == day]
+        return search_run_execute(organization=org, run_id=run.id)
+
+    # Organisation B's first night takes one lead (the first company's).
+    segment_b = segment_for(world, tenant_b.org, nightly_cap=1)
+    first_b = night(tenant_b.org, segment_b, dt.date(2026, 11, 25))
+    assert first_b.leads_created == 1
+    # Company 1 is on A's block list; company 3's CEO objected to contact (global suppression).
+    block_entry_add(
+        organization=tenant_a.org, kind="domain", value=world.companies[1].website_domain
+    )
+    objector = world.people[3]
+    address = f"{objector.first_name}.{objector.last_name}@{world.companies[3].website_domain}"
+    suppression_add(kind="email", value=address.lower(), reason="objected")
+
+    segment_a = segment_for(world, tenant_a.org, nightly_cap=25)
+    run = night(tenant_a.org, segment_a, dt.date(2026, 11, 26))
+    assert (run.leads_created, run.stop_reason) == (4, "exhausted")
+    assert (run.skipped_blocked, run.skipped_suppressed, run.skipped_delivered) == (1, 1, 0)
+    skipped = {world.people[1].id, objector.id}
+    assert not {lead.person_id for lead in leads_of(tenant_a.org)} & skipped
+
+    # A's next night: everyone left was delivered; nobody new is tried.
+    again = night(tenant_a.org, segment_a, dt.date(2026, 11, 27))
+    assert (again.leads_created, again.matched) == (0, 0)
+    assert (again.skipped_blocked, again.skipped_suppressed, again.skipped_delivered) == (1, 1, 4)
+    # A's block list is A's alone: B's next night skips the objector and its own delivery only.
+    segment_b_all = segment_for(world, tenant_b.org, nightly_cap=25, name="all of them")
+    b_run = night(tenant_b.org, segment_b_all, dt.date(2026, 11, 27))
+    assert (b_run.skipped_blocked, b_run.skipped_suppressed, b_run.skipped_delivered) == (0, 1, 1)
+    assert b_run.leads_created == 4
 
 
 def test_calendar_mode_places_leads_on_working_days_up_to_capacity(night, tenant_a):
