@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -108,48 +109,97 @@ def usage_event_record(
     hard-capped month is full, and ValueError for an empty or unverified snapshot (only verified
     contacts are charged, invariant I6). Returns `(event, True)` when it charged.
     """
+    ((event, created),) = usage_events_record(
+        organization=organization,
+        charges=[(lead_id, verification_snapshot)],
+        kind=kind,
+        segment_id=segment_id,
+        search_run_id=search_run_id,
+        occurred_at=occurred_at,
+    )
+    return event, created
+
+
+def usage_events_record(
+    *,
+    organization: Organization,
+    charges: Sequence[tuple[int, dict[str, Any]]],
+    kind: str = UsageEventKind.VERIFIED,
+    segment_id: int | None = None,
+    search_run_id: int | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> list[tuple[UsageEvent, bool]]:
+    """Charge several leads (`charges`: (lead id, verification snapshot) each) of one organisation
+    and month under one period lock: one statement per table, whatever their number.
+
+    The rules of usage_event_record, for all of them together: inside the caller's transaction;
+    leads already charged are returned with False and charge nothing; QuotaExhausted (nothing
+    charged) when the new ones do not all fit in a hard-capped month, so a caller that wants as
+    many as fit asks billing_period_lock() for the room first. Returns (event, created) per charge,
+    in order.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("usage_event_record() must run inside the lead's transaction")
     if kind not in UsageEventKind.values:
         raise ValueError(f"Unknown usage event kind {kind!r}")
-    if not isinstance(verification_snapshot, dict) or not verification_snapshot:
-        raise ValueError("verification_snapshot must be a non-empty dict (proof of the charge)")
-    if verification_snapshot.get("verified") is not True:
-        raise ValueError("Only a lead with a verified contact is charged (snapshot.verified)")
+    for _, snapshot in charges:
+        if not isinstance(snapshot, dict) or not snapshot:
+            raise ValueError("verification_snapshot must be a non-empty dict (proof of the charge)")
+        if snapshot.get("verified") is not True:
+            raise ValueError("Only a lead with a verified contact is charged (snapshot.verified)")
+    lead_ids = [lead_id for lead_id, _ in charges]
+    if len(set(lead_ids)) != len(lead_ids):
+        raise ValueError("A lead is charged once: duplicate lead ids")
     occurred_at = occurred_at or timezone.now()
     period_start = billing_month_of(organization=organization, at=occurred_at)
     period = billing_period_lock(organization=organization, period_start=period_start)
 
     # Under the period lock every charge of this organisation and month is serialised, so this
-    # read sees any committed charge of the same lead; the UNIQUE constraint backs it anyway.
-    existing = UsageEvent.objects.for_org(organization).filter(lead_id=lead_id).first()
-    if existing is not None:
-        return existing, False
-    if period.hard_cap and period.units_net >= period.quota_included:
+    # read sees any committed charge of the same leads; the UNIQUE constraint backs it anyway.
+    existing = {
+        event.lead_id: event
+        for event in UsageEvent.objects.for_org(organization).filter(lead_id__in=lead_ids)
+    }
+    new = [(lead_id, snapshot) for lead_id, snapshot in charges if lead_id not in existing]
+    if new and period.hard_cap and period.units_net + len(new) > period.quota_included:
         raise QuotaExhausted(period)
-
-    event = UsageEvent.objects.create(
-        id=usage_event_uuid(organization_id=organization.id, lead_id=lead_id),
-        organization=organization,
-        lead_id=lead_id,
-        segment_id=segment_id,
-        search_run_id=search_run_id,
-        kind=kind,
-        period=period,
-        period_start=period_start,
-        occurred_at=occurred_at,
-        verification_snapshot=verification_snapshot,
+    events = UsageEvent.objects.bulk_create(
+        [
+            UsageEvent(
+                id=usage_event_uuid(organization_id=organization.id, lead_id=lead_id),
+                organization=organization,
+                lead_id=lead_id,
+                segment_id=segment_id,
+                search_run_id=search_run_id,
+                kind=kind,
+                period=period,
+                period_start=period_start,
+                occurred_at=occurred_at,
+                verification_snapshot=snapshot,
+            )
+            for lead_id, snapshot in new
+        ]
     )
-    LedgerEntry.objects.create(
-        organization=organization,
-        period=period,
-        usage_event=event,
-        kind=LedgerEntryKind.CHARGE,
-        units=1,
-        reason=f"{kind} lead {lead_id}",
-        idempotency_key=f"charge:{event.id}",
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                organization=organization,
+                period=period,
+                usage_event=event,
+                kind=LedgerEntryKind.CHARGE,
+                units=1,
+                reason=f"{kind} lead {event.lead_id}",
+                idempotency_key=f"charge:{event.id}",
+            )
+            for event in events
+        ]
     )
-    BillingPeriod.objects.for_org(organization).filter(pk=period.pk).update(
-        units_charged=F("units_charged") + 1, updated_at=timezone.now()
-    )
-    return event, True
+    if events:
+        BillingPeriod.objects.for_org(organization).filter(pk=period.pk).update(
+            units_charged=F("units_charged") + len(events), updated_at=timezone.now()
+        )
+    created = {event.lead_id: event for event in events}
+    return [
+        (existing[lead_id], False) if lead_id in existing else (created[lead_id], True)
+        for lead_id in lead_ids
+    ]

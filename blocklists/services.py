@@ -41,6 +41,24 @@ def delivery_record_add(
     )
 
 
+def delivery_records_add(
+    *, organization: Organization, records: list[tuple[int, int, int | None]]
+) -> list[DeliveryRecord]:
+    """delivery_record_add for several (company_id, person_id, lead_id) in one statement; the
+    same constraint is the guard (one IntegrityError rolls back the caller's transaction)."""
+    return DeliveryRecord.objects.bulk_create(
+        [
+            DeliveryRecord(
+                organization=organization,
+                company_id=company_id,
+                person_id=person_id,
+                lead_id=lead_id,
+            )
+            for company_id, person_id, lead_id in records
+        ]
+    )
+
+
 def block_value_normalize(*, kind: str, value: str, country: str = "") -> tuple[str, int | None]:
     """(normalised value, person id or None) for a block entry; raises BlockEntryError."""
     if kind not in BlockKind.values:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -27,7 +28,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -37,10 +45,10 @@ from billing.services import (
     QuotaExhausted,
     billing_month_of,
     billing_period_lock,
-    usage_event_record,
+    usage_events_record,
 )
 from blocklists.models import DeliveryRecord
-from blocklists.services import delivery_record_add
+from blocklists.services import delivery_records_add
 from enrichment.models import Company, Person
 from organizations.models import DeliveryMode, Organization
 from segments.models import Segment, SegmentStatus
@@ -304,6 +312,17 @@ def _person_snapshot(person: Person, role_kind: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One verified candidate to deliver as a lead."""
+
+    company: Company
+    person: Person
+    role_kind: str
+    finding: Any
+    checked_at: dt.datetime
+
+
 def lead_deliver(
     *,
     organization: Organization,
@@ -323,64 +342,106 @@ def lead_deliver(
     IntegrityError (nothing written) when the person was already delivered to the organisation or
     the run already tried this person.
     """
-    if not finding.verified:
-        raise ValueError("Only a verified contact becomes a lead")
+    (lead,) = leads_deliver(
+        organization=organization,
+        run=run,
+        deliveries=[Delivery(company, person, role_kind, finding, checked_at)],
+        delivery_mode=delivery_mode,
+        now=now,
+    )
+    return lead
+
+
+def leads_deliver(
+    *,
+    organization: Organization,
+    run: SearchRun,
+    deliveries: Sequence[Delivery],
+    delivery_mode: str,
+    now: dt.datetime | None = None,
+) -> list[Lead]:
+    """lead_deliver for several verified candidates in one transaction under one period lock:
+    as many as the month's quota has room for, in order (fewer leads than deliveries means the
+    quota is now full). All or nothing otherwise: QuotaExhausted (nothing written) when there is
+    no room at all, IntegrityError (nothing written) when any person was delivered meanwhile or
+    tried by this run already; the caller retries one by one to tell which.
+    """
+    for delivery in deliveries:
+        if not delivery.finding.verified:
+            raise ValueError("Only a verified contact becomes a lead")
     now = now or timezone.now()
-    snapshot = finding_snapshot(finding, checked_at=checked_at)
+    if not deliveries:
+        return []
     with transaction.atomic():
-        billing_period_lock(
+        period = billing_period_lock(
             organization=organization,
             period_start=billing_month_of(organization=organization, at=now),
         )
-        status, scheduled = LeadStatus.PENDING_APPROVAL, None
+        if period.hard_cap:
+            room = period.quota_included - period.units_net
+            if room <= 0:
+                raise QuotaExhausted(period)
+            deliveries = deliveries[:room]
+        status, slots = LeadStatus.PENDING_APPROVAL, [None] * len(deliveries)
         if delivery_mode == DeliveryMode.CALENDAR:
             calendar_lock(organization=organization)
-            (scheduled,) = calendar_slots_take(
+            slots = calendar_slots_take(
                 organization=organization,
-                count=1,
+                count=len(deliveries),
                 start=calendar_today(organization=organization, now=now),
             )
             status = LeadStatus.APPROVED
-        lead = Lead.objects.create(
-            organization=organization,
-            segment_id=run.segment_id,
-            search_run=run,
-            company=company,
-            person=person,
-            contact_point_id=finding.contact_point_id,
-            company_name=company.name,
-            company_snapshot=_company_snapshot(company),
-            person_name=person.full_name,
-            role_kind=role_kind,
-            person_snapshot=_person_snapshot(person, role_kind),
-            contact_kind=finding.kind or "",
-            contact_value=finding.value or "",
-            evidence=snapshot,
-            verified_at=checked_at,
-            status=status,
-            scheduled_date=scheduled,
-            decided_at=now if status == LeadStatus.APPROVED else None,
+        snapshots = [finding_snapshot(d.finding, checked_at=d.checked_at) for d in deliveries]
+        leads = Lead.objects.bulk_create(
+            [
+                Lead(
+                    organization=organization,
+                    segment_id=run.segment_id,
+                    search_run=run,
+                    company=d.company,
+                    person=d.person,
+                    contact_point_id=d.finding.contact_point_id,
+                    company_name=d.company.name,
+                    company_snapshot=_company_snapshot(d.company),
+                    person_name=d.person.full_name,
+                    role_kind=d.role_kind,
+                    person_snapshot=_person_snapshot(d.person, d.role_kind),
+                    contact_kind=d.finding.kind or "",
+                    contact_value=d.finding.value or "",
+                    evidence=snapshot,
+                    verified_at=d.checked_at,
+                    status=status,
+                    scheduled_date=slot,
+                    decided_at=now if status == LeadStatus.APPROVED else None,
+                )
+                for d, snapshot, slot in zip(deliveries, snapshots, slots, strict=True)
+            ]
         )
-        delivery_record_add(
-            organization=organization, company_id=company.id, person_id=person.id, lead_id=lead.id
-        )
-        usage_event_record(
+        delivery_records_add(
             organization=organization,
-            lead_id=lead.id,
+            records=[(lead.company_id, lead.person_id, lead.id) for lead in leads],
+        )
+        usage_events_record(
+            organization=organization,
+            charges=[(lead.id, snapshot) for lead, snapshot in zip(leads, snapshots, strict=True)],
             segment_id=run.segment_id,
             search_run_id=run.id,
-            verification_snapshot=snapshot,
             occurred_at=now,
         )
-        SearchCandidate.objects.create(
-            organization=organization,
-            run=run,
-            company_id=company.id,
-            person_id=person.id,
-            outcome=CandidateOutcome.LEAD,
-            lead=lead,
+        SearchCandidate.objects.bulk_create(
+            [
+                SearchCandidate(
+                    organization=organization,
+                    run=run,
+                    company_id=lead.company_id,
+                    person_id=lead.person_id,
+                    outcome=CandidateOutcome.LEAD,
+                    lead=lead,
+                )
+                for lead in leads
+            ]
         )
-    return lead
+    return leads
 
 
 def _record(
@@ -495,14 +556,61 @@ def search_run_execute(
         )
 
 
-def _find_chunk(find: ContactsFind, pairs: list[tuple[int, int]], pool_thread: bool) -> dict:
-    """One chunk through the verification engine. On a pool thread, the thread's own database
-    connection is closed afterwards (Django does not do it for threads it did not start)."""
-    try:
+class _PoolConnections:
+    """The database connections of one run's pool threads. A thread keeps its connection from
+    chunk to chunk (a new PostgreSQL backend per chunk costs more CPU than the chunk's own
+    queries); when the run ends, idle threads' connections are closed by the run, busy ones
+    (stragglers) by their thread when its chunk returns. Django binds a connection to its thread:
+    each is marked shareable once, so the run's thread may close it while that thread is idle."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy: dict[Any, bool] = {}
+        self._done = False
+
+    def begin(self) -> Any | None:
+        """The calling thread's connection, marked busy; None once the run has ended."""
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        with self._lock:
+            if self._done:
+                return None
+            if wrapper not in self._busy:
+                wrapper.inc_thread_sharing()
+            self._busy[wrapper] = True
+        return wrapper
+
+    def end(self, wrapper: Any, *, failed: bool) -> None:
+        with self._lock:
+            self._busy[wrapper] = False
+            close = self._done or failed
+        if close:
+            wrapper.close()
+
+    def close_idle(self) -> None:
+        with self._lock:
+            self._done = True
+            idle = [w for w, busy in self._busy.items() if not busy]
+        for wrapper in idle:
+            wrapper.close()
+
+
+def _find_chunk(
+    find: ContactsFind, pairs: list[tuple[int, int]], pool: _PoolConnections | None
+) -> dict:
+    """One chunk through the verification engine. On a pool thread (`pool`), the thread keeps its
+    database connection for the next chunk unless the run has ended or the call failed."""
+    if pool is None:
         return dict(find(candidates=pairs, config=_verification_config()))
+    wrapper = pool.begin()
+    if wrapper is None:
+        return {}  # the run ended while this chunk waited in the queue
+    failed = True
+    try:
+        result = dict(find(candidates=pairs, config=_verification_config()))
+        failed = False
+        return result
     finally:
-        if pool_thread:
-            connections.close_all()  # this thread's connections only
+        pool.end(wrapper, failed=failed)
 
 
 class _InlineExecutor:
@@ -584,6 +692,7 @@ def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -
     in_flight: dict[Future, list[Any]] = {}
     submitted: dict[Future, float] = {}
     executor: Any
+    pool: _PoolConnections | None = None
     inline = transaction.get_connection().in_atomic_block or connection.vendor == "sqlite"
     if inline:
         # Pool threads have their own connections and cannot see the caller's uncommitted rows
@@ -591,9 +700,10 @@ def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -
         # verify chunk after chunk on this thread.
         executor = _InlineExecutor()
     else:
-        # Each pool thread holds a database connection while its engine call runs.
+        # Each pool thread holds a database connection for the run (see _PoolConnections).
         threads = max(1, min(-(-window // chunk_size), settings.LEADPILOT_SEARCH_THREADS))
         executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"run{run.id}")
+        pool = _PoolConnections()
     try:
         while True:
             need = cap - leads
@@ -620,7 +730,7 @@ def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -
                 if not chunk:
                     break
                 pairs = [(c.company_id, c.person_id) for c in chunk]
-                future = executor.submit(_find_chunk, find, pairs, not inline)
+                future = executor.submit(_find_chunk, find, pairs, pool)
                 in_flight[future], submitted[future] = chunk, time.monotonic()
                 flying += len(chunk)
             matched = len(source.known) + len(source.queue)
@@ -648,6 +758,8 @@ def _search(*, organization: Organization, run: SearchRun, find: ContactsFind) -
     finally:
         # Stragglers finish on their own (bounded by the engine's timeouts); nothing waits.
         executor.shutdown(wait=False, cancel_futures=True)
+        if pool is not None:
+            pool.close_idle()
 
 
 def _search_batch(
@@ -661,15 +773,16 @@ def _search_batch(
     delivery_mode: str,
 ) -> tuple[int, str | None]:
     """Deliver one verified chunk: leads for verified contacts (up to `need`), candidate rows for
-    the rest. Returns (leads created, stop reason or None)."""
+    the rest. Returns (leads created, stop reason or None). The chunk's leads are written in one
+    transaction (leads_deliver); when that fails on a constraint (someone delivered one of these
+    people meanwhile) they are delivered one by one, so each gets its own outcome."""
     pairs = [(c.company_id, c.person_id) for c in batch]
     now = timezone.now()
     findings, still_stale = _refresh_stale(findings=findings, pairs=pairs, find=find, now=now)
     companies = Company.objects.in_bulk([c.company_id for c in batch])
     people = Person.objects.in_bulk([c.person_id for c in batch])
     unverified: list[tuple[int, int, str, str]] = []
-    created = 0
-    stop: str | None = None
+    deliveries: list[Delivery] = []
     for candidate in batch:
         key = (candidate.company_id, candidate.person_id)
         finding = findings.get(key)
@@ -680,34 +793,80 @@ def _search_batch(
         if key in still_stale:
             unverified.append((*key, CandidateOutcome.UNVERIFIED, "stale_evidence"))
             continue
-        if created >= need:
+        if len(deliveries) >= need:
             continue  # verified but over the cap: left untried for a later night
-        try:
-            lead_deliver(
-                organization=organization,
-                run=run,
+        deliveries.append(
+            Delivery(
                 company=companies[candidate.company_id],
                 person=people[candidate.person_id],
                 role_kind=getattr(candidate, "role_kind", ""),
                 finding=finding,
                 checked_at=finding_checked_at(finding, default=now),
+            )
+        )
+    created = 0
+    stop: str | None = None
+    try:
+        created = len(
+            leads_deliver(
+                organization=organization,
+                run=run,
+                deliveries=deliveries,
+                delivery_mode=delivery_mode,
+                now=timezone.now(),
+            )
+        )
+        if created < len(deliveries):
+            stop = StopReason.QUOTA
+    except QuotaExhausted:
+        stop = StopReason.QUOTA
+    except IntegrityError:
+        created, stop = _deliver_one_by_one(
+            organization=organization, run=run, deliveries=deliveries, delivery_mode=delivery_mode
+        )
+    except DatabaseError:
+        raise  # connection trouble: the task retries, the run resumes
+    except Exception:
+        # Something about one candidate (a calendar without a free slot...): each on its own.
+        created, stop = _deliver_one_by_one(
+            organization=organization, run=run, deliveries=deliveries, delivery_mode=delivery_mode
+        )
+    _record(organization=organization, run=run, rows=unverified)
+    logger.debug("run %s: chunk of %d delivered %d leads", run.id, len(batch), created)
+    return created, stop
+
+
+def _deliver_one_by_one(
+    *, organization: Organization, run: SearchRun, deliveries: list[Delivery], delivery_mode: str
+) -> tuple[int, str | None]:
+    created = 0
+    for d in deliveries:
+        key = (d.company.id, d.person.id)
+        try:
+            lead_deliver(
+                organization=organization,
+                run=run,
+                company=d.company,
+                person=d.person,
+                role_kind=d.role_kind,
+                finding=d.finding,
+                checked_at=d.checked_at,
                 delivery_mode=delivery_mode,
                 now=timezone.now(),
             )
             created += 1
         except QuotaExhausted:
-            stop = StopReason.QUOTA
-            break
+            return created, StopReason.QUOTA
         except IntegrityError:
             # Delivered meanwhile (another segment's run) or tried by a racing worker.
             if (
                 not SearchCandidate.objects.for_org(organization)
-                .filter(run=run, person_id=candidate.person_id)
+                .filter(run=run, person_id=d.person.id)
                 .exists()
             ):
                 delivered = (
                     DeliveryRecord.objects.for_org(organization)
-                    .filter(person_id=candidate.person_id)
+                    .filter(person_id=d.person.id)
                     .exists()
                 )
                 outcome = (
@@ -727,6 +886,4 @@ def _search_batch(
                 run=run,
                 rows=[(*key, CandidateOutcome.ERROR, f"{exc.__class__.__name__}: {exc}")],
             )
-    _record(organization=organization, run=run, rows=unverified)
-    logger.debug("run %s: chunk of %d delivered %d leads", run.id, len(batch), created)
-    return created, stop
+    return created, None
