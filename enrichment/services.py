@@ -129,9 +129,10 @@ def _status_for(verdict: v.EmailVerdict | v.PhoneVerdict) -> str:
     return verdict.status if verdict.status in VerificationStatus.values else "unknown"
 
 
-def _attempt_save(
+def _attempt_row(
     *, attempt: Attempt, person_id: int, company_id: int, verifier: Verifier
-) -> ContactPoint:
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(unique key fields, other fields) of the ContactPoint an attempt is stored as."""
     verdict = attempt.verdict
     if attempt.kind == ContactKind.EMAIL:
         assert isinstance(verdict, v.EmailVerdict)
@@ -160,7 +161,7 @@ def _attempt_save(
         )
         keys = {
             "company_id": company_id,
-            "person": None,
+            "person_id": None,
             "kind": ContactKind.PHONE,
             "normalized": normalized,
         }
@@ -174,8 +175,76 @@ def _attempt_save(
             "line_type": verdict.line_type or "",
             "verified_at": verifier.clock.now(),
         }
-    point, _ = ContactPoint.objects.update_or_create(**keys, defaults=values)
-    return point
+    return keys, values
+
+
+# The partial unique indexes a ContactPoint is upserted on (ContactPoint.Meta.constraints).
+_UPSERT_TARGETS = {
+    ContactKind.EMAIL: ("person_id", "(person_id, kind, normalized) WHERE person_id IS NOT NULL"),
+    ContactKind.PHONE: ("company_id", "(company_id, kind, normalized) WHERE person_id IS NULL"),
+}
+
+
+def _contact_points_upsert(
+    rows: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> dict[tuple, ContactPoint]:
+    """Insert or update ContactPoints, one statement per kind (INSERT ... ON CONFLICT on the
+    partial unique index ... DO UPDATE ... RETURNING id): the same end state as an
+    update_or_create per row, a later row for the same key winning. Returns the points by key
+    (person or company id, kind, normalized)."""
+    from django.db import connection
+
+    latest: dict[tuple, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for keys, values in rows:
+        owner = keys["person_id"] if keys["kind"] == ContactKind.EMAIL else keys["company_id"]
+        latest[(owner, keys["kind"], keys["normalized"])] = (keys, values)
+    points: dict[tuple, ContactPoint] = {}
+    if connection.vendor not in ("postgresql", "sqlite"):
+        for key, (keys, values) in latest.items():
+            points[key], _ = ContactPoint.objects.update_or_create(**keys, defaults=values)
+        return points
+    meta = ContactPoint._meta
+    now = dt.datetime.now(tz=dt.UTC)
+    for kind, (owner_col, target) in _UPSERT_TARGETS.items():
+        group = [(key, kv) for key, kv in latest.items() if key[1] == kind]
+        if not group:
+            continue
+        columns = list({**group[0][1][0], **group[0][1][1]})
+        fields = [meta.get_field(c.removesuffix("_id")) for c in columns]
+        params: list[Any] = []
+        for _, (keys, values) in group:
+            merged = {**keys, **values}
+            params += [
+                f.get_db_prep_save(merged[c], connection)
+                for f, c in zip(fields, columns, strict=True)
+            ]
+            params.append(now)
+        row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+        updates = [c for c in columns if c not in ("person_id", "kind", "normalized")]
+        if kind == ContactKind.PHONE:
+            updates.remove("company_id")
+        # Identifiers come from the model's metadata and the constant table above; every value
+        # is a parameter.
+        sql = (
+            f"INSERT INTO {meta.db_table} ({', '.join(columns)}, created_at) "  # noqa: S608
+            f"VALUES {', '.join([row_sql] * len(group))} "
+            f"ON CONFLICT {target} DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+            + f" RETURNING id, {owner_col}, normalized, created_at"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            returned = {
+                (owner, normalized): (pk, created)
+                for pk, owner, normalized, created in cursor.fetchall()
+            }
+        for key, (keys, values) in group:
+            pk, created = returned[(key[0], key[2])]
+            point = ContactPoint(id=pk, **keys, **values)
+            point.created_at = created
+            point._state.adding = False
+            points[key] = point
+    return points
 
 
 def _results_persist(
@@ -184,15 +253,23 @@ def _results_persist(
     now = verifier.clock.now()
     findings: dict[tuple[int, int], ContactFinding] = {}
     domains_seen: dict[str, CandidateResult] = {}
+    rows: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     for result in results:
-        saved: dict[int, ContactPoint] = {}
         for attempt in result.attempts:
-            saved[id(attempt)] = _attempt_save(
+            rows[id(attempt)] = _attempt_row(
                 attempt=attempt,
                 person_id=result.person_id,
                 company_id=result.company_id,
                 verifier=verifier,
             )
+    stored = _contact_points_upsert(list(rows.values()))
+
+    def saved(attempt: Attempt) -> ContactPoint:
+        keys, _ = rows[id(attempt)]
+        owner = keys["person_id"] if keys["kind"] == ContactKind.EMAIL else keys["company_id"]
+        return stored[(owner, keys["kind"], keys["normalized"])]
+
+    for result in results:
         chosen = result.chosen
         evidence: dict[str, Any] = {
             "domain": result.domain,
@@ -222,7 +299,7 @@ def _results_persist(
             )
         else:
             verdict = chosen.verdict
-            point = saved[id(chosen)]
+            point = saved(chosen)
             if isinstance(verdict, v.EmailVerdict):
                 evidence["verification"] = verdict.evidence
                 flags = tuple(verdict.flags)
@@ -247,14 +324,28 @@ def _results_persist(
             prev = domains_seen.get(result.domain)
             if prev is None or (result.learned_pattern and not prev.learned_pattern):
                 domains_seen[result.domain] = result
-    for domain, result in domains_seen.items():
-        _domain_profile_save(domain=domain, result=result, verifier=verifier, now=now)
+    _domain_profiles_upsert(
+        {
+            domain: _domain_profile_values(result=result, now=now)
+            for domain, result in domains_seen.items()
+        }
+    )
     return findings
 
 
-def _domain_profile_save(
-    *, domain: str, result: CandidateResult, verifier: Verifier, now: dt.datetime
-) -> None:
+def _domain_profiles_upsert(values_by_domain: dict[str, dict[str, Any]]) -> None:
+    """update_or_create per domain, as one INSERT ... ON CONFLICT (domain) DO UPDATE per set of
+    fields that is known (a profile keeps what this run did not learn)."""
+    groups: dict[tuple[str, ...], list[DomainProfile]] = {}
+    for domain, values in values_by_domain.items():
+        groups.setdefault(tuple(sorted(values)), []).append(DomainProfile(domain=domain, **values))
+    for fields, profiles in groups.items():
+        DomainProfile.objects.bulk_create(
+            profiles, update_conflicts=True, unique_fields=["domain"], update_fields=list(fields)
+        )
+
+
+def _domain_profile_values(*, result: CandidateResult, now: dt.datetime) -> dict[str, Any]:
     emails = [a.verdict for a in result.attempts if isinstance(a.verdict, v.EmailVerdict)]
     values: dict[str, Any] = {"checked_at": now}
     if emails:
@@ -273,7 +364,7 @@ def _domain_profile_save(
         values["email_pattern"] = result.learned_pattern
     if result.domain_source == "discovered":
         values["confirmed_company_id"] = result.company_id
-    DomainProfile.objects.update_or_create(domain=domain, defaults=values)
+    return values
 
 
 # -- greylist re-checks ---------------------------------------------------------------------------
