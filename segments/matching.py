@@ -285,15 +285,16 @@ def candidate_skips(
     criteria: SegmentCriteria,
     today: dt.date,
     through: int | None,
-    ignore_people: frozenset[int] | set[int] = frozenset(),
+    ignore: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
 ) -> dict[str, int]:
     """Decision-makers the matching query passed over, by reason: {"blocked", "suppressed",
     "delivered"} (the first that applies, in that order).
 
     Counted among the wanted current roles (distinct people) at companies matching the criteria
     with an id up to `through` (the part of the candidate order a run went through), or in the
-    whole segment for None; `ignore_people` are not counted (a run's own candidates: delivered
-    by the run itself is not a skip). Driven from the exclusion side, which is small (an organisation's
+    whole segment for None. `ignore` holds (company id, person id) pairs whose company and person
+    are not counted (a run's own candidates: a lead the run delivered is no skip, nor is the
+    chair of a company whose CEO it delivered). Driven from the exclusion side, which is small (an organisation's
     block list and delivery record, the suppression list): a few index-driven statements, never a
     scan of the segment. The same rules as company_exclusions() and person_exclusions(), resolved
     to ids first (tests/segments/test_matching.py holds both to the same answer).
@@ -375,8 +376,10 @@ def candidate_skips(
     )
     reasons: dict[int, str] = {}
     order = {"blocked": 0, "suppressed": 1, "delivered": 2}
+    ignore_companies = {c for c, _ in ignore}
+    ignore_people = {p for _, p in ignore}
     for company_id, person_id in excluded:
-        if person_id in ignore_people:
+        if company_id in ignore_companies or person_id in ignore_people:
             continue
         if company_id in blocked_companies or person_id in blocked_people:
             reason = "blocked"

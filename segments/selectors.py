@@ -91,7 +91,7 @@ def segment_candidate_skips(
     organization: Organization,
     segment: Segment | SegmentCriteria,
     through: int | None,
-    ignore_people: frozenset[int] | set[int] = frozenset(),
+    ignore: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
 ) -> dict[str, int]:
     """People the matching query skipped as blocked, suppressed or already delivered at
     companies with an id up to `through` (None: the whole segment). See matching.candidate_skips."""
@@ -100,7 +100,7 @@ def segment_candidate_skips(
         criteria=_criteria_of(segment),
         today=organization_today(organization=organization),
         through=through,
-        ignore_people=ignore_people,
+        ignore=ignore,
     )
 
 

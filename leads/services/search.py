@@ -216,7 +216,7 @@ def search_run_skips(*, organization: Organization, run: SearchRun, stop_reason:
         organization=organization,
         segment=run.segment,
         through=through,
-        ignore_people=set(tried.values_list("person_id", flat=True)),
+        ignore=set(tried.values_list("company_id", "person_id")),
     )
 
 

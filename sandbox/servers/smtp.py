@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import socket
 import threading
 import time
@@ -48,6 +49,12 @@ R_DBEB = (
 )
 R_TOO_MANY = "452 4.5.3 Too many recipients"
 R_HELO = "550 5.7.1 <{name}>: Helo command rejected: impossible HELO name"
+# <dot-atom@domain> and what follows (parameters): the header parser gives the same for these.
+_PLAIN_ANGLE_ADDR = re.compile(
+    r"\s*<([A-Za-z0-9%+_\-]+(?:\.[A-Za-z0-9%+_\-]+)*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*)>"
+    r"\s*(.*)\Z",
+    re.DOTALL,
+)
 
 
 def free_port() -> int:
@@ -194,6 +201,17 @@ class SandboxSMTP(SMTP):
         if self.session is not None:
             self.event_handler.session_closed(self.session)
         super().connection_lost(error)
+
+    def _getaddr(self, arg: str):
+        # aiosmtpd parses every MAIL/RCPT argument with the e-mail header parser (and defines a
+        # class per call); a plain <local@domain> needs none of that. Anything else: as before.
+        m = _PLAIN_ANGLE_ADDR.match(arg)
+        if m is None:
+            return super()._getaddr(arg)
+        addr, rest = m.group(1), m.group(2)
+        if self.local_part_limit and len(addr.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return addr, rest
 
     async def push(self, status) -> None:
         text = status if isinstance(status, str) else status.decode("ascii", "replace")
