@@ -54,6 +54,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--cap", type=int, default=100, help="nightly cap per segment")
     p.add_argument("--latency-ms", type=float, default=50.0, help="per DNS answer and SMTP reply")
     p.add_argument("--workers", type=int, default=2, help="Celery worker processes")
+    p.add_argument(
+        "--runs-per-worker",
+        type=int,
+        default=1,
+        help="segment runs each worker process works on at once (>1: Celery's threads pool)",
+    )
     p.add_argument("--seed", type=int, default=6)
     p.add_argument("--timeout", type=float, default=1800.0, help="give up after this long")
     args = p.parse_args()
@@ -254,8 +260,11 @@ def start_workers(args, ports: dict, broker: str, procs: Processes, logs: Path) 
                 "-A",
                 "leadpilot",
                 "worker",
-                "--pool=prefork",
-                "--concurrency=1",
+                *(
+                    ["--pool=prefork", "--concurrency=1"]
+                    if args.runs_per_worker <= 1
+                    else ["--pool=threads", f"--concurrency={args.runs_per_worker}"]
+                ),
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
@@ -359,6 +368,7 @@ def main() -> None:
         f"leads={leads} usage_events={events} delivery_records={deliveries} "
         f"candidates_tried={tried} verified={totals['verified']} errors={totals['errors']}"
     )
+
     def used(group: str) -> float:
         return cpu_after.get(group, 0.0) - cpu_before.get(group, 0.0)
 
@@ -385,6 +395,7 @@ def main() -> None:
             companies=args.companies,
             latency_ms=f"{args.latency_ms:g}",
             workers=args.workers,
+            runs_per_worker=args.runs_per_worker,
             worker_cpu_s=f"{worker_cpu:.1f}",
             sandbox_cpu_s=f"{sandbox_cpu:.1f}",
         )
