@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,8 +60,12 @@ def decision_maker_contacts_find(
     *,
     candidates: Sequence[tuple[int, int]],
     config: VerificationConfig | None = None,
+    directory: tuple[Mapping[int, Company], Mapping[int, Person]] | None = None,
 ) -> dict[tuple[int, int], ContactFinding]:
     """Find and verify a contact for each (company_id, person_id), concurrently.
+
+    `directory`: (companies by id, people by id) the caller already loaded (the nightly search
+    loads a page of candidates at once); ids missing there are loaded here.
 
     Rule: `verified` is True only for a `valid` e-mail without the disposable/role flags, or a
     valid phone from the registry or the company's own website (DESIGN.md section 5). A timeout
@@ -75,8 +79,13 @@ def decision_maker_contacts_find(
     pairs = list(dict.fromkeys((int(c), int(p)) for c, p in candidates))
     if not pairs:
         return {}
-    companies = Company.objects.in_bulk({c for c, _ in pairs})
-    people = Person.objects.in_bulk({p for _, p in pairs})
+    known_companies, known_people = directory or ({}, {})
+    companies = {c: known_companies[c] for c, _ in pairs if c in known_companies}
+    people = {p: known_people[p] for _, p in pairs if p in known_people}
+    if missing := {c for c, _ in pairs} - companies.keys():
+        companies.update(Company.objects.in_bulk(missing))
+    if missing := {p for _, p in pairs} - people.keys():
+        people.update(Person.objects.in_bulk(missing))
     for company_id, person_id in pairs:
         if company_id not in companies:
             raise Company.DoesNotExist(f"company id {company_id} does not exist")
