@@ -1,14 +1,16 @@
 """Sandbox HTTP server: every world domain with a `web` entry gets a small company home page.
 
 Virtual hosting by the Host header (`example.no` and `www.example.no`); unknown hosts get 404.
+One asyncio server on its own thread, one request per connection, each host's page rendered once: the
+sandbox spends little CPU per request next to the engine under test.
 The page names the registry number the way real sites do ("Org.nr. 912 345 678").
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from sandbox.servers.manifest import DomainSpec, WebSpec
 
@@ -46,48 +48,104 @@ def page_render(domain: str, web: WebSpec) -> str:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "SandboxHTTP/1"
-    domains: dict[str, DomainSpec] = {}
+_NOT_FOUND = (404, "text/plain", b"not found")
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 501: "Not Implemented"}
+_MAX_HEAD = 64 * 1024
 
-    def log_message(self, format, *args) -> None:
-        return
 
-    def do_GET(self) -> None:
-        host = (self.headers.get("Host") or "").split(":", 1)[0].lower().rstrip(".")
-        host = host.removeprefix("www.")
-        spec = self.domains.get(host)
-        if spec is None or spec.web is None or spec.dns != "ok" or self.path not in ("/", ""):
-            body = b"not found"
-            self.send_response(404)
-            ctype = "text/plain"
+def _response(status: int, ctype: str, body: bytes) -> bytes:
+    head = (
+        f"HTTP/1.0 {status} {_REASONS[status]}\r\nServer: SandboxHTTP/1\r\n"
+        f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class _HTTPProtocol(asyncio.Protocol):
+    """One request per connection (HTTP/1.0 style): read the head, answer, close. Pages are
+    rendered once per host (the world is static)."""
+
+    def __init__(self, server: SandboxHTTP) -> None:
+        self.server = server
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if b"\r\n\r\n" not in self.buffer:
+            if len(self.buffer) > _MAX_HEAD and self.transport is not None:
+                self.transport.close()
+            return
+        head = self.buffer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        lines = head.split("\r\n")
+        parts = lines[0].split()
+        host = ""
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "host":
+                host = value.strip()
+        if len(parts) != 3:
+            reply = _response(400, "text/plain", b"bad request")
+        elif parts[0] != "GET":
+            reply = _response(501, "text/plain", b"not implemented")
         else:
-            body = page_render(host, spec.web).encode("utf-8")
-            self.send_response(200)
-            ctype = "text/html; charset=utf-8"
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            reply = _response(*self.server.page(host, parts[1]))
+        assert self.transport is not None
+        self.transport.write(reply)
+        self.transport.close()
 
 
 class SandboxHTTP:
     def __init__(self, domains: dict[str, DomainSpec]) -> None:
-        self.handler = type("WorldHTTPHandler", (_Handler,), {"domains": domains})
-        self.server: ThreadingHTTPServer | None = None
+        self.domains = domains
         self.port: int | None = None
+        self._pages: dict[str, tuple[int, str, bytes]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def page(self, host_header: str, path: str) -> tuple[int, str, bytes]:
+        """(status, content type, body) for a Host header and a path."""
+        host = host_header.split(":", 1)[0].lower().rstrip(".").removeprefix("www.")
+        if path not in ("/", ""):
+            return _NOT_FOUND
+        cached = self._pages.get(host)
+        if cached is None:
+            spec = self.domains.get(host)
+            if spec is None or spec.web is None or spec.dns != "ok":
+                cached = _NOT_FOUND
+            else:
+                body = page_render(host, spec.web).encode("utf-8")
+                cached = (200, "text/html; charset=utf-8", body)
+            self._pages[host] = cached
+        return cached
 
     def start(self, port: int = 0) -> int:
-        self.server = ThreadingHTTPServer((LOOPBACK, port), self.handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._server = loop.run_until_complete(
+            loop.create_server(lambda: _HTTPProtocol(self), LOOPBACK, port)
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._thread = threading.Thread(target=loop.run_forever, daemon=True)
+        self._thread.start()
         return self.port
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        loop, self._loop = self._loop, None
+        if loop is None:
+            return
+        server = self._server
+
+        def close() -> None:
+            if server is not None:
+                server.close()
+            loop.stop()
+
+        loop.call_soon_threadsafe(close)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        loop.close()
