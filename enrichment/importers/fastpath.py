@@ -40,22 +40,17 @@ PG_ENCODINGS = {
 
 
 DATE_YEARS = (1700, 2199)
-ID_BLOCK_MIN = 10_000  # new rows from which ids are reserved as one block
 
 
-def _dates(cur, *, empty: bool = False) -> None:
-    """lp_dates: every real DD/MM/YYYY date from 1700 to 2199 (183k rows). Checking and parsing
-    a date is then one hash-join probe instead of a dozen string functions per row."""
+def _dates(cur, table: str) -> None:
+    """Every real DD/MM/YYYY date from 1700 to 2199 (183k rows). Checking and parsing a date is
+    then one hash-join probe instead of a dozen string functions per row."""
     lo, hi = DATE_YEARS
-    cur.execute("DROP TABLE IF EXISTS lp_dates")
-    if empty:
-        cur.execute("CREATE TEMP TABLE lp_dates (txt text, d date)")
-        return
     cur.execute(
-        "CREATE TEMP TABLE lp_dates AS SELECT to_char(d, 'DD/MM/YYYY') AS txt, d::date AS d "
+        f"CREATE UNLOGGED TABLE {table} AS SELECT to_char(d, 'DD/MM/YYYY') AS txt, d::date AS d "
         f"FROM generate_series('{lo}-01-01'::date, '{hi}-12-31'::date, interval '1 day') d"
     )
-    cur.execute("ANALYZE lp_dates")
+    cur.execute(f"ANALYZE {table}")
 
 
 def _sic_raw(x: str) -> str:
@@ -70,17 +65,16 @@ def _sic_raw(x: str) -> str:
     )
 
 
-def _sic_map(cur) -> None:
-    """lp_sic_map: UK SIC 2007 code -> NACE class, for the codes that are an activity."""
-    cur.execute("DROP TABLE IF EXISTS lp_sic_map")
-    cur.execute("CREATE TEMP TABLE lp_sic_map (code text PRIMARY KEY, cls integer NOT NULL)")
+def _sic_map(cur, table: str) -> None:
+    """UK SIC 2007 code -> NACE class, for the codes that are an activity."""
+    cur.execute(f"CREATE UNLOGGED TABLE {table} (code text PRIMARY KEY, cls integer NOT NULL)")
     rows = [
         (code, cls)
         for code in nace.uk_sic_labels()
         if (cls := nace.nace_class_from_code(raw=code, system=nace.UK_SIC2007)) is not None
     ]
-    cur.executemany("INSERT INTO lp_sic_map VALUES (%s, %s)", rows)
-    cur.execute("ANALYZE lp_sic_map")
+    cur.executemany(f"INSERT INTO {table} VALUES (%s, %s)", rows)
+    cur.execute(f"ANALYZE {table}")
 
 
 def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None, result) -> bool:
@@ -89,6 +83,11 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
     from django.utils import timezone
 
     now = timezone.now()
+    # Staging tables are UNLOGGED tables named after the run, not TEMP tables: PostgreSQL
+    # plans no parallel workers over temporary tables. They are created inside the import's
+    # transaction, so a failed import leaves none behind; a successful one drops them.
+    tag = f"lp_imp{int(run.pk)}"
+    raw, todo, dates, sic = f"{tag}_raw", f"{tag}_todo", f"{tag}_dates", f"{tag}_sic"
     with registry_open(path, progress=progress) as opened, connection.cursor() as raw_cur:
         cur = Timed(raw_cur)
         pg_encoding = PG_ENCODINGS.get(opened.encoding)
@@ -102,225 +101,206 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             raise FileFormatError(f"ch_basic: header lacks required column(s) {', '.join(missing)}")
         cols = [f"c{i}" for i in range(len(names))]
         col = {n: f"r.{c}" for n, c in zip(names, cols, strict=True) if n}
-        cur.execute("DROP TABLE IF EXISTS lp_raw_ch")
-        cur.execute(
-            "CREATE TEMP TABLE lp_raw_ch ("
-            + ", ".join(f"{c} text" for c in cols)
-            + ", line bigint GENERATED ALWAYS AS IDENTITY)"
-        )
         col_list = ", ".join(cols)
         t0 = time.perf_counter()
         try:
-            with (
-                transaction.atomic(),
-                cur.cursor.copy(
-                    f"COPY lp_raw_ch ({col_list}) FROM STDIN WITH (FORMAT csv, HEADER true, "
-                    f"ENCODING '{pg_encoding}', FORCE_NOT_NULL ({col_list}))"
-                ) as copy,
-            ):
-                while chunk := opened.stream.read(1 << 20):
-                    copy.write(chunk)
+            with transaction.atomic():
+                # Created in the COPY's own subtransaction, so COPY may FREEZE the rows: later
+                # scans then skip per-row visibility checks and never rewrite pages for hint bits.
+                cur.execute(
+                    f"CREATE UNLOGGED TABLE {raw} ("
+                    + ", ".join(f"{c} text" for c in cols)
+                    + ", line bigint GENERATED ALWAYS AS IDENTITY)"
+                )
+                with cur.cursor.copy(
+                    f"COPY {raw} ({col_list}) FROM STDIN WITH (FORMAT csv, HEADER true, "
+                    f"FREEZE true, ENCODING '{pg_encoding}', FORCE_NOT_NULL ({col_list}))"
+                ) as copy:
+                    while chunk := opened.stream.read(1 << 20):
+                        copy.write(chunk)
+                read = max(cur.cursor.rowcount, 0)
         except (psycopg.DataError, DataError) as exc:
             log.info("ch_basic fast path refused %s (%s); using the Python path", path, exc)
             result.counts = Counts(notes=[f"COPY refused the file, parsed row by row: {exc}"])
             return False
         if TIMING:
-            print(f"[{time.perf_counter() - t0:7.2f}s] COPY lp_raw_ch", file=sys.stderr)
-        read = _count(cur, "SELECT COUNT(*) FROM lp_raw_ch")
+            print(f"[{time.perf_counter() - t0:7.2f}s] COPY {raw}", file=sys.stderr)
         result.fast_path, result.encoding = True, opened.encoding
 
     with connection.cursor() as raw_cur:
         cur = Timed(raw_cur)
-        _sic_map(cur)
+        counts = _merge(
+            cur=cur, sql=sql, col=col, read=read, run=run, source=source, emit=emit,
+            now=now, raw=raw, todo=todo, dates=dates, sic=sic,
+        )  # fmt: skip
+        for table in (raw, todo, dates, sic):
+            cur.execute(f"DROP TABLE {table}")
+        result.counts = counts
+    return True
 
-        def c(name: str) -> str:
-            return col.get(name, "''")
 
-        # v: the trimmed values every later expression uses (computed once per row).
-        trimmed = {
-            "num": "CompanyNumber",
-            "name": "CompanyName",
-            "inc": "IncorporationDate",
-            "cat": "CompanyCategory",
-            "status": "CompanyStatus",
-            "account": "Accounts.AccountCategory",
-            "town": "RegAddress.PostTown",
-            "county": "RegAddress.County",
-        }
-        # The normalisation reads the number and the date from the checks (h.num, h.inc_date).
-        v_cols = ", ".join(
-            f"btrim({c(src)}) AS {alias}"
-            for alias, src in trimmed.items()
-            if alias not in ("num", "inc")
-        )
-        v_cols += f", upper(btrim({c('RegAddress.PostCode')})) AS pc"
-        # What the row checks need: only three columns, for every row of the file.
-        chk_cols = ", ".join(f"btrim({c(trimmed[a])}) AS {a}" for a in ("num", "name", "inc"))
-        # Statistics only where the plan depends on them: the join key and the lookup keys.
-        keyed = [
-            col[n].removeprefix("r.")
+def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, dates, sic) -> Counts:
+    def c(name: str) -> str:
+        return col.get(name, "''")
+
+    _sic_map(cur, sic)
+    _dates(cur, dates)
+    # Parallel plans for every pass over the file's rows (2 workers on this machine's 2 cores;
+    # the functions used are all PARALLEL SAFE and the staging tables are not temporary).
+    cur.execute("SET LOCAL parallel_setup_cost = 100")
+    cur.execute("SET LOCAL min_parallel_table_scan_size = '1MB'")
+    payload = " || E'\\x1f' || ".join(c(n) for n in CH_HASHED)
+    # The columns the normalisation reads, passed through the change filter below.
+    used = sorted(
+        {
+            c(n).removeprefix("r.")
             for n in (
-                "CompanyNumber",
-                "CompanyStatus",
+                "CompanyName",
                 "CompanyCategory",
+                "CompanyStatus",
+                "IncorporationDate",
                 "Accounts.AccountCategory",
-                *(f"SICCode.SicText_{i}" for i in range(1, 5)),
-            )
-            if n in col
-        ]
-        reason = (
-            "CASE WHEN v.num = '' THEN 'CompanyNumber: empty' "
-            "WHEN length(v.num) > 32 THEN 'CompanyNumber: too long (' || length(v.num) "
-            "|| ' characters)' "
-            "WHEN v.name = '' THEN 'CompanyName: empty' "
-            "WHEN v.inc <> '' AND dt.d IS NULL THEN "
-            "'IncorporationDate: not a DD/MM/YYYY date: ' || quote_literal(left(v.inc, 40)) END"
-        )
-        # The same conditions as a plain boolean (the excerpt is kept for rejected rows only).
-        # Both are evaluated inline: a LATERAL over them would be memoized on every input
-        # column, with no hits and a cache entry per row (1.2 s and 180 MB per million rows).
-        bad = "(v.num = '' OR length(v.num) > 32 OR v.name = '' OR (v.inc <> '' AND dt.d IS NULL))"
-        payload = " || E'\\x1f' || ".join(c(n) for n in CH_HASHED)
-        # 1. One pass over every row: the key and the payload hash.
-        cur.execute("DROP TABLE IF EXISTS lp_chk")
-        cur.execute(
-            f"CREATE TEMP TABLE lp_chk AS SELECT r.line, btrim({c('CompanyNumber')}) AS num, "
-            f"md5({payload}) AS payload_hash FROM lp_raw_ch r"
-        )
-        # 2. Rows that are new or whose hash moved. A row whose hash is already in the
-        # directory was valid when it was imported and is identical now: it is not checked
-        # again, and an unchanged re-import stops here.
-        cur.execute("DROP TABLE IF EXISTS lp_hit0")
-        cur.execute(
-            "CREATE TEMP TABLE lp_hit0 AS SELECT k.line, k.num, k.payload_hash, "
-            "co.id AS company_id FROM lp_chk k LEFT JOIN enrichment_company co "
-            "ON co.country = 'GB' AND co.registry_id = k.num "
-            "WHERE co.id IS NULL OR co.payload_hash IS DISTINCT FROM k.payload_hash"
-        )
-        hits = _count(cur, "SELECT COUNT(*) FROM lp_hit0")
-        if hits >= 50_000:
-            # Statistics where the plan depends on them (memoized lookups, joins).
-            cur.execute(f"ANALYZE lp_raw_ch ({', '.join(keyed)})")
-        # 3. The row checks, for those rows only; rejections are written from them.
-        _dates(cur, empty=not hits)
-        cur.execute("DROP TABLE IF EXISTS lp_hit")
-        cur.execute(
-            "CREATE TEMP TABLE lp_hit AS SELECT h.line, h.num, h.payload_hash, h.company_id, "
-            f"dt.d AS inc_date, {reason} AS reason, CASE WHEN {bad} "
-            "THEN left(concat_ws(',', v.num, v.name), 300) END AS excerpt "
-            "FROM lp_hit0 h JOIN lp_raw_ch r ON r.line = h.line "
-            f"CROSS JOIN LATERAL (SELECT {chk_cols} OFFSET 0) v "
-            "LEFT JOIN lp_dates dt ON dt.txt = v.inc"
-        )
-        cur.execute(
-            f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) "
-            "SELECT %s, line + 1, reason, excerpt FROM lp_hit WHERE reason IS NOT NULL",
-            [run.pk],
-        )
-        rejected = max(cur.rowcount, 0)
-        cur.execute("SELECT pg_get_serial_sequence('enrichment_company', 'id')")
-        sequence = cur.fetchone()[0]
-        if hits >= ID_BLOCK_MIN:
-            # Reserve one block of ids (base + line) instead of a nextval() per new row; rows
-            # that are not new leave gaps. Nobody else inserts companies: the table is locked.
-            cur.execute("SELECT nextval(%s::regclass)", [sequence])
-            base = cur.fetchone()[0]
-            cur.execute("SELECT setval(%s::regclass, %s)", [sequence, base + read + 1])
-            new_id = f"{int(base)} + r.line"
-        else:
-            new_id = f"nextval('{sequence}')"
-        # One lateral per SIC column: a single-parameter lookup that PostgreSQL memoizes over
-        # the few hundred distinct SicText values; the NACE class is looked up inside it, so
-        # the lp_sic_map probe runs once per distinct value instead of a hash join per row.
-        sic_laterals = " ".join(
-            f"CROSS JOIN LATERAL (SELECT q.s AS s{i}, (SELECT m.cls FROM lp_sic_map m "
-            f"WHERE m.code = q.s) AS cls{i} FROM (SELECT {_sic_raw(c(f'SICCode.SicText_{i}'))} "
-            f"AS s OFFSET 0) q OFFSET 0) s{i}x"
-            for i in range(1, 5)
-        )
-        status = sql_case("lower(v.status)", CH_STATUS, "active")
-        address = ", ".join(
-            f"NULLIF(btrim({c(n)}), '')"
-            for n in (
                 "RegAddress.CareOf",
                 "RegAddress.POBox",
                 "RegAddress.AddressLine1",
                 "RegAddress.AddressLine2",
+                "RegAddress.PostTown",
+                "RegAddress.County",
+                "RegAddress.PostCode",
+                *(f"SICCode.SicText_{i}" for i in range(1, 5)),
             )
+            if n in col
+        }
+    )
+
+    def h(name: str) -> str:
+        return c(name).replace("r.", "h.", 1) if name in col else "''"
+
+    trimmed = {
+        "name": "CompanyName",
+        "inc": "IncorporationDate",
+        "cat": "CompanyCategory",
+        "status": "CompanyStatus",
+        "account": "Accounts.AccountCategory",
+        "town": "RegAddress.PostTown",
+        "county": "RegAddress.County",
+    }
+    v_cols = ", ".join(f"btrim({h(src)}) AS {alias}" for alias, src in trimmed.items())
+    v_cols += f", upper(btrim({h('RegAddress.PostCode')})) AS pc"
+    reason = (
+        "CASE WHEN h.num = '' THEN 'CompanyNumber: empty' "
+        "WHEN length(h.num) > 32 THEN 'CompanyNumber: too long (' || length(h.num) "
+        "|| ' characters)' "
+        "WHEN v.name = '' THEN 'CompanyName: empty' "
+        "WHEN v.inc <> '' AND dt.d IS NULL THEN "
+        "'IncorporationDate: not a DD/MM/YYYY date: ' || quote_literal(left(v.inc, 40)) END"
+    )
+    bad = "(h.num = '' OR length(h.num) > 32 OR v.name = '' OR (v.inc <> '' AND dt.d IS NULL))"
+    # One lateral per SIC column: a single-parameter lookup that PostgreSQL memoizes over the
+    # few hundred distinct SicText values, with the NACE class read inside it.
+    sic_laterals = " ".join(
+        f"CROSS JOIN LATERAL (SELECT q.s AS s{i}, (SELECT m.cls FROM {sic} m "
+        f"WHERE m.code = q.s) AS cls{i} FROM (SELECT {_sic_raw(h(f'SICCode.SicText_{i}'))} "
+        f"AS s OFFSET 0) q OFFSET 0) s{i}x"
+        for i in range(1, 5)
+    )
+    status = sql_case("lower(v.status)", CH_STATUS, "active")
+    address = ", ".join(
+        f"NULLIF(btrim({h(n)}), '')"
+        for n in (
+            "RegAddress.CareOf",
+            "RegAddress.POBox",
+            "RegAddress.AddressLine1",
+            "RegAddress.AddressLine2",
         )
-        # lp_todo as the merge expects it, plus the primary SIC code (industry staging below).
-        todo_columns = (*CompanyMerge.TODO_COLUMNS, "primary_code")
-        todo_cols = ", ".join(todo_columns)
-        sql.temp_table(cur, "lp_todo", todo_columns)
-        # Hash first, normalise only the rows whose hash is not already in the directory.
-        # "OFFSET 0" keeps each LATERAL subquery from being inlined, so every expression runs
-        # once per row instead of once per reference.
+    )
+    # The one pass over the file's rows (parallel): key and payload hash for every row, the
+    # change filter against the directory, then, only for rows that are new or whose hash
+    # moved (the OFFSET 0 fence keeps the normalisation above the filter: an unchanged
+    # re-import computes nothing else), the row checks and the normalisation. A row already
+    # in the directory with the same hash was valid when imported and is identical now.
+    # "OFFSET 0" also keeps each LATERAL subquery from being inlined, so every expression
+    # runs once per row instead of once per reference.
+    cur.execute(
+        f"CREATE UNLOGGED TABLE {todo} AS SELECT h.company_id, h.company_id IS NULL AS is_new, "
+        "h.line + 1 AS line, 'GB'::text AS country, h.num AS registry_id, "
+        "left(v.name, 300) AS name, kc.lf AS legal_form, left(v.cat, 120) AS legal_form_raw, "
+        "CASE WHEN k.st = 'active' AND (upper(v.account) = 'DORMANT' "
+        "OR '99999' IN (s1x.s1, s2x.s2, s3x.s3, s4x.s4)) THEN 'dormant' ELSE k.st END AS status, "
+        "dt.d AS incorporated_on, "
+        "COALESCE(s1x.cls1, s2x.cls2, s3x.cls3, s4x.cls4) AS nace_primary, "
+        "left(concat_ws(';', s1x.s1, s2x.s2, s3x.s3, s4x.s4), 200) AS nace_raw, "
+        "NULL::integer AS employees_min, NULL::integer AS employees_max, "
+        "''::text AS employees_source, ka.sb AS size_band, "
+        f"left(concat_ws(', ', {address}), 300) AS address, left(v.pc, 16) AS postcode, "
+        "left(CASE WHEN position(' ' in v.pc) > 0 THEN split_part(v.pc, ' ', 1) "
+        "WHEN length(v.pc) BETWEEN 5 AND 7 THEN left(v.pc, length(v.pc) - 3) "
+        "ELSE v.pc END, 8) AS postcode_prefix, "
+        "left(v.town, 100) AS municipality, left(v.county, 100) AS region, "
+        "''::text AS website_domain, ''::text AS email_domain, ''::text AS phone, "
+        "''::text AS lei, FALSE AS marketing_blocked, h.payload_hash, "
+        "s1x.s1, s2x.s2, s3x.s3, s4x.s4, s1x.cls1, s2x.cls2, s3x.cls3, s4x.cls4, "
+        f"{reason} AS reason, CASE WHEN {bad} "
+        "THEN left(concat_ws(',', h.num, v.name), 300) END AS excerpt "
+        f"FROM (SELECT r.line, {', '.join(f'r.{u}' for u in used)}, k.num, k.payload_hash, "
+        f"co.id AS company_id FROM {raw} r "
+        f"CROSS JOIN LATERAL (SELECT btrim({c('CompanyNumber')}) AS num, md5({payload}) "
+        "AS payload_hash OFFSET 0) k "
+        "LEFT JOIN enrichment_company co ON co.country = 'GB' AND co.registry_id = k.num "
+        "WHERE co.id IS NULL OR co.payload_hash IS DISTINCT FROM k.payload_hash OFFSET 0) h "
+        f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v "
+        f"LEFT JOIN {dates} dt ON dt.txt = v.inc "
+        f"CROSS JOIN LATERAL (SELECT {status} AS st OFFSET 0) k "
+        # one-parameter lookups: PostgreSQL memoizes these over repeated values
+        f"CROSS JOIN LATERAL (SELECT {sql_case('lower(v.cat)', CH_CATEGORY, 'other')} "
+        "AS lf OFFSET 0) kc "
+        f"CROSS JOIN LATERAL (SELECT {sql_case('lower(v.account)', CH_SIZE, '')} "
+        "AS sb OFFSET 0) ka "
+        f"{sic_laterals}"
+    )
+    hits = max(cur.rowcount, 0)
+    rejected = 0
+    if hits:
         cur.execute(
-            f"INSERT INTO lp_todo ({todo_cols}) SELECT COALESCE(h.company_id, "
-            f"{new_id}), h.company_id IS NULL, r.line + 1, 'GB', h.num, "
-            "left(v.name, 300), kc.lf, "
-            "left(v.cat, 120), "
-            "CASE WHEN k.st = 'active' AND (upper(v.account) = 'DORMANT' "
-            "OR '99999' IN (s1x.s1, s2x.s2, s3x.s3, s4x.s4)) THEN 'dormant' ELSE k.st END, "
-            "h.inc_date, COALESCE(s1x.cls1, s2x.cls2, s3x.cls3, s4x.cls4), "
-            "left(concat_ws(';', s1x.s1, s2x.s2, s3x.s3, s4x.s4), 200), "
-            "NULL, NULL, '', ka.sb, "
-            f"left(concat_ws(', ', {address}), 300), left(v.pc, 16), "
-            "left(CASE WHEN position(' ' in v.pc) > 0 THEN split_part(v.pc, ' ', 1) "
-            "WHEN length(v.pc) BETWEEN 5 AND 7 THEN left(v.pc, length(v.pc) - 3) "
-            "ELSE v.pc END, 8), "
-            "left(v.town, 100), left(v.county, 100), '', '', '', '', FALSE, h.payload_hash, "
-            "CASE WHEN s1x.cls1 IS NOT NULL THEN s1x.s1 WHEN s2x.cls2 IS NOT NULL THEN s2x.s2 "
-            "WHEN s3x.cls3 IS NOT NULL THEN s3x.s3 WHEN s4x.cls4 IS NOT NULL THEN s4x.s4 END "
-            "FROM lp_hit h JOIN lp_raw_ch r ON r.line = h.line AND h.reason IS NULL "
-            f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v "
-            f"CROSS JOIN LATERAL (SELECT {status} AS st OFFSET 0) k "
-            # one-parameter lookups: PostgreSQL memoizes these over repeated values
-            f"CROSS JOIN LATERAL (SELECT {sql_case('lower(v.cat)', CH_CATEGORY, 'other')} "
-            "AS lf OFFSET 0) kc "
-            f"CROSS JOIN LATERAL (SELECT {sql_case('lower(v.account)', CH_SIZE, '')} "
-            "AS sb OFFSET 0) ka "
-            f"{sic_laterals}"
+            f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) "
+            f"SELECT %s, line, reason, excerpt FROM {todo} WHERE reason IS NOT NULL",
+            [run.pk],
         )
-        sql.temp_table(
-            cur,
-            "lp_stage_industry",
-            ("line", "nace_class", "code_system", "raw_code", "is_primary"),
-        )
-        cur.execute(
-            "INSERT INTO lp_stage_industry SELECT t.line, m.cls, 'uk_sic2007', u.code, "
-            "u.code = t.primary_code FROM lp_todo t "
-            "CROSS JOIN LATERAL (SELECT string_to_array(t.nace_raw, ';') AS arr OFFSET 0) a "
-            "CROSS JOIN LATERAL unnest(a.arr) WITH ORDINALITY u(code, ord) "
-            "JOIN lp_sic_map m ON m.code = u.code "
-            # the first occurrence of a code only: staged rows are unique per (line, code),
-            # and exactly one of them is the primary code
-            "WHERE t.nace_raw <> '' AND array_position(a.arr, u.code) = u.ord"
-        )
-        merger = CompanyMerge(
-            sql=sql,
-            cursor=cur,
-            policy=_policy(),
-            run_id=run.pk,
-            source_id=source.pk,
-            now=now,
-            emit_events=emit,
-        )
-        counts = merger.merge_todo(staged=read - rejected)
-        counts.rows_read = read
-        counts.rows_rejected += rejected
-        for table in ("lp_raw_ch", "lp_chk", "lp_hit0", "lp_hit"):
-            cur.execute(f"DROP TABLE IF EXISTS {table}")
-        result.counts = counts
-    return True
+        rejected = max(cur.rowcount, 0)
+        if rejected:
+            cur.execute(f"DELETE FROM {todo} WHERE reason IS NOT NULL")
+    # Industry rows straight from the staged row (the first occurrence of each code; the
+    # primary one is the first code with a class), no separate staging table.
+    industries = (
+        "SELECT x.cls AS nace_class, 'uk_sic2007' AS code_system, x.code AS raw_code, "
+        "x.code = COALESCE(CASE WHEN t.cls1 IS NOT NULL THEN t.s1 END, "
+        "CASE WHEN t.cls2 IS NOT NULL THEN t.s2 END, CASE WHEN t.cls3 IS NOT NULL THEN t.s3 END, "
+        "t.s4) AS is_primary FROM (VALUES (t.cls1, t.s1, TRUE), "
+        "(t.cls2, t.s2, t.s2 IS DISTINCT FROM t.s1), "
+        "(t.cls3, t.s3, t.s3 IS DISTINCT FROM t.s1 AND t.s3 IS DISTINCT FROM t.s2), "
+        "(t.cls4, t.s4, t.s4 IS DISTINCT FROM t.s1 AND t.s4 IS DISTINCT FROM t.s2 "
+        "AND t.s4 IS DISTINCT FROM t.s3)) x(cls, code, first) "
+        "WHERE x.cls IS NOT NULL AND x.first"
+    )
+    merger = CompanyMerge(
+        sql=sql,
+        cursor=cur,
+        policy=_policy(),
+        run_id=run.pk,
+        source_id=source.pk,
+        now=now,
+        emit_events=emit,
+        todo=todo,
+        industries_lateral=industries,
+        ids_from_line=read + 1,
+    )
+    counts = merger.merge_todo(staged=read - rejected, todo_rows=hits - rejected)
+    counts.rows_read = read
+    counts.rows_rejected += rejected
+    return counts
 
 
 def _policy():
     from enrichment.importers import SOURCES
 
     return SOURCES["ch_basic"].policy
-
-
-def _count(cur, query: str) -> int:
-    cur.execute(query)
-    return cur.fetchone()[0]

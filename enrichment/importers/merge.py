@@ -162,6 +162,7 @@ def one_value(cursor, sql: str, params: list | tuple = ()) -> Any:
 
 
 BULK_MIN_ROWS = 50_000
+ID_BLOCK_MIN = 10_000  # new rows from which ids are reserved as one block
 BULK_SHARE = 0.5
 
 
@@ -217,8 +218,7 @@ class BulkLoad:
 
 
 class CompanyMerge:
-    # is_new: not in the directory yet; company_id is NULL for new rows unless the caller
-    # reserved ids from the sequence (the PostgreSQL fast path does).
+    # is_new: not in the directory yet (company_id is NULL).
     TODO_COLUMNS = ("company_id", "is_new", "line", *COMPANY_FIELDS)
 
     def __init__(
@@ -231,9 +231,21 @@ class CompanyMerge:
         source_id: int,
         now,
         emit_events: bool,
+        todo: str = "lp_todo",
+        industries_lateral: str | None = None,
+        ids_from_line: int | None = None,
     ) -> None:
         self.sql, self.cursor, self.policy = sql, cursor, policy
         self.run_id, self.source_id, self.now, self.emit = run_id, source_id, now, emit_events
+        # The staged rows to merge (TODO_COLUMNS). industries_lateral: SQL over a staged row
+        # ``t`` giving its (nace_class, code_system, raw_code, is_primary) rows; without it they
+        # come from lp_stage_industry by line. ids_from_line: the highest line number, when a
+        # large set of new companies may take ids base + line from one reserved block.
+        self.todo, self.industries_lateral, self.ids_from_line = (
+            todo,
+            industries_lateral,
+            ids_from_line,
+        )
         self.stage = None
         self.industries = None
         self.counts = Counts()
@@ -270,16 +282,16 @@ class CompanyMerge:
     # -- shared ------------------------------------------------------------------------
 
     def _dedupe(self) -> int:
-        cur = self.cursor
+        cur, todo = self.cursor, self.todo
         cur.execute(
-            "SELECT country, registry_id, MAX(line) FROM lp_todo GROUP BY country, registry_id "
+            f"SELECT country, registry_id, MAX(line) FROM {todo} GROUP BY country, registry_id "
             "HAVING COUNT(*) > 1"
         )
         dups = cur.fetchall()
         rejected = 0
         for country, rid, keep in dups:
             cur.execute(
-                "SELECT line FROM lp_todo WHERE country = %s AND registry_id = %s AND line <> %s",
+                f"SELECT line FROM {todo} WHERE country = %s AND registry_id = %s AND line <> %s",
                 [country, rid, keep],
             )
             lines = [r[0] for r in cur.fetchall()]
@@ -292,15 +304,32 @@ class CompanyMerge:
                 ],
             )
             cur.execute(
-                "DELETE FROM lp_todo WHERE country = %s AND registry_id = %s AND line <> %s",
+                f"DELETE FROM {todo} WHERE country = %s AND registry_id = %s AND line <> %s",
                 [country, rid, keep],
             )
             rejected += len(lines)
         return rejected
 
-    def merge_todo(self, *, staged: int) -> Counts:
-        cur, sql, pol, counts = self.cursor, self.sql, self.policy, self.counts
-        dup = self._dedupe()
+    def _created(self, table: str) -> int:
+        """Rows of a table just made by CREATE TABLE AS (SQLite reports no row count for it)."""
+        if self.sql.pg:
+            return max(self.cursor.rowcount, 0)
+        return one_value(self.cursor, f"SELECT COUNT(*) FROM {table}")
+
+    def _industries(self, where: str, company_id: str = "t.company_id", join: str = "") -> str:
+        """SELECT of (company_id, industry columns) for the staged rows ``t`` matching where."""
+        cols = "i.nace_class, i.code_system, i.raw_code, i.is_primary"
+        source = (
+            f"CROSS JOIN LATERAL ({self.industries_lateral}) i"
+            if self.industries_lateral
+            else "JOIN lp_stage_industry i ON i.line = t.line"
+        )
+        return f"SELECT {company_id}, {cols} FROM {self.todo} t {join} {source} WHERE {where}"
+
+    def merge_todo(self, *, staged: int, todo_rows: int | None = None) -> Counts:
+        """Merge the staged rows (self.todo). todo_rows: their number, when the caller knows."""
+        cur, sql, pol, counts, todo = self.cursor, self.sql, self.policy, self.counts, self.todo
+        dup = self._dedupe() if todo_rows is None or todo_rows > 1 else 0
         counts.rows_rejected += dup
         staged -= dup
         owned = pol.owned
@@ -311,21 +340,29 @@ class CompanyMerge:
         def flag(name: str, expr: str) -> str:
             return f"({expr}) AS {name}" if name.split("_")[0] in heads else f"FALSE AS {name}"
 
-        cur.execute("DROP TABLE IF EXISTS lp_changed")
         cur.execute(
-            "CREATE TEMP TABLE lp_changed AS SELECT t.company_id, "
-            f"{flag('name_changed', 'c.name <> t.name')}, "
-            f"{flag('status_changed', 'c.status <> t.status')}, "
-            f"{flag('address_changed', sql.distinct('c.address', 't.address') + ' OR ' + sql.distinct('c.postcode', 't.postcode'))}, "
-            f"{flag('nace_changed', sql.distinct('c.nace_raw', 't.nace_raw'))}, "
-            "c.name AS old_name, t.name AS new_name, c.status AS old_status, t.status AS new_status, "
-            "c.address AS old_address, t.address AS new_address, c.postcode AS old_postcode, "
-            "t.postcode AS new_postcode, c.nace_primary AS old_nace, t.nace_primary AS new_nace, "
-            "c.nace_raw AS old_nace_raw, t.nace_raw AS new_nace_raw "
-            f"FROM lp_todo t JOIN {C} c ON c.id = t.company_id WHERE NOT t.is_new AND ({differs})"
+            f"SELECT COUNT(*) FILTER (WHERE is_new), COUNT(*) FILTER (WHERE NOT is_new) FROM {todo}"
         )
-        changed = one_value(cur, "SELECT COUNT(*) FROM lp_changed")
+        missing, old_rows = cur.fetchone()
+        changed = 0
         params = [self.run_id, sql.dt(self.now)]
+        if old_rows:
+            cur.execute("DROP TABLE IF EXISTS lp_changed")
+            cur.execute(
+                "CREATE TEMP TABLE lp_changed AS SELECT t.company_id, "
+                f"{flag('name_changed', 'c.name <> t.name')}, "
+                f"{flag('status_changed', 'c.status <> t.status')}, "
+                f"{flag('address_changed', sql.distinct('c.address', 't.address') + ' OR ' + sql.distinct('c.postcode', 't.postcode'))}, "
+                f"{flag('nace_changed', sql.distinct('c.nace_raw', 't.nace_raw'))}, "
+                "c.name AS old_name, t.name AS new_name, c.status AS old_status, "
+                "t.status AS new_status, c.address AS old_address, t.address AS new_address, "
+                "c.postcode AS old_postcode, t.postcode AS new_postcode, "
+                "c.nace_primary AS old_nace, t.nace_primary AS new_nace, "
+                "c.nace_raw AS old_nace_raw, t.nace_raw AS new_nace_raw "
+                f"FROM {todo} t JOIN {C} c ON c.id = t.company_id "
+                f"WHERE NOT t.is_new AND ({differs})"
+            )
+            changed = self._created("lp_changed")
         if self.emit and changed:
             for kind, cond, old, new in (
                 (
@@ -364,9 +401,9 @@ class CompanyMerge:
         sets = [f"{f} = t.{f}" for f in owned]
         if pol.primary:
             sets += ["payload_hash = t.payload_hash", f"source_id = {int(self.source_id)}"]
-        if sets:
+        if sets and old_rows:
             cur.execute(
-                f"UPDATE {C} AS c SET {', '.join(sets)}, updated_at = %s FROM lp_todo t "
+                f"UPDATE {C} AS c SET {', '.join(sets)}, updated_at = %s FROM {todo} t "
                 "WHERE c.id = t.company_id AND NOT t.is_new",
                 [sql.dt(self.now)],
             )
@@ -377,14 +414,13 @@ class CompanyMerge:
             )
             cur.execute(
                 f"INSERT INTO {IND} (company_id, nace_class, code_system, raw_code, is_primary) "
-                "SELECT x.company_id, i.nace_class, i.code_system, i.raw_code, i.is_primary "
-                "FROM lp_changed x JOIN lp_todo t ON t.company_id = x.company_id "
-                "JOIN lp_stage_industry i ON i.line = t.line WHERE x.nace_changed "
-                "ON CONFLICT DO NOTHING"
+                + self._industries(
+                    "t.company_id IN (SELECT company_id FROM lp_changed WHERE nace_changed)"
+                )
+                + " ON CONFLICT DO NOTHING"
             )
         # New companies
         new = 0
-        missing = one_value(cur, "SELECT COUNT(*) FROM lp_todo WHERE is_new")
         if missing and pol.creates:
             bulk = None
             if sql.pg and missing >= BULK_MIN_ROWS:
@@ -398,45 +434,57 @@ class CompanyMerge:
             fields = ", ".join(COMPANY_FIELDS)
             t_fields = ", ".join(f"t.{f}" for f in COMPANY_FIELDS)
             conflict = "" if bulk else " ON CONFLICT (country, registry_id) DO NOTHING"
-            reserved = one_value(
-                cur, "SELECT COUNT(*) FROM lp_todo WHERE is_new AND company_id IS NOT NULL"
-            )
-            id_col, id_val = ("id, ", "t.company_id, ") if reserved else ("", "")
-            cur.execute(
-                f"INSERT INTO {C} ({id_col}{fields}, source_id, first_seen_at, updated_at) "
-                f"SELECT {id_val}{t_fields}, %s, %s, %s FROM lp_todo t WHERE t.is_new" + conflict,
-                [self.source_id, sql.dt(self.now), sql.dt(self.now)],
-            )
-            inserted = max(cur.rowcount, 0)
-            cur.execute("DROP TABLE IF EXISTS lp_new")
-            if reserved and inserted == missing:
+            if sql.pg and self.ids_from_line and missing >= ID_BLOCK_MIN:
+                # One block of ids (base + line) instead of a nextval() per new row; lines that
+                # are not new leave gaps. Nobody else inserts companies: the table is locked.
+                seq = one_value(cur, f"SELECT pg_get_serial_sequence('{C}', 'id')")
+                base = int(one_value(cur, "SELECT nextval(%s::regclass)", [seq]))
+                cur.execute("SELECT setval(%s::regclass, %s)", [seq, base + self.ids_from_line])
+                new_id = f"{base} + t.line"
                 cur.execute(
-                    "CREATE TEMP TABLE lp_new AS SELECT company_id, line, name FROM lp_todo "
-                    "WHERE is_new"
+                    f"INSERT INTO {C} (id, {fields}, source_id, first_seen_at, updated_at) "
+                    f"SELECT {new_id}, {t_fields}, %s, %s, %s FROM {todo} t WHERE t.is_new"
+                    + conflict,
+                    [self.source_id, sql.dt(self.now), sql.dt(self.now)],
                 )
+                inserted = max(cur.rowcount, 0)
             else:
+                new_id = None
                 cur.execute(
-                    "CREATE TEMP TABLE lp_new AS SELECT c.id AS company_id, t.line, t.name "
-                    f"FROM lp_todo t JOIN {C} c ON c.country = t.country "
-                    "AND c.registry_id = t.registry_id "
-                    "WHERE t.is_new AND (t.company_id IS NULL OR c.id = t.company_id)"
+                    f"INSERT INTO {C} ({fields}, source_id, first_seen_at, updated_at) "
+                    f"SELECT {t_fields}, %s, %s, %s FROM {todo} t WHERE t.is_new" + conflict,
+                    [self.source_id, sql.dt(self.now), sql.dt(self.now)],
                 )
-            new = one_value(cur, "SELECT COUNT(*) FROM lp_new")
+                inserted = max(cur.rowcount, 0)
+            join = ""
+            if new_id is not None and inserted == missing:
+                # Every new row landed under its reserved id: read them from the staged rows.
+                new, new_company = inserted, new_id
+            else:
+                cur.execute("DROP TABLE IF EXISTS lp_new")
+                cur.execute(
+                    "CREATE TEMP TABLE lp_new AS SELECT c.id AS company_id, t.line "
+                    f"FROM {todo} t JOIN {C} c ON c.country = t.country "
+                    "AND c.registry_id = t.registry_id WHERE t.is_new"
+                    + (f" AND c.id = {new_id}" if new_id else "")
+                )
+                new = self._created("lp_new")
+                join, new_company = "JOIN lp_new n ON n.line = t.line", "n.company_id"
             if self.emit and new:
                 cur.execute(
                     f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
-                    f"occurred_at) SELECT company_id, NULL, 'new_company', NULL, "
-                    f"{sql.json(chr(39) + 'name' + chr(39), 'name')}, %s, %s FROM lp_new",
+                    f"occurred_at) SELECT {new_company}, NULL, 'new_company', NULL, "
+                    f"{sql.json(chr(39) + 'name' + chr(39), 't.name')}, %s, %s "
+                    f"FROM {todo} t {join} WHERE t.is_new",
                     params,
                 )
                 counts.events += max(cur.rowcount, 0)
-            if pol.owns_industries:
+            if pol.owns_industries and new:
                 # Staged industry rows are unique per (line, raw code), so no conflict handling
                 # is needed while the unique constraint is set aside in a bulk load.
                 cur.execute(
                     f"INSERT INTO {IND} (company_id, nace_class, code_system, raw_code, is_primary) "
-                    "SELECT n.company_id, i.nace_class, i.code_system, i.raw_code, i.is_primary "
-                    "FROM lp_new n JOIN lp_stage_industry i ON i.line = n.line WHERE TRUE"
+                    + self._industries("t.is_new", company_id=new_company, join=join)
                     + ("" if bulk else " ON CONFLICT DO NOTHING")
                 )
             if bulk:
