@@ -25,7 +25,7 @@ from django.db import DataError, connection, transaction
 from enrichment import nace
 from enrichment.importers.merge import REJ, TIMING, CompanyMerge, Counts, Sql, Timed
 from enrichment.importers.parsers import CH_REQUIRED, FileFormatError
-from enrichment.importers.records import CH_CATEGORY, CH_HASHED, CH_SIZE, CH_STATUS, sql_case
+from enrichment.importers.records import CH_CATEGORY, CH_HASHED, CH_SIZE, CH_STATUS
 from enrichment.importers.streams import registry_open
 
 log = logging.getLogger(__name__)
@@ -66,15 +66,23 @@ def _sic_raw(x: str) -> str:
 
 
 def _sic_map(cur, table: str) -> None:
-    """UK SIC 2007 code -> NACE class, for the codes that are an activity."""
+    """UK SIC 2007 code -> NACE class ({table}: the codes that are an activity) and the file's
+    SicText values ({table}_text: "NNNNN - label" -> code and class, one hash probe per value)."""
     cur.execute(f"CREATE UNLOGGED TABLE {table} (code text PRIMARY KEY, cls integer NOT NULL)")
-    rows = [
-        (code, cls)
-        for code in nace.uk_sic_labels()
-        if (cls := nace.nace_class_from_code(raw=code, system=nace.UK_SIC2007)) is not None
-    ]
-    cur.executemany(f"INSERT INTO {table} VALUES (%s, %s)", rows)
+    cur.execute(
+        f"CREATE UNLOGGED TABLE {table}_text (txt text PRIMARY KEY, code text, cls integer)"
+    )
+    labels = nace.uk_sic_labels()
+    classes = {code: nace.nace_class_from_code(raw=code, system=nace.UK_SIC2007) for code in labels}
+    with cur.cursor.copy(f"COPY {table} (code, cls) FROM STDIN") as copy:
+        for code, cls in classes.items():
+            if cls is not None:
+                copy.write_row((code, cls))
+    with cur.cursor.copy(f"COPY {table}_text (txt, code, cls) FROM STDIN") as copy:
+        for code, label in labels.items():
+            copy.write_row((f"{code} - {label}", code, classes[code]))
     cur.execute(f"ANALYZE {table}")
+    cur.execute(f"ANALYZE {table}_text")
 
 
 def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None, result) -> bool:
@@ -133,50 +141,41 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
             cur=cur, sql=sql, col=col, read=read, run=run, source=source, emit=emit,
             now=now, raw=raw, todo=todo, dates=dates, sic=sic,
         )  # fmt: skip
-        for table in (raw, todo, dates, sic):
+        for table in (raw, todo, dates, sic, f"{sic}_text"):
             cur.execute(f"DROP TABLE {table}")
         result.counts = counts
     return True
 
 
+def _values(mapping: dict[str, str]) -> str:
+    """A mapping as an inline VALUES list (k, v), for a hash join (parallel safe, no table)."""
+    rows = ", ".join(
+        "('{}', '{}')".format(k.replace("'", "''"), v.replace("'", "''"))
+        for k, v in mapping.items()
+    )
+    return f"(VALUES {rows})"
+
+
 def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, dates, sic) -> Counts:
     def c(name: str) -> str:
-        return col.get(name, "''")
+        return col.get(name, "''").removeprefix("r.")
 
     _sic_map(cur, sic)
     _dates(cur, dates)
-    # Parallel plans for every pass over the file's rows (2 workers on this machine's 2 cores;
-    # the functions used are all PARALLEL SAFE and the staging tables are not temporary).
-    cur.execute("SET LOCAL parallel_setup_cost = 100")
+    # Parallel plans for the pass over the file's rows (the machine's 2 cores; every function
+    # used is PARALLEL SAFE, the staging tables are not temporary, and no LATERAL subquery
+    # with outer references is used: its parameters would make the plan serial).
+    cur.execute("SET LOCAL parallel_setup_cost = 10")
+    cur.execute("SET LOCAL parallel_tuple_cost = 0.001")
     cur.execute("SET LOCAL min_parallel_table_scan_size = '1MB'")
-    payload = " || E'\\x1f' || ".join(c(n) for n in CH_HASHED)
-    # The columns the normalisation reads, passed through the change filter below.
-    used = sorted(
-        {
-            c(n).removeprefix("r.")
-            for n in (
-                "CompanyName",
-                "CompanyCategory",
-                "CompanyStatus",
-                "IncorporationDate",
-                "Accounts.AccountCategory",
-                "RegAddress.CareOf",
-                "RegAddress.POBox",
-                "RegAddress.AddressLine1",
-                "RegAddress.AddressLine2",
-                "RegAddress.PostTown",
-                "RegAddress.County",
-                "RegAddress.PostCode",
-                *(f"SICCode.SicText_{i}" for i in range(1, 5)),
-            )
-            if n in col
-        }
-    )
-
-    def h(name: str) -> str:
-        return c(name).replace("r.", "h.", 1) if name in col else "''"
-
-    trimmed = {
+    payload = " || E'\\x1f' || ".join(f"r.{c(n)}" if n in col else "''" for n in CH_HASHED)
+    # Layer 1 (every row): key, payload hash and the raw columns the normalisation reads.
+    # Layer 2: only rows that are new or whose hash moved (a row already in the directory with
+    # the same hash was valid when imported and is identical now): an unchanged re-import
+    # computes nothing else. Layer 3: trimmed values. Each layer is a subquery with OFFSET 0,
+    # which PostgreSQL plans on its own (not merged into the next), so every expression is
+    # computed once per row and the normalisation only runs above the change filter.
+    raw_cols = {
         "name": "CompanyName",
         "inc": "IncorporationDate",
         "cat": "CompanyCategory",
@@ -184,79 +183,92 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, dates, sic
         "account": "Accounts.AccountCategory",
         "town": "RegAddress.PostTown",
         "county": "RegAddress.County",
+        "pc": "RegAddress.PostCode",
+        "care": "RegAddress.CareOf",
+        "pobox": "RegAddress.POBox",
+        "addr1": "RegAddress.AddressLine1",
+        "addr2": "RegAddress.AddressLine2",
+        **{f"sic{i}": f"SICCode.SicText_{i}" for i in range(1, 5)},
     }
-    v_cols = ", ".join(f"btrim({h(src)}) AS {alias}" for alias, src in trimmed.items())
-    v_cols += f", upper(btrim({h('RegAddress.PostCode')})) AS pc"
-    reason = (
-        "CASE WHEN h.num = '' THEN 'CompanyNumber: empty' "
-        "WHEN length(h.num) > 32 THEN 'CompanyNumber: too long (' || length(h.num) "
-        "|| ' characters)' "
-        "WHEN v.name = '' THEN 'CompanyName: empty' "
-        "WHEN v.inc <> '' AND dt.d IS NULL THEN "
-        "'IncorporationDate: not a DD/MM/YYYY date: ' || quote_literal(left(v.inc, 40)) END"
-    )
-    bad = "(h.num = '' OR length(h.num) > 32 OR v.name = '' OR (v.inc <> '' AND dt.d IS NULL))"
-    # One lateral per SIC column: a single-parameter lookup that PostgreSQL memoizes over the
-    # few hundred distinct SicText values, with the NACE class read inside it.
-    sic_laterals = " ".join(
-        f"CROSS JOIN LATERAL (SELECT q.s AS s{i}, (SELECT m.cls FROM {sic} m "
-        f"WHERE m.code = q.s) AS cls{i} FROM (SELECT {_sic_raw(h(f'SICCode.SicText_{i}'))} "
-        f"AS s OFFSET 0) q OFFSET 0) s{i}x"
-        for i in range(1, 5)
-    )
-    status = sql_case("lower(v.status)", CH_STATUS, "active")
-    address = ", ".join(
-        f"NULLIF(btrim({h(n)}), '')"
-        for n in (
-            "RegAddress.CareOf",
-            "RegAddress.POBox",
-            "RegAddress.AddressLine1",
-            "RegAddress.AddressLine2",
+    l1 = (
+        f"SELECT r.line, btrim(r.{c('CompanyNumber')}) AS num, md5({payload}) AS payload_hash, "
+        + ", ".join(
+            f"r.{c(src)} AS {a}" if src in col else f"''::text AS {a}"
+            for a, src in raw_cols.items()
         )
+        + f" FROM {raw} r OFFSET NULL"
     )
-    # The one pass over the file's rows (parallel): key and payload hash for every row, the
-    # change filter against the directory, then, only for rows that are new or whose hash
-    # moved (the OFFSET 0 fence keeps the normalisation above the filter: an unchanged
-    # re-import computes nothing else), the row checks and the normalisation. A row already
-    # in the directory with the same hash was valid when imported and is identical now.
-    # "OFFSET 0" also keeps each LATERAL subquery from being inlined, so every expression
-    # runs once per row instead of once per reference.
-    cur.execute(
-        f"CREATE UNLOGGED TABLE {todo} AS SELECT h.company_id, h.company_id IS NULL AS is_new, "
-        "h.line + 1 AS line, 'GB'::text AS country, h.num AS registry_id, "
-        "left(v.name, 300) AS name, kc.lf AS legal_form, left(v.cat, 120) AS legal_form_raw, "
-        "CASE WHEN k.st = 'active' AND (upper(v.account) = 'DORMANT' "
-        "OR '99999' IN (s1x.s1, s2x.s2, s3x.s3, s4x.s4)) THEN 'dormant' ELSE k.st END AS status, "
-        "dt.d AS incorporated_on, "
-        "COALESCE(s1x.cls1, s2x.cls2, s3x.cls3, s4x.cls4) AS nace_primary, "
-        "left(concat_ws(';', s1x.s1, s2x.s2, s3x.s3, s4x.s4), 200) AS nace_raw, "
-        "NULL::integer AS employees_min, NULL::integer AS employees_max, "
-        "''::text AS employees_source, ka.sb AS size_band, "
-        f"left(concat_ws(', ', {address}), 300) AS address, left(v.pc, 16) AS postcode, "
-        "left(CASE WHEN position(' ' in v.pc) > 0 THEN split_part(v.pc, ' ', 1) "
-        "WHEN length(v.pc) BETWEEN 5 AND 7 THEN left(v.pc, length(v.pc) - 3) "
-        "ELSE v.pc END, 8) AS postcode_prefix, "
-        "left(v.town, 100) AS municipality, left(v.county, 100) AS region, "
-        "''::text AS website_domain, ''::text AS email_domain, ''::text AS phone, "
-        "''::text AS lei, FALSE AS marketing_blocked, h.payload_hash, "
-        "s1x.s1, s2x.s2, s3x.s3, s4x.s4, s1x.cls1, s2x.cls2, s3x.cls3, s4x.cls4, "
-        f"{reason} AS reason, CASE WHEN {bad} "
-        "THEN left(concat_ws(',', h.num, v.name), 300) END AS excerpt "
-        f"FROM (SELECT r.line, {', '.join(f'r.{u}' for u in used)}, k.num, k.payload_hash, "
-        f"co.id AS company_id FROM {raw} r "
-        f"CROSS JOIN LATERAL (SELECT btrim({c('CompanyNumber')}) AS num, md5({payload}) "
-        "AS payload_hash OFFSET 0) k "
+    l2 = (
+        f"SELECT k.*, co.id AS company_id FROM ({l1}) k "
         "LEFT JOIN enrichment_company co ON co.country = 'GB' AND co.registry_id = k.num "
-        "WHERE co.id IS NULL OR co.payload_hash IS DISTINCT FROM k.payload_hash OFFSET 0) h "
-        f"CROSS JOIN LATERAL (SELECT {v_cols} OFFSET 0) v "
-        f"LEFT JOIN {dates} dt ON dt.txt = v.inc "
-        f"CROSS JOIN LATERAL (SELECT {status} AS st OFFSET 0) k "
-        # one-parameter lookups: PostgreSQL memoizes these over repeated values
-        f"CROSS JOIN LATERAL (SELECT {sql_case('lower(v.cat)', CH_CATEGORY, 'other')} "
-        "AS lf OFFSET 0) kc "
-        f"CROSS JOIN LATERAL (SELECT {sql_case('lower(v.account)', CH_SIZE, '')} "
-        "AS sb OFFSET 0) ka "
-        f"{sic_laterals}"
+        "WHERE co.id IS NULL OR co.payload_hash IS DISTINCT FROM k.payload_hash OFFSET NULL"
+    )
+    l3 = (
+        "SELECT h.line, h.num, h.payload_hash, h.company_id, btrim(h.name) AS name, "
+        "btrim(h.inc) AS inc, btrim(h.cat) AS cat, lower(btrim(h.status)) AS status, "
+        "btrim(h.account) AS account, btrim(h.town) AS town, btrim(h.county) AS county, "
+        "upper(btrim(h.pc)) AS pc, concat_ws(', ', "
+        + ", ".join(f"NULLIF(btrim(h.{a}), '')" for a in ("care", "pobox", "addr1", "addr2"))
+        + ") AS address, h.sic1, h.sic2, h.sic3, h.sic4 "
+        f"FROM ({l2}) h OFFSET NULL"
+    )
+    # SIC: the file's SicText values are the SIC 2007 list's "NNNNN - label" (one hash probe
+    # gives code and class); any other text is parsed (nace.uk_sic_parse) and its code looked
+    # up, and the CASE makes that second join key NULL (no parsing) for known texts.
+    l4 = (
+        "SELECT v.*, dt.d AS inc_date, "
+        + ", ".join(
+            f"CASE WHEN t{i}.txt IS NOT NULL THEN t{i}.code ELSE {_sic_raw(f'v.sic{i}')} END "
+            f"AS s{i}, COALESCE(t{i}.cls, m{i}.cls) AS cls{i}"
+            for i in range(1, 5)
+        )
+        + f" FROM ({l3}) v LEFT JOIN {dates} dt ON dt.txt = v.inc "
+        + " ".join(
+            f"LEFT JOIN {sic}_text t{i} ON t{i}.txt = v.sic{i} "
+            f"LEFT JOIN {sic} m{i} ON m{i}.code = "
+            f"CASE WHEN t{i}.txt IS NULL THEN {_sic_raw(f'v.sic{i}')} END"
+            for i in range(1, 5)
+        )
+        + " OFFSET NULL"
+    )
+    reason = (
+        "CASE WHEN w.num = '' THEN 'CompanyNumber: empty' "
+        "WHEN length(w.num) > 32 THEN 'CompanyNumber: too long (' || length(w.num) "
+        "|| ' characters)' "
+        "WHEN w.name = '' THEN 'CompanyName: empty' "
+        "WHEN w.inc <> '' AND w.inc_date IS NULL THEN "
+        "'IncorporationDate: not a DD/MM/YYYY date: ' || quote_literal(left(w.inc, 40)) END"
+    )
+    bad = (
+        "(w.num = '' OR length(w.num) > 32 OR w.name = '' OR (w.inc <> '' AND w.inc_date IS NULL))"
+    )
+    cur.execute(
+        f"CREATE UNLOGGED TABLE {todo} AS SELECT w.company_id, w.company_id IS NULL AS is_new, "
+        "w.line + 1 AS line, 'GB'::text AS country, w.num AS registry_id, "
+        "left(w.name, 300) AS name, COALESCE(kc.v, 'other') AS legal_form, "
+        "left(w.cat, 120) AS legal_form_raw, "
+        "CASE WHEN COALESCE(ks.v, 'active') = 'active' AND (upper(w.account) = 'DORMANT' "
+        "OR '99999' IN (w.s1, w.s2, w.s3, w.s4)) THEN 'dormant' "
+        "ELSE COALESCE(ks.v, 'active') END AS status, "
+        "w.inc_date AS incorporated_on, "
+        "COALESCE(w.cls1, w.cls2, w.cls3, w.cls4) AS nace_primary, "
+        "left(concat_ws(';', w.s1, w.s2, w.s3, w.s4), 200) AS nace_raw, "
+        "NULL::integer AS employees_min, NULL::integer AS employees_max, "
+        "''::text AS employees_source, COALESCE(ka.v, '') AS size_band, "
+        "left(w.address, 300) AS address, left(w.pc, 16) AS postcode, "
+        "left(CASE WHEN position(' ' in w.pc) > 0 THEN split_part(w.pc, ' ', 1) "
+        "WHEN length(w.pc) BETWEEN 5 AND 7 THEN left(w.pc, length(w.pc) - 3) "
+        "ELSE w.pc END, 8) AS postcode_prefix, "
+        "left(w.town, 100) AS municipality, left(w.county, 100) AS region, "
+        "''::text AS website_domain, ''::text AS email_domain, ''::text AS phone, "
+        "''::text AS lei, FALSE AS marketing_blocked, w.payload_hash, "
+        "w.s1, w.s2, w.s3, w.s4, w.cls1, w.cls2, w.cls3, w.cls4, "
+        f"{reason} AS reason, CASE WHEN {bad} "
+        "THEN left(concat_ws(',', w.num, w.name), 300) END AS excerpt "
+        f"FROM ({l4}) w "
+        f"LEFT JOIN {_values(CH_STATUS)} ks(k, v) ON ks.k = w.status "
+        f"LEFT JOIN {_values(CH_CATEGORY)} kc(k, v) ON kc.k = lower(w.cat) "
+        f"LEFT JOIN {_values(CH_SIZE)} ka(k, v) ON ka.k = lower(w.account)"
     )
     hits = max(cur.rowcount, 0)
     rejected = 0

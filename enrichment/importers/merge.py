@@ -29,6 +29,7 @@ from enrichment.models import (
 
 BATCH = 10_000
 TIMING = os.environ.get("LEADPILOT_IMPORT_TIMING") == "1"
+EXPLAIN = os.environ.get("LEADPILOT_IMPORT_EXPLAIN") == "1"  # development: plans, run twice
 
 
 class Timed:
@@ -42,6 +43,12 @@ class Timed:
 
     def execute(self, query: str, params=None):
         t0 = time.perf_counter()
+        if EXPLAIN and (" AS SELECT " in query or query.startswith(("INSERT", "SELECT"))):
+            print(query, file=sys.stderr)
+            self._cursor.execute("SAVEPOINT lp_explain")
+            self._cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params)
+            print("\n".join(r[0] for r in self._cursor.fetchall()), file=sys.stderr)
+            self._cursor.execute("ROLLBACK TO SAVEPOINT lp_explain")
         out = self._cursor.execute(query, params)
         if TIMING:
             print(f"[{time.perf_counter() - t0:7.2f}s] {query[:110]}", file=sys.stderr)
