@@ -80,7 +80,11 @@ class Company(models.Model):
     phone = models.CharField(max_length=40, blank=True)  # raw, as the registry gives it
     lei = models.CharField(max_length=20, blank=True)
     marketing_blocked = models.BooleanField(default=False)  # registry advertising opt-out
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, related_name="+")
+    # No index: nothing looks companies up by source (a Source is never deleted in practice,
+    # and PROTECT's check may scan), and a bulk import would rebuild it for nothing.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
     payload_hash = models.CharField(max_length=64, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -94,7 +98,6 @@ class Company(models.Model):
         ]
         indexes = [
             models.Index(fields=["nace_primary"], name="company_nace_primary"),
-            models.Index(fields=["country", "postcode_prefix"], name="company_postcode_prefix"),
             models.Index(fields=["incorporated_on"], name="company_incorporated_on"),
         ]
 
@@ -105,7 +108,11 @@ class Company(models.Model):
 class CompanyIndustry(models.Model):
     """Every industry code of a company, normalised to its NACE Rev. 2 class."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="industries")
+    # Indexed through company_industry_unique (company_id leads it); a separate index on
+    # company_id would only cost every import a sort.
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="industries", db_index=False
+    )
     nace_class = models.IntegerField()  # 6201
     code_system = models.CharField(max_length=16)  # uk_sic2007, sn2007, sni2007, db07, tol2008
     raw_code = models.CharField(max_length=20)  # "62012", "43.210"

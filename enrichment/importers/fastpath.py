@@ -281,17 +281,22 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, dates, sic
         rejected = max(cur.rowcount, 0)
         if rejected:
             cur.execute(f"DELETE FROM {todo} WHERE reason IS NOT NULL")
-    # Industry rows straight from the staged row (the first occurrence of each code; the
-    # primary one is the first code with a class), no separate staging table.
+    # Industry rows straight from the staged row: the first occurrence of each code with a
+    # class; the primary one is the first code with a class. unnest() in the select list (four
+    # codes per row in lockstep) is half the cost of a LATERAL VALUES join per row.
+    firsts = ", ".join(
+        " AND ".join(["TRUE"] + [f"t.s{i} IS DISTINCT FROM t.s{j}" for j in range(1, i)])
+        for i in range(1, 5)
+    )
     industries = (
-        "SELECT x.cls AS nace_class, 'uk_sic2007' AS code_system, x.code AS raw_code, "
-        "x.code = COALESCE(CASE WHEN t.cls1 IS NOT NULL THEN t.s1 END, "
+        "SELECT x.company_id, x.cls AS nace_class, 'uk_sic2007' AS code_system, "
+        "x.code AS raw_code, x.code = x.prim AS is_primary FROM (SELECT {company_id} "
+        "AS company_id, unnest(ARRAY[t.cls1, t.cls2, t.cls3, t.cls4]) AS cls, "
+        "unnest(ARRAY[t.s1, t.s2, t.s3, t.s4]) AS code, "
+        f"unnest(ARRAY[{firsts}]) AS first, "
+        "COALESCE(CASE WHEN t.cls1 IS NOT NULL THEN t.s1 END, "
         "CASE WHEN t.cls2 IS NOT NULL THEN t.s2 END, CASE WHEN t.cls3 IS NOT NULL THEN t.s3 END, "
-        "t.s4) AS is_primary FROM (VALUES (t.cls1, t.s1, TRUE), "
-        "(t.cls2, t.s2, t.s2 IS DISTINCT FROM t.s1), "
-        "(t.cls3, t.s3, t.s3 IS DISTINCT FROM t.s1 AND t.s3 IS DISTINCT FROM t.s2), "
-        "(t.cls4, t.s4, t.s4 IS DISTINCT FROM t.s1 AND t.s4 IS DISTINCT FROM t.s2 "
-        "AND t.s4 IS DISTINCT FROM t.s3)) x(cls, code, first) "
+        "t.s4) AS prim FROM {todo} t {join} WHERE {where}) x "
         "WHERE x.cls IS NOT NULL AND x.first"
     )
     merger = CompanyMerge(
@@ -303,8 +308,10 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, dates, sic
         now=now,
         emit_events=emit,
         todo=todo,
-        industries_lateral=industries,
+        industries_select=industries,
         ids_from_line=read + 1,
+        staged_keys=f"SELECT 'GB' AS country, btrim(r.{c('CompanyNumber')}) AS registry_id, "
+        f"r.line + 1 AS line FROM {raw} r",
     )
     counts = merger.merge_todo(staged=read - rejected, todo_rows=hits - rejected)
     counts.rows_read = read

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from enrichment.importers.records import COMPANY_FIELDS, CompanyRecord
 from enrichment.models import (
     ChangeEvent,
@@ -212,9 +214,21 @@ class BulkLoad:
         for name, _ in self.indexes:
             cur.execute(f'DROP INDEX "{name}"')
 
+    def restore_one(self, table: str, definition: str) -> None:
+        """Rebuild one set-aside constraint now (an error here says what the data breaks)."""
+        for item in self.constraints:
+            if item[0] == table and item[2] == definition:
+                self.cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                self.cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{item[1]}" {definition}')
+                self.constraints.remove(item)
+                return
+        raise LookupError(f"{table}: no set-aside constraint {definition}")
+
     def restore(self) -> None:
         cur = self.cursor
-        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        # One sort per index in memory, with the parallel workers PostgreSQL allows (2 here).
+        cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cur.execute("SET LOCAL max_parallel_maintenance_workers = 2")
         for _, definition in self.indexes:
             cur.execute(definition)
         for table, name, definition in self.constraints:
@@ -239,20 +253,20 @@ class CompanyMerge:
         now,
         emit_events: bool,
         todo: str = "lp_todo",
-        industries_lateral: str | None = None,
+        industries_select: str | None = None,
         ids_from_line: int | None = None,
+        staged_keys: str | None = None,
     ) -> None:
         self.sql, self.cursor, self.policy = sql, cursor, policy
         self.run_id, self.source_id, self.now, self.emit = run_id, source_id, now, emit_events
-        # The staged rows to merge (TODO_COLUMNS). industries_lateral: SQL over a staged row
-        # ``t`` giving its (nace_class, code_system, raw_code, is_primary) rows; without it they
-        # come from lp_stage_industry by line. ids_from_line: the highest line number, when a
+        # The staged rows to merge (TODO_COLUMNS). industries_select: a SELECT of (company_id,
+        # nace_class, code_system, raw_code, is_primary) over staged rows ``t`` with {company_id},
+        # {todo}, {join} and {where} to fill in; without it they come from lp_stage_industry. ids_from_line: the highest line number, when a
         # large set of new companies may take ids base + line from one reserved block.
-        self.todo, self.industries_lateral, self.ids_from_line = (
-            todo,
-            industries_lateral,
-            ids_from_line,
-        )
+        self.todo, self.industries_select = todo, industries_select
+        self.ids_from_line = ids_from_line
+        # staged_keys: SELECT (country, registry_id, line) of every row read, unchanged or not.
+        self.staged_keys = staged_keys
         self.stage = None
         self.industries = None
         self.counts = Counts()
@@ -261,6 +275,7 @@ class CompanyMerge:
 
     def open_stage(self) -> None:
         self.stage = Stager(self.sql, self.cursor, "lp_stage_company", ("line", *COMPANY_FIELDS))
+        self.staged_keys = "SELECT country, registry_id, line FROM lp_stage_company"
         self.industries = Stager(self.sql, self.cursor, "lp_stage_industry", INDUSTRY_FIELDS)
 
     def add(self, record: CompanyRecord) -> None:
@@ -288,11 +303,11 @@ class CompanyMerge:
 
     # -- shared ------------------------------------------------------------------------
 
-    def _dedupe(self) -> int:
+    def _dedupe(self, where: str = "TRUE") -> int:
         cur, todo = self.cursor, self.todo
         cur.execute(
-            f"SELECT country, registry_id, MAX(line) FROM {todo} GROUP BY country, registry_id "
-            "HAVING COUNT(*) > 1"
+            f"SELECT country, registry_id, MAX(line) FROM {todo} WHERE {where} "
+            "GROUP BY country, registry_id HAVING COUNT(*) > 1"
         )
         dups = cur.fetchall()
         rejected = 0
@@ -323,22 +338,49 @@ class CompanyMerge:
             return max(self.cursor.rowcount, 0)
         return one_value(self.cursor, f"SELECT COUNT(*) FROM {table}")
 
+    def _superseded(self) -> int:
+        """Staged rows of existing companies that a later line of the file repeats, when that
+        later line was left out of the staged rows because it matches the directory (same
+        hash): it wins, as it did when it was imported, and the earlier line is rejected."""
+        cur, todo = self.cursor, self.todo
+        cur.execute(
+            f"SELECT t.line, t.registry_id, k.last FROM {todo} t JOIN (SELECT s.country, "
+            f"s.registry_id, MAX(s.line) AS last FROM ({self.staged_keys}) s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {REJ} j WHERE j.import_run_id = %s "
+            "AND j.line_number = s.line) "
+            f"AND EXISTS (SELECT 1 FROM {todo} o WHERE NOT o.is_new AND o.country = s.country "
+            "AND o.registry_id = s.registry_id) GROUP BY s.country, s.registry_id) k "
+            "ON k.country = t.country AND k.registry_id = t.registry_id "
+            "WHERE NOT t.is_new AND k.last > t.line",
+            [self.run_id],
+        )
+        late = cur.fetchall()
+        rejections_write(
+            cur,
+            run_id=self.run_id,
+            rows=[
+                (line, f"duplicate registry id {rid}: the row on line {last} is used", "")
+                for line, rid, last in late
+            ],
+        )
+        for line, _, _ in late:
+            cur.execute(f"DELETE FROM {todo} WHERE line = %s", [line])
+        return len(late)
+
     def _industries(self, where: str, company_id: str = "t.company_id", join: str = "") -> str:
         """SELECT of (company_id, industry columns) for the staged rows ``t`` matching where."""
-        cols = "i.nace_class, i.code_system, i.raw_code, i.is_primary"
-        source = (
-            f"CROSS JOIN LATERAL ({self.industries_lateral}) i"
-            if self.industries_lateral
-            else "JOIN lp_stage_industry i ON i.line = t.line"
+        if self.industries_select:
+            return self.industries_select.format(
+                company_id=company_id, todo=self.todo, join=join, where=where
+            )
+        return (
+            f"SELECT {company_id}, i.nace_class, i.code_system, i.raw_code, i.is_primary "
+            f"FROM {self.todo} t {join} JOIN lp_stage_industry i ON i.line = t.line WHERE {where}"
         )
-        return f"SELECT {company_id}, {cols} FROM {self.todo} t {join} {source} WHERE {where}"
 
     def merge_todo(self, *, staged: int, todo_rows: int | None = None) -> Counts:
         """Merge the staged rows (self.todo). todo_rows: their number, when the caller knows."""
         cur, sql, pol, counts, todo = self.cursor, self.sql, self.policy, self.counts, self.todo
-        dup = self._dedupe() if todo_rows is None or todo_rows > 1 else 0
-        counts.rows_rejected += dup
-        staged -= dup
         owned = pol.owned
         differs = " OR ".join(sql.distinct(f"c.{f}", f"t.{f}") for f in owned) or "FALSE"
 
@@ -347,10 +389,37 @@ class CompanyMerge:
         def flag(name: str, expr: str) -> str:
             return f"({expr}) AS {name}" if name.split("_")[0] in heads else f"FALSE AS {name}"
 
-        cur.execute(
-            f"SELECT COUNT(*) FILTER (WHERE is_new), COUNT(*) FILTER (WHERE NOT is_new) FROM {todo}"
-        )
-        missing, old_rows = cur.fetchone()
+        def count() -> tuple[int, int]:
+            cur.execute(
+                "SELECT COUNT(*) FILTER (WHERE is_new), COUNT(*) FILTER (WHERE NOT is_new) "
+                f"FROM {todo}"
+            )
+            return cur.fetchone()
+
+        missing, old_rows = count()
+        bulk_ok = False
+        if sql.pg and pol.creates and missing >= BULK_MIN_ROWS:
+            existing = one_value(
+                cur, f"SELECT reltuples::bigint FROM pg_class WHERE oid = '{C}'::regclass"
+            )
+            bulk_ok = missing >= max(existing, 0) * BULK_SHARE
+        # Two staged rows for one company: the last line wins, the others are rejected. In a
+        # bulk load of new companies the unique constraint, rebuilt right after the insert, is
+        # the check (a GROUP BY over a million keys costs a second); only when it fails are the
+        # new rows deduplicated and inserted again.
+        optimistic = bulk_ok and todo_rows is not None
+        dup = self._superseded() if old_rows and self.staged_keys else 0
+        if dup:
+            missing, old_rows = count()
+        if optimistic:
+            dup2 = self._dedupe("NOT is_new") if old_rows > 1 else 0
+        else:
+            dup2 = self._dedupe() if todo_rows is None or todo_rows > 1 else 0
+        if dup2:
+            missing, old_rows = count()
+        dup += dup2
+        counts.rows_rejected += dup
+        staged -= dup
         changed = 0
         params = [self.run_id, sql.dt(self.now)]
         if old_rows:
@@ -430,17 +499,14 @@ class CompanyMerge:
         new = 0
         if missing and pol.creates:
             bulk = None
-            if sql.pg and missing >= BULK_MIN_ROWS:
-                existing = one_value(
-                    cur, f"SELECT reltuples::bigint FROM pg_class WHERE oid = '{C}'::regclass"
-                )
-                if missing >= max(existing, 0) * BULK_SHARE:
-                    bulk = BulkLoad(cur, (C, IND) if pol.owns_industries else (C,))
-                    bulk.begin()
-                    bulk.drop()
+            if bulk_ok:
+                bulk = BulkLoad(cur, (C, IND) if pol.owns_industries else (C,))
+                bulk.begin()
+                bulk.drop()
             fields = ", ".join(COMPANY_FIELDS)
             t_fields = ", ".join(f"t.{f}" for f in COMPANY_FIELDS)
             conflict = "" if bulk else " ON CONFLICT (country, registry_id) DO NOTHING"
+            new_id = None
             if sql.pg and self.ids_from_line and missing >= ID_BLOCK_MIN:
                 # One block of ids (base + line) instead of a nextval() per new row; lines that
                 # are not new leave gaps. Nobody else inserts companies: the table is locked.
@@ -448,20 +514,27 @@ class CompanyMerge:
                 base = int(one_value(cur, "SELECT nextval(%s::regclass)", [seq]))
                 cur.execute("SELECT setval(%s::regclass, %s)", [seq, base + self.ids_from_line])
                 new_id = f"{base} + t.line"
-                cur.execute(
-                    f"INSERT INTO {C} (id, {fields}, source_id, first_seen_at, updated_at) "
-                    f"SELECT {new_id}, {t_fields}, %s, %s, %s FROM {todo} t WHERE t.is_new"
-                    + conflict,
-                    [self.source_id, sql.dt(self.now), sql.dt(self.now)],
-                )
-                inserted = max(cur.rowcount, 0)
+            id_col, id_val = ("id, ", f"{new_id}, ") if new_id else ("", "")
+            insert = (
+                f"INSERT INTO {C} ({id_col}{fields}, source_id, first_seen_at, updated_at) "
+                f"SELECT {id_val}{t_fields}, %s, %s, %s FROM {todo} t WHERE t.is_new" + conflict
+            )
+            insert_params = [self.source_id, sql.dt(self.now), sql.dt(self.now)]
+            if bulk and optimistic:
+                try:
+                    with transaction.atomic():
+                        cur.execute(insert, insert_params)
+                        inserted = max(cur.rowcount, 0)
+                        bulk.restore_one(C, "UNIQUE (country, registry_id)")
+                except IntegrityError:
+                    dup = self._dedupe("is_new")
+                    counts.rows_rejected += dup
+                    staged -= dup
+                    missing -= dup
+                    cur.execute(insert, insert_params)
+                    inserted = max(cur.rowcount, 0)
             else:
-                new_id = None
-                cur.execute(
-                    f"INSERT INTO {C} ({fields}, source_id, first_seen_at, updated_at) "
-                    f"SELECT {t_fields}, %s, %s, %s FROM {todo} t WHERE t.is_new" + conflict,
-                    [self.source_id, sql.dt(self.now), sql.dt(self.now)],
-                )
+                cur.execute(insert, insert_params)
                 inserted = max(cur.rowcount, 0)
             join = ""
             if new_id is not None and inserted == missing:

@@ -177,6 +177,41 @@ def test_ch_bad_rows_are_rejected_with_line_numbers_and_the_rest_imports(tmp_pat
     assert Company.objects.filter(registry_id="22222222").exists()
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["insert", "bulk-load"])
+@pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
+def test_ch_duplicate_company_number_last_line_wins(tmp_path, monkeypatch, fast, bulk):
+    from enrichment.importers import merge
+
+    if bulk:  # set indexes aside and rebuild them, as a first full import does
+        monkeypatch.setattr(merge, "BULK_MIN_ROWS", 1)
+        monkeypatch.setattr(merge, "ID_BLOCK_MIN", 1)
+    rows = [
+        ch_row("33333333", "FIRST NAME LIMITED", sic=("69102 - Solicitors",)),
+        *CH_GOOD[:2],
+        ch_row(
+            "33333333",
+            "SECOND NAME LIMITED",
+            sic=("62020 - Information technology consultancy activities",),
+        ),
+    ]
+    path = _write(tmp_path, "ch.csv", CH_HEADER + "\n" + "\n".join(rows) + "\n")
+    result = registry_import(source="ch_basic", path=path, progress=False, fast=fast)
+    assert result.fast_path is fast
+    assert (result.counts.rows_read, result.counts.rows_new, result.counts.rows_rejected) == (
+        4,
+        3,
+        1,
+    )
+    company = Company.objects.get(registry_id="33333333")
+    assert company.name == "SECOND NAME LIMITED"
+    assert list(company.industries.values_list("raw_code", flat=True)) == ["62020"]
+    assert list(ImportRejection.objects.values_list("line_number", "reason")) == [
+        (2, "duplicate registry id 33333333: the row on line 5 is used")
+    ]
+    again = registry_import(source="ch_basic", path=path, progress=False, fast=fast)
+    assert (again.counts.rows_new, again.counts.rows_changed) == (0, 0)
+
+
 def test_ch_row_with_wrong_field_count_falls_back_to_row_by_row_parsing(tmp_path):
     broken = ch_row("33333333", "SHORT LIMITED").rsplit(",", 1)[0]  # 54 fields
     rows = [CH_GOOD[0], broken, CH_GOOD[1]]
