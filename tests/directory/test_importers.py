@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -88,6 +89,12 @@ def test_world_import_counts_and_directory_contents(world):
     # The first import is the baseline: no events.
     assert not ChangeEvent.objects.exists()
     assert ImportRun.objects.filter(status=ImportStatus.SUCCEEDED).count() == len(IMPORT_ORDER)
+    # Each run records the sha256 of the file it read.
+    for source, summary in result.items():
+        data = world_file(world, source).read_bytes()
+        assert ImportRun.objects.get(pk=summary["import_run"]).file_hash == (
+            hashlib.sha256(data).hexdigest()
+        ), source
 
 
 def test_reimporting_unchanged_files_changes_nothing(world):
