@@ -197,6 +197,7 @@ class ImportResult:
     fast_path: bool = False
     encoding: str = ""
     notes: list[str] = field(default_factory=list)
+    cleanup: list[str] = field(default_factory=list)  # staging tables committed on the side
 
     def summary(self) -> dict:
         c = self.counts
@@ -278,6 +279,10 @@ def registry_import(
                     result=result,
                 )
     except Exception as exc:
+        if result.cleanup:
+            from enrichment.importers.copyparts import drop_tables
+
+            drop_tables(result.cleanup)
         run.status = ImportStatus.FAILED
         run.error = f"{type(exc).__name__}: {exc}"[:5000]
         run.finished_at = timezone.now()

@@ -20,9 +20,16 @@ import time
 from pathlib import Path
 
 import psycopg
-from django.db import DataError, connection, transaction
+from django.db import connection
 
 from enrichment import nace
+from enrichment.importers.copyparts import (
+    CHUNK_BYTES,
+    chunk_rows,
+    copy_parts,
+    drop_tables,
+    line_expr,
+)
 from enrichment.importers.merge import REJ, TIMING, CompanyMerge, Counts, Sql, Timed
 from enrichment.importers.parsers import CH_REQUIRED, FileFormatError
 from enrichment.importers.records import CH_CATEGORY, CH_HASHED, CH_SIZE, CH_STATUS
@@ -40,6 +47,7 @@ PG_ENCODINGS = {
 
 
 DATE_YEARS = (1700, 2199)
+COPY_PARTS = 2  # COPY connections at once: one per core of the database server
 
 
 def _dates(cur, table: str) -> None:
@@ -95,7 +103,8 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
     # plans no parallel workers over temporary tables. They are created inside the import's
     # transaction, so a failed import leaves none behind; a successful one drops them.
     tag = f"lp_imp{int(run.pk)}"
-    raw, todo, dates, sic = f"{tag}_raw", f"{tag}_todo", f"{tag}_dates", f"{tag}_sic"
+    todo, dates, sic = f"{tag}_todo", f"{tag}_dates", f"{tag}_sic"
+    raws = [f"{tag}_raw{p}" for p in range(COPY_PARTS)]
     with registry_open(path, progress=progress) as opened, connection.cursor() as raw_cur:
         cur = Timed(raw_cur)
         pg_encoding = PG_ENCODINGS.get(opened.encoding)
@@ -110,41 +119,76 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         cols = [f"c{i}" for i in range(len(names))]
         col = {n: f"r.{c}" for n, c in zip(names, cols, strict=True) if n}
         col_list = ", ".join(cols)
+        _sweep(cur)
         t0 = time.perf_counter()
+        # The raw tables are loaded by COPY_PARTS connections at once and committed by them
+        # (copyparts); from here on the import owns them: dropped with its transaction, or
+        # by registry_import after a failure (result.cleanup), or by the next import's sweep.
+        result.cleanup = raws
         try:
-            with transaction.atomic():
-                # Created in the COPY's own subtransaction, so COPY may FREEZE the rows: later
-                # scans then skip per-row visibility checks and never rewrite pages for hint bits.
-                cur.execute(
-                    f"CREATE UNLOGGED TABLE {raw} ("
-                    + ", ".join(f"{c} text" for c in cols)
-                    + ", line bigint GENERATED ALWAYS AS IDENTITY)"
-                )
-                with cur.cursor.copy(
-                    f"COPY {raw} ({col_list}) FROM STDIN WITH (FORMAT csv, HEADER true, "
-                    f"FREEZE true, ENCODING '{pg_encoding}', FORCE_NOT_NULL ({col_list}))"
-                ) as copy:
-                    while chunk := opened.stream.read(1 << 20):
-                        copy.write(chunk)
-                read = max(cur.cursor.rowcount, 0)
-        except (psycopg.DataError, DataError) as exc:
+            parts = copy_parts(
+                opened.stream,
+                tables=raws,
+                columns=cols,
+                options=f"ENCODING '{pg_encoding}', FORCE_NOT_NULL ({col_list})",
+                chunk_bytes=CHUNK_BYTES,
+            )
+        except psycopg.DataError as exc:
+            drop_tables(raws)
+            result.cleanup = []
             log.info("ch_basic fast path refused %s (%s); using the Python path", path, exc)
             result.counts = Counts(notes=[f"COPY refused the file, parsed row by row: {exc}"])
             return False
+        rows = chunk_rows(parts)
+        read = sum(rows)
         if TIMING:
-            print(f"[{time.perf_counter() - t0:7.2f}s] COPY {raw}", file=sys.stderr)
+            print(
+                f"[{time.perf_counter() - t0:7.2f}s] COPY into {', '.join(raws)}", file=sys.stderr
+            )
         result.fast_path, result.encoding = True, opened.encoding
 
+    # The file's rows as one relation: record number ``line`` (1 = first row after the
+    # header) and the text columns; PostgreSQL scans the parts with a parallel append.
+    raw = (
+        "("
+        + " UNION ALL ".join(
+            f"SELECT {col_list}, {line_expr(part, rows)} AS line FROM {part.table} r"
+            for part in parts
+        )
+        + ")"
+    )
     with connection.cursor() as raw_cur:
         cur = Timed(raw_cur)
         counts = _merge(
             cur=cur, sql=sql, col=col, read=read, run=run, source=source, emit=emit,
             now=now, raw=raw, todo=todo, dates=dates, sic=sic,
         )  # fmt: skip
-        for table in (raw, todo, dates, sic, f"{sic}_text"):
+        for table in (*raws, todo, dates, sic, f"{sic}_text"):
             cur.execute(f"DROP TABLE {table}")
         result.counts = counts
     return True
+
+
+def _sweep(cur) -> None:
+    """Drop staging tables left by imports that are no longer running (a crash between the
+    parts' commit and the import's end)."""
+    from enrichment.models import ImportRun, ImportStatus
+
+    cur.execute(
+        "SELECT relname, substring(relname from '^lp_imp([0-9]+)_')::bigint FROM pg_class "
+        "WHERE relname ~ '^lp_imp[0-9]+_' AND relkind = 'r' AND relpersistence = 'u'"
+    )
+    found = cur.fetchall()
+    if not found:
+        return
+    running = set(
+        ImportRun.objects.filter(
+            pk__in={run for _, run in found}, status=ImportStatus.RUNNING
+        ).values_list("pk", flat=True)
+    )
+    for table, run in found:
+        if run not in running:
+            cur.execute(f'DROP TABLE IF EXISTS "{table}"')
 
 
 def _values(mapping: dict[str, str]) -> str:

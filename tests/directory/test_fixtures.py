@@ -154,8 +154,18 @@ def test_ch_quirks_leading_space_header_legacy_sic_dormant_and_none_supplied(tmp
     assert (llp.legal_form, llp.status) == ("llp", "liquidation")
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
-def test_ch_bad_rows_are_rejected_with_line_numbers_and_the_rest_imports(tmp_path, fast):
+@pytest.mark.parametrize(
+    ("fast", "chunk"),
+    [(True, None), (True, 100), (False, None)],
+    ids=["copy", "copy-small-chunks", "portable"],
+)
+def test_ch_bad_rows_are_rejected_with_line_numbers_and_the_rest_imports(
+    tmp_path, monkeypatch, fast, chunk
+):
+    if chunk:  # the COPY parts get many chunks each: line numbers still count the whole file
+        from enrichment.importers import fastpath
+
+        monkeypatch.setattr(fastpath, "CHUNK_BYTES", chunk)
     rows = [
         *CH_GOOD[:2],
         ch_row("12345678", "BAD DATE LIMITED", inc="31/02/2020"),
@@ -210,6 +220,26 @@ def test_ch_duplicate_company_number_last_line_wins(tmp_path, monkeypatch, fast,
     ]
     again = registry_import(source="ch_basic", path=path, progress=False, fast=fast)
     assert (again.counts.rows_new, again.counts.rows_changed) == (0, 0)
+
+
+def test_ch_file_cut_into_copy_chunks_only_between_records(tmp_path, monkeypatch):
+    """Newlines and quotes inside quoted fields never end a COPY chunk."""
+    from enrichment.importers import fastpath
+
+    monkeypatch.setattr(fastpath, "CHUNK_BYTES", 64)
+    quirky = ch_row("44444444", 'THE "QUOTED"\nNAME LIMITED').replace(
+        "UNIT 9 BERRY COURT FARM", 'UNIT 9\n""BERRY""\r\nCOURT FARM'
+    )
+    rows = [*CH_GOOD[:3], quirky, *CH_GOOD[3:], ch_row("55555555", "LAST LIMITED")]
+    path = _write(tmp_path, "ch.csv", CH_HEADER + "\r\n" + "\r\n".join(rows) + "\r\n")
+    result = registry_import(source="ch_basic", path=path, progress=False)
+    assert result.fast_path is True
+    assert (result.counts.rows_read, result.counts.rows_new) == (8, 8)
+    company = Company.objects.get(registry_id="44444444")
+    assert company.name == 'THE "QUOTED"\nNAME LIMITED'
+    assert company.address == 'UNIT 9\n"BERRY"\r\nCOURT FARM, LITTLE LONDON'
+    assert Company.objects.get(registry_id="55555555").name == "LAST LIMITED"
+    assert Company.objects.get(registry_id="07687209").nace_primary == 7022
 
 
 def test_ch_row_with_wrong_field_count_falls_back_to_row_by_row_parsing(tmp_path):
