@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import sys
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from enrichment.importers.copyparts import (
     drop_tables,
     line_expr,
 )
-from enrichment.importers.merge import REJ, TIMING, CompanyMerge, Counts, Sql, Timed
+from enrichment.importers.merge import REJ, TIMING, CompanyMerge, Counts, Sql, Timed, timing_print
 from enrichment.importers.parsers import CH_REQUIRED, FileFormatError
 from enrichment.importers.records import CH_CATEGORY, CH_HASHED, CH_SIZE, CH_STATUS
 from enrichment.importers.streams import registry_open
@@ -142,9 +141,7 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         rows = chunk_rows(parts)
         read = sum(rows)
         if TIMING:
-            print(
-                f"[{time.perf_counter() - t0:7.2f}s] COPY into {', '.join(raws)}", file=sys.stderr
-            )
+            timing_print(t0, f"COPY into {', '.join(raws)}")
         result.fast_path, result.encoding = True, opened.encoding
 
     # The file's rows as one relation: record number ``line`` (1 = first row after the

@@ -34,6 +34,14 @@ TIMING = os.environ.get("LEADPILOT_IMPORT_TIMING") == "1"
 EXPLAIN = os.environ.get("LEADPILOT_IMPORT_EXPLAIN") == "1"  # development: plans, run twice
 
 
+def timing_print(t0: float, what: str) -> None:
+    """One line per statement: its wall seconds, then (for CPU accounting against samples of
+    the server's processes) the wall-clock start and end."""
+    end = time.perf_counter()
+    now = time.time()
+    print(f"[{end - t0:7.2f}s] {what[:110]} @{now - (end - t0):.3f}-{now:.3f}", file=sys.stderr)
+
+
 class Timed:
     """Wraps a cursor; with LEADPILOT_IMPORT_TIMING=1 prints each statement's duration."""
 
@@ -53,7 +61,7 @@ class Timed:
             self._cursor.execute("ROLLBACK TO SAVEPOINT lp_explain")
         out = self._cursor.execute(query, params)
         if TIMING:
-            print(f"[{time.perf_counter() - t0:7.2f}s] {query[:110]}", file=sys.stderr)
+            timing_print(t0, query)
         return out
 
 
