@@ -45,19 +45,8 @@ PG_ENCODINGS = {
 }
 
 
-DATE_YEARS = (1700, 2199)
+DATE_YEARS = (1700, 2199)  # the dates in lp_dmy_date (migration enrichment 0003)
 COPY_PARTS = 2  # COPY connections at once: one per core of the database server
-
-
-def _dates(cur, table: str) -> None:
-    """Every real DD/MM/YYYY date from 1700 to 2199 (183k rows). Checking and parsing a date is
-    then one hash-join probe instead of a dozen string functions per row."""
-    lo, hi = DATE_YEARS
-    cur.execute(
-        f"CREATE UNLOGGED TABLE {table} AS SELECT to_char(d, 'DD/MM/YYYY') AS txt, d::date AS d "
-        f"FROM generate_series('{lo}-01-01'::date, '{hi}-12-31'::date, interval '1 day') d"
-    )
-    cur.execute(f"ANALYZE {table}")
 
 
 def _sic_raw(x: str) -> str:
@@ -102,7 +91,7 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
     # plans no parallel workers over temporary tables. They are created inside the import's
     # transaction, so a failed import leaves none behind; a successful one drops them.
     tag = f"lp_imp{int(run.pk)}"
-    todo, dates, sic = f"{tag}_todo", f"{tag}_dates", f"{tag}_sic"
+    todo, sic = f"{tag}_todo", f"{tag}_sic"
     raws = [f"{tag}_raw{p}" for p in range(COPY_PARTS)]
     with registry_open(path, progress=progress) as opened, connection.cursor() as raw_cur:
         cur = Timed(raw_cur)
@@ -158,9 +147,9 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         cur = Timed(raw_cur)
         counts = _merge(
             cur=cur, sql=sql, col=col, read=read, run=run, source=source, emit=emit,
-            now=now, raw=raw, todo=todo, dates=dates, sic=sic,
+            now=now, raw=raw, todo=todo, sic=sic,
         )  # fmt: skip
-        for table in (*raws, todo, dates, sic, f"{sic}_text"):
+        for table in (*raws, todo, sic, f"{sic}_text"):
             cur.execute(f"DROP TABLE {table}")
         result.counts = counts
     return True
@@ -197,12 +186,11 @@ def _values(mapping: dict[str, str]) -> str:
     return f"(VALUES {rows})"
 
 
-def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, dates, sic) -> Counts:
+def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic) -> Counts:
     def c(name: str) -> str:
         return col.get(name, "''").removeprefix("r.")
 
     _sic_map(cur, sic)
-    _dates(cur, dates)
     # Parallel plans for the pass over the file's rows (the machine's 2 cores; every function
     # used is PARALLEL SAFE, the staging tables are not temporary, and no LATERAL subquery
     # with outer references is used: its parameters would make the plan serial).
@@ -263,7 +251,7 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, dates, sic
             f"AS s{i}, COALESCE(t{i}.cls, m{i}.cls) AS cls{i}"
             for i in range(1, 5)
         )
-        + f" FROM ({l3}) v LEFT JOIN {dates} dt ON dt.txt = v.inc "
+        + f" FROM ({l3}) v LEFT JOIN lp_dmy_date dt ON dt.txt = v.inc "
         + " ".join(
             f"LEFT JOIN {sic}_text t{i} ON t{i}.txt = v.sic{i} "
             f"LEFT JOIN {sic} m{i} ON m{i}.code = "
