@@ -22,7 +22,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from enrichment.importers import parsers
-from enrichment.importers.merge import CompanyMerge, CompanyPolicy, Counts, Sql
+from enrichment.importers.merge import CompanyMerge, CompanyPolicy, Counts, Sql, Stager
 from enrichment.importers.merge import rejections_write as _rejections_write
 from enrichment.importers.records import CompanyRecord, Rejected, RoleRecord, Skipped, Trailer
 from enrichment.importers.roles import RoleMerge
@@ -56,6 +56,8 @@ class SourceSpec:
     parser: Callable[..., Iterator]
     policy: CompanyPolicy | None = None  # company sources
     role_snapshot: bool | None = None  # role sources: does a missing role mean it ended?
+    # company sources: does every file list every live company (a missing one is dissolved)?
+    full_snapshot: bool = False
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -69,6 +71,7 @@ SOURCES: dict[str, SourceSpec] = {
             "Contains public sector information licensed under the Open Government Licence v3.0 "
             "(Companies House).",
             parsers.parse_ch_basic,
+            full_snapshot=True,
             policy=CompanyPolicy(
                 owned=(
                     "name",
@@ -212,6 +215,7 @@ class ImportResult:
             "rows_rejected": c.rows_rejected,
             "rows_skipped": c.rows_skipped,
             "change_events": c.events,
+            "companies_dissolved": c.dissolved,
             "encoding": self.encoding,
             "fast_path": self.fast_path,
             "notes": c.notes,
@@ -360,6 +364,8 @@ def _import_python(
             )
         read = rejected = skipped = 0
         rejections: list[tuple[int, str, str]] = []
+        rejected_ids: list[str] = []  # rejected rows that name their company
+        unnamed = 0  # rejected rows that do not (a malformed line)
         trailer: Trailer | None = None
         psc_people = 0
         for item in spec.parser(opened):
@@ -376,6 +382,10 @@ def _import_python(
                 read += 1
                 rejected += 1
                 rejections.append((item.line, item.reason, item.raw))
+                if item.registry_id:
+                    rejected_ids.append(item.registry_id)
+                else:
+                    unnamed += 1
                 if len(rejections) >= 1000:
                     _rejections_write(cur, run_id=run.pk, rows=rejections)
                     rejections.clear()
@@ -383,6 +393,22 @@ def _import_python(
                 trailer = item
         _rejections_write(cur, run_id=run.pk, rows=rejections)
         counts = merger.merge_stage() if isinstance(merger, CompanyMerge) else merger.merge()
+        if isinstance(merger, CompanyMerge) and spec.full_snapshot and emit:
+            if unnamed:
+                counts.notes.append(
+                    f"{unnamed} rejected rows name no company: companies missing from this "
+                    "snapshot were not marked dissolved"
+                )
+            else:
+                seen = Stager(sql, cur, "lp_stage_seen", ("registry_id",))
+                for registry_id in rejected_ids:
+                    seen.add((registry_id,))
+                seen.flush()
+                merger.retire_missing(
+                    seen="SELECT registry_id FROM lp_stage_company "
+                    "UNION ALL SELECT registry_id FROM lp_stage_seen",
+                    country=spec.country,
+                )
         counts.rows_read = read
         counts.rows_rejected += rejected
         counts.rows_skipped += skipped

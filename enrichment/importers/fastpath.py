@@ -346,9 +346,21 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic) -> Co
         f"r.line + 1 AS line FROM {raw} r",
     )
     counts = merger.merge_todo(staged=read - rejected, todo_rows=hits - rejected)
+    if emit and _full_snapshot():
+        # Every row of the file names its company, rejected or not (COPY took them all).
+        merger.retire_missing(
+            seen=f"SELECT btrim(r.{c('CompanyNumber')}) AS registry_id FROM {raw} r",
+            country="GB",
+        )
     counts.rows_read = read
     counts.rows_rejected += rejected
     return counts
+
+
+def _full_snapshot() -> bool:
+    from enrichment.importers import SOURCES
+
+    return SOURCES["ch_basic"].full_snapshot
 
 
 def _policy():

@@ -100,6 +100,7 @@ class Counts:
     rows_rejected: int = 0
     rows_skipped: int = 0
     events: int = 0
+    dissolved: int = 0  # companies of a full snapshot's source missing from this one
     notes: list[str] = field(default_factory=list)
 
 
@@ -345,6 +346,42 @@ class CompanyMerge:
         if self.sql.pg:
             return max(self.cursor.rowcount, 0)
         return one_value(self.cursor, f"SELECT COUNT(*) FROM {table}")
+
+    def retire_missing(self, *, seen: str, country: str) -> int:
+        """Full snapshots (Companies House BasicCompanyData lists every live company): a
+        company this source brought into the directory that the new file no longer names is
+        marked dissolved, with a status ChangeEvent (when events are on). Its payload hash is
+        cleared, so a later file that names it again restores it. ``seen``: a SELECT of the
+        registry_id of every row read, imported or rejected. Idempotent: dissolved companies
+        are not touched again. Callers run it only inside a successful import."""
+        cur, sql = self.cursor, self.sql
+        cur.execute("DROP TABLE IF EXISTS lp_gone")
+        cur.execute(
+            "CREATE TEMP TABLE lp_gone AS SELECT c.id AS company_id, c.status AS old_status "
+            f"FROM {C} c WHERE c.country = %s AND c.source_id = %s AND c.status <> 'dissolved' "
+            f"AND NOT EXISTS (SELECT 1 FROM ({seen}) s WHERE s.registry_id = c.registry_id)",
+            [country, self.source_id],
+        )
+        gone = self._created("lp_gone")
+        if not gone:
+            return 0
+        if self.emit:
+            old = sql.json("'status'", "old_status")
+            new = sql.json("'status'", "'dissolved'", "'reason'", "'not in the snapshot'")
+            cur.execute(
+                f"INSERT INTO {EV} (company_id, person_id, kind, old, new, import_run_id, "
+                f"occurred_at) SELECT company_id, NULL, 'status', {old}, {new}, %s, %s "
+                "FROM lp_gone",
+                [self.run_id, sql.dt(self.now)],
+            )
+            self.counts.events += max(cur.rowcount, 0)
+        cur.execute(
+            f"UPDATE {C} SET status = 'dissolved', payload_hash = '', updated_at = %s "
+            "WHERE id IN (SELECT company_id FROM lp_gone)",
+            [sql.dt(self.now)],
+        )
+        self.counts.dissolved += gone
+        return gone
 
     def _superseded(self) -> int:
         """Staged rows of existing companies that a later line of the file repeats, when that

@@ -116,6 +116,7 @@ class Rejected:
     line: int
     reason: str
     raw: str = ""
+    registry_id: str = ""  # when the row names its company (it is in the file, if unimported)
 
 
 @dataclass(slots=True)

@@ -302,6 +302,82 @@ def test_missing_required_column_fails_loudly_with_the_name(tmp_path):
     assert not Company.objects.exists()
 
 
+def _ch_file(tmp_path: Path, name: str, rows: list[str]) -> Path:
+    return _write(tmp_path, name, CH_HEADER + "\r\n" + "\r\n".join(rows) + "\r\n")
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
+def test_ch_company_missing_from_the_next_snapshot_is_dissolved(tmp_path, fast):
+    first = _ch_file(tmp_path, "ch1.csv", CH_GOOD)
+    registry_import(source="ch_basic", path=first, progress=False, fast=fast)
+    # Next month: OBAC (active) and the LLP (in liquidation) are gone; HEATHER's row is rejected
+    # (bad date) but still names it, so it is not gone.
+    heather_bad = ch_row("SC123456", "HEATHER SOFTWARE LIMITED", inc="31/02/2020")
+    kept = [r for r in CH_GOOD if '"07687209"' not in r and '"OC300001"' not in r]
+    kept = [heather_bad if '"SC123456"' in r else r for r in kept]
+    second = _ch_file(tmp_path, "ch2.csv", kept)
+    result = registry_import(source="ch_basic", path=second, progress=False, fast=fast).summary()
+    assert (result["companies_dissolved"], result["rows_rejected"]) == (2, 1)
+    statuses = dict(Company.objects.values_list("registry_id", "status"))
+    assert statuses["07687209"] == statuses["OC300001"] == "dissolved"
+    assert statuses["SC123456"] == "active" and statuses["09999999"] == "dormant"
+    events = {
+        e.company.registry_id: (e.old, e.new)
+        for e in ChangeEvent.objects.filter(kind="status", import_run_id=result["import_run"])
+    }
+    assert events == {
+        "07687209": (
+            {"status": "active"},
+            {"status": "dissolved", "reason": "not in the snapshot"},
+        ),
+        "OC300001": (
+            {"status": "liquidation"},
+            {"status": "dissolved", "reason": "not in the snapshot"},
+        ),
+    }
+    # The same file again: nothing more to dissolve, no new events.
+    again = registry_import(source="ch_basic", path=second, progress=False, fast=fast).summary()
+    assert (again["companies_dissolved"], again["change_events"], again["rows_changed"]) == (
+        0,
+        0,
+        0,
+    )
+    # A later snapshot that lists OBAC again brings it back, as a status change.
+    back = registry_import(source="ch_basic", path=first, progress=False, fast=fast).summary()
+    assert back["companies_dissolved"] == 0
+    assert Company.objects.get(registry_id="07687209").status == "active"
+    assert ChangeEvent.objects.filter(
+        kind="status",
+        import_run_id=back["import_run"],
+        company__registry_id="07687209",
+        new={"status": "active"},
+    ).exists()
+
+
+def test_ch_missing_companies_are_not_dissolved_by_a_first_or_failed_or_partial_import(tmp_path):
+    first = _ch_file(tmp_path, "ch1.csv", CH_GOOD)
+    registry_import(source="ch_basic", path=first, progress=False)
+    # A failed import (a required column is missing) changes nothing.
+    header = CH_HEADER.replace("IncorporationDate,", "Incorporated,")
+    broken = _write(tmp_path, "ch2.csv", header + "\n" + CH_GOOD[0] + "\n")
+    with pytest.raises(CommandError):
+        call_command("import_registry", "--source", "ch_basic", str(broken))
+    # A malformed line names no company for sure: nothing is marked, and the import says so.
+    short = ch_row("07687209", "!OBAC UK LIMITED").rsplit(",", 1)[0]
+    partial = _ch_file(tmp_path, "ch3.csv", [CH_GOOD[1], short])
+    result = registry_import(source="ch_basic", path=partial, progress=False)
+    assert result.fast_path is False and result.counts.dissolved == 0
+    assert any("not marked dissolved" in n for n in result.counts.notes)
+    assert not Company.objects.filter(status="dissolved").exists()
+    # The first import of a source is the baseline: it dissolves nothing it did not see.
+    from enrichment.models import ImportRun
+
+    ImportRun.objects.all().delete()
+    only_one = _ch_file(tmp_path, "ch4.csv", CH_GOOD[:1])
+    assert registry_import(source="ch_basic", path=only_one, progress=False).counts.dissolved == 0
+    assert not Company.objects.filter(status="dissolved").exists()
+
+
 # ---------------------------------------------------------------- PSC
 
 

@@ -117,7 +117,10 @@ def parse_ch_basic(opened: Opened) -> Iterator[Item]:
         try:
             yield ch_basic_record(idx, fields, line)
         except RowError as exc:
-            yield Rejected(line, str(exc), excerpt(fields))
+            number = (
+                fields[idx["CompanyNumber"]].strip() if idx["CompanyNumber"] < len(fields) else ""
+            )
+            yield Rejected(line, str(exc), excerpt(fields), registry_id=number[:32])
 
 
 PSC_PEOPLE = {"individual-person-with-significant-control"}
