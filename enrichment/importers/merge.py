@@ -356,6 +356,12 @@ class CompanyMerge:
         are not touched again. Callers run it only inside a successful import."""
         cur, sql = self.cursor, self.sql
         cur.execute("DROP TABLE IF EXISTS lp_gone")
+        if sql.pg:
+            # A hash anti join over both row sets (parallel): the planner's own choice, a merge
+            # join, has every worker sort the whole file's numbers (5 s instead of 0.7 s per
+            # million), and its cost estimate then triggers JIT compilation (2.4 s more).
+            cur.execute("SET LOCAL enable_mergejoin = off")
+            cur.execute("SET LOCAL jit = off")
         cur.execute(
             "CREATE TEMP TABLE lp_gone AS SELECT c.id AS company_id, c.status AS old_status "
             f"FROM {C} c WHERE c.country = %s AND c.source_id = %s AND c.status <> 'dissolved' "
@@ -363,6 +369,9 @@ class CompanyMerge:
             [country, self.source_id],
         )
         gone = self._created("lp_gone")
+        if sql.pg:
+            cur.execute("RESET enable_mergejoin")
+            cur.execute("RESET jit")
         if not gone:
             return 0
         if self.emit:
