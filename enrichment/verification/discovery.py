@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 
 from enrichment.verification.candidates import name_fold
@@ -114,6 +116,41 @@ def page_parse(url: str, status: int, text: str) -> WebPage:
     return WebPage(url=url, status=status, text=text, emails=emails, phones=phones)
 
 
+PAGE_TTL = 300.0  # seconds, as long as the DNS answers that led to the page (dns.ROUTE_TTL)
+
+
+class PageCache:
+    """Home pages fetched with status 200, per (world, domain), kept PAGE_TTL seconds; thread-safe
+    and process-wide like the DNS cache. Discovery asks for the same name-derived domains again and
+    again (every company whose name starts with the same word); a page that names no registry
+    number is kept as well, it answers "not this company" for the next one. Failures are not kept:
+    a time-out tonight is tried again."""
+
+    def __init__(self) -> None:
+        self._pages: dict[tuple, tuple[WebPage, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> WebPage | None:
+        with self._lock:
+            hit = self._pages.get(key)
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        return hit[0]
+
+    def put(self, key: tuple, page: WebPage) -> None:
+        with self._lock:
+            if len(self._pages) >= 100_000:
+                self._pages.clear()
+            self._pages[key] = (page, time.monotonic() + PAGE_TTL)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+PROCESS_PAGE_CACHE = PageCache()
+
+
 class Discovery:
     def __init__(self, config: VerificationConfig, dns_client: DnsClient) -> None:
         self.config = config
@@ -121,9 +158,15 @@ class Discovery:
         self._pages: dict[str, WebPage | None] = {}
 
     async def website_fetch(self, domain: str) -> WebPage | None:
-        """The domain's home page, or None (no DNS, no server, not 200). Cached per instance."""
+        """The domain's home page, or None (no DNS, no server, not 200). Cached per instance, and
+        pages per process (PROCESS_PAGE_CACHE)."""
         if domain in self._pages:
             return self._pages[domain]
+        key = (self.config.nameserver, self.config.http_port, domain)
+        cached = PROCESS_PAGE_CACHE.get(key)
+        if cached is not None:
+            self._pages[domain] = cached
+            return cached
         page = None
         addrs = await self.dns.domain_exists(domain)
         if addrs:
@@ -139,6 +182,8 @@ class Discovery:
             except (TimeoutError, OSError, ValueError):
                 page = None
         self._pages[domain] = page
+        if page is not None:
+            PROCESS_PAGE_CACHE.put(key, page)
         return page
 
     async def domain_discover(

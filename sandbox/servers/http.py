@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import threading
+from collections import Counter
 
 from sandbox.servers.manifest import DomainSpec, WebSpec
 
@@ -103,6 +104,7 @@ class SandboxHTTP:
         self.domains = domains
         self.port: int | None = None
         self._pages: dict[str, tuple[int, str, bytes]] = {}
+        self.requests: Counter[str] = Counter()  # Host header -> requests served (tests read it)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
@@ -110,6 +112,7 @@ class SandboxHTTP:
     def page(self, host_header: str, path: str) -> tuple[int, str, bytes]:
         """(status, content type, body) for a Host header and a path."""
         host = host_header.split(":", 1)[0].lower().rstrip(".").removeprefix("www.")
+        self.requests[host] += 1
         if path not in ("/", ""):
             return _NOT_FOUND
         cached = self._pages.get(host)

@@ -108,6 +108,21 @@ def test_domain_is_discovered_from_the_name_and_the_registry_number(world, confi
     assert g[(other.id, ingrid.id)].reason == "no_contact_found"
 
 
+def test_a_website_is_fetched_once_for_every_company_that_tries_its_domain(world, config_for):
+    # Both names start with "Bølge": discovery tries bolge.no for each, in two separate searches
+    # (two chunks of a night); the page, which names another registry number, is fetched once.
+    ingrid = person("Ingrid", "Berg")
+    for name, registry_id in (("Bølge Marin AS", "911111111"), ("Bølge Bygg AS", "922222222")):
+        c = company(name=name, registry_id=registry_id)
+        found = decision_maker_contacts_find(
+            candidates=[(c.id, ingrid.id)], config=config_for(world)
+        )[(c.id, ingrid.id)]
+        tried = {t["domain"]: t for t in found.evidence["discovery"]["tried"]}
+        assert tried["bolge.no"] == {"domain": "bolge.no", "website": True, "confirmed": False}
+        assert found.verified is False
+    assert world.http.requests["bolge.no"] == 1
+
+
 def test_catch_all_is_not_verified_but_a_registry_phone_is(world, config_for):
     bare = company(name="Allin AS", website_domain="allin.no")
     phoned = company(name="Allin Drift AS", website_domain="allin.no", phone="22 33 44 55")
