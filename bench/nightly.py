@@ -8,7 +8,9 @@ database (`load_world`), BENCH_DATABASE_URL (default leadpilot_bench_nightly_<co
 truncates the tenants (organisations, users and everything hanging off them, billing included), creates
 N organisations with S active segments each, starts the sandbox internet as its own process
 (`manage.py sandbox`, injected latency per DNS answer and per SMTP reply) and W Celery worker processes
-(`celery -A leadpilot worker --concurrency 1`) on Redis (BENCH_BROKER_URL, default db 6, flushed).
+(`celery -A leadpilot worker --pool threads --concurrency 2`: two runs at once per process, so one
+run's waits on the matching query and on the peers' latency are another's CPU time; `--runs-per-worker 1`
+is the former `--pool prefork --concurrency 1`) on Redis (BENCH_BROKER_URL, default db 6, flushed).
 
 Timed: from enqueueing the beat task `leads.dispatch_nightly` (every organisation's night hour is
 now) until every run has finished. Figures: wall time of the night, leads/s, candidates verified/s, and
@@ -57,8 +59,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--runs-per-worker",
         type=int,
-        default=1,
-        help="segment runs each worker process works on at once (>1: Celery's threads pool)",
+        default=2,
+        help="segment runs each worker process works on at once (>1: Celery's threads pool; "
+        "1: prefork, one child)",
     )
     p.add_argument("--seed", type=int, default=6)
     p.add_argument("--timeout", type=float, default=1800.0, help="give up after this long")
