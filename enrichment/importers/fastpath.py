@@ -322,8 +322,9 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic) -> Co
     )
     industries = (
         "SELECT x.company_id, x.cls AS nace_class, 'uk_sic2007' AS code_system, "
-        "x.code AS raw_code, x.code = x.prim AS is_primary FROM (SELECT {company_id} "
+        "x.code AS raw_code, x.code = x.prim AS is_primary, x.slot FROM (SELECT {company_id} "
         "AS company_id, unnest(ARRAY[t.cls1, t.cls2, t.cls3, t.cls4]) AS cls, "
+        "unnest(ARRAY[4 * t.line, 4 * t.line + 1, 4 * t.line + 2, 4 * t.line + 3]) AS slot, "
         "unnest(ARRAY[t.s1, t.s2, t.s3, t.s4]) AS code, "
         f"unnest(ARRAY[{firsts}]) AS first, "
         "COALESCE(CASE WHEN t.cls1 IS NOT NULL THEN t.s1 END, "

@@ -421,15 +421,42 @@ class CompanyMerge:
             cur.execute(f"DELETE FROM {todo} WHERE line = %s", [line])
         return len(late)
 
-    def _industries(self, where: str, company_id: str = "t.company_id", join: str = "") -> str:
-        """SELECT of (company_id, industry columns) for the staged rows ``t`` matching where."""
+    def _insert_industries(
+        self,
+        where: str,
+        company_id: str = "t.company_id",
+        join: str = "",
+        *,
+        conflict: bool,
+        block: bool = False,
+    ) -> None:
+        """INSERT the industry rows of the staged rows ``t`` matching where. block: take their
+        ids from one block reserved on the sequence (staged row line x 4 + code position)
+        instead of a nextval() per row (0.8 s per million rows here)."""
+        cur, cols = self.cursor, "company_id, nace_class, code_system, raw_code, is_primary"
         if self.industries_select:
-            return self.industries_select.format(
+            select = self.industries_select.format(
                 company_id=company_id, todo=self.todo, join=join, where=where
             )
-        return (
-            f"SELECT {company_id}, i.nace_class, i.code_system, i.raw_code, i.is_primary "
-            f"FROM {self.todo} t {join} JOIN lp_stage_industry i ON i.line = t.line WHERE {where}"
+        else:
+            block = False
+            select = (
+                f"SELECT {company_id} AS company_id, i.nace_class, i.code_system, i.raw_code, "
+                f"i.is_primary FROM {self.todo} t {join} "
+                f"JOIN lp_stage_industry i ON i.line = t.line WHERE {where}"
+            )
+        id_col = id_val = ""
+        if block and self.sql.pg and self.ids_from_line:
+            seq = one_value(cur, f"SELECT pg_get_serial_sequence('{IND}', 'id')")
+            base = int(one_value(cur, "SELECT nextval(%s::regclass)", [seq]))
+            top = base + 4 * (self.ids_from_line + 1)
+            cur.execute("SELECT setval(%s::regclass, %s)", [seq, top])
+            id_col, id_val = "id, ", f"{base} + q.slot, "
+        q_cols = ", ".join(f"q.{c}" for c in cols.split(", "))
+        cur.execute(
+            # WHERE TRUE: SQLite would read "ON CONFLICT" after a FROM as a join condition.
+            f"INSERT INTO {IND} ({id_col}{cols}) SELECT {id_val}{q_cols} FROM ({select}) q "
+            "WHERE TRUE" + (" ON CONFLICT DO NOTHING" if conflict else "")
         )
 
     def merge_todo(self, *, staged: int, todo_rows: int | None = None) -> Counts:
@@ -542,12 +569,9 @@ class CompanyMerge:
                 f"DELETE FROM {IND} WHERE company_id IN "
                 "(SELECT company_id FROM lp_changed WHERE nace_changed)"
             )
-            cur.execute(
-                f"INSERT INTO {IND} (company_id, nace_class, code_system, raw_code, is_primary) "
-                + self._industries(
-                    "t.company_id IN (SELECT company_id FROM lp_changed WHERE nace_changed)"
-                )
-                + " ON CONFLICT DO NOTHING"
+            self._insert_industries(
+                "t.company_id IN (SELECT company_id FROM lp_changed WHERE nace_changed)",
+                conflict=True,
             )
         # New companies
         new = 0
@@ -616,10 +640,12 @@ class CompanyMerge:
             if pol.owns_industries and new:
                 # Staged industry rows are unique per (line, raw code), so no conflict handling
                 # is needed while the unique constraint is set aside in a bulk load.
-                cur.execute(
-                    f"INSERT INTO {IND} (company_id, nace_class, code_system, raw_code, is_primary) "
-                    + self._industries("t.is_new", company_id=new_company, join=join)
-                    + ("" if bulk else " ON CONFLICT DO NOTHING")
+                self._insert_industries(
+                    "t.is_new",
+                    company_id=new_company,
+                    join=join,
+                    conflict=not bulk,
+                    block=new_id is not None,
                 )
             if bulk:
                 bulk.restore()

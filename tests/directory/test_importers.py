@@ -277,6 +277,12 @@ def test_bulk_load_restores_every_index_and_constraint(world, monkeypatch):
     top = Company.objects.order_by("-id").first().id
     later = Company.objects.create(country="GB", registry_id="NEW00001", name="Later Ltd")
     assert later.id > top
+    # So did the industry rows' ids.
+    top_industry = CompanyIndustry.objects.order_by("-id").first().id
+    industry = CompanyIndustry.objects.create(
+        company=later, nace_class=6201, code_system="uk_sic2007", raw_code="62012"
+    )
+    assert industry.id > top_industry
     later.delete()
     # The restored unique constraint still guards the directory.
     again = registry_import(source="ch_basic", path=world_file(world, "ch_basic"), progress=False)
