@@ -243,6 +243,9 @@ LEADPILOT_HTTP_PORT = env.int("LEADPILOT_HTTP_PORT", default=80)
 # Verified evidence older than this is verified again before a lead is delivered.
 LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS = env.int("LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS", default=30)
 # Candidates a segment's run verifies at once (in flight), and per engine call (chunk).
+# PostgreSQL random_page_cost for the matching query (segments/selectors.py): 1.1 suits SSD or a
+# directory in memory; 0 keeps the server's setting (4.0 by default, spinning disks).
+LEADPILOT_MATCH_RANDOM_PAGE_COST = env.float("LEADPILOT_MATCH_RANDOM_PAGE_COST", default=1.1)
 LEADPILOT_SEARCH_BATCH_MAX = env.int("LEADPILOT_SEARCH_BATCH_MAX", default=200)
 LEADPILOT_SEARCH_CHUNK = env.int("LEADPILOT_SEARCH_CHUNK", default=5)
 # Engine calls a run keeps going at once; each holds a database connection (size max_connections
