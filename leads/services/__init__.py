@@ -1,6 +1,7 @@
 """Writes of the leads app, by area. Import from here: `from leads.services import lead_approve`."""
 
 from .calendar import calendar_lock, calendar_slots_take, calendar_today
+from .delivery import lead_deliver
 from .digest import digest_due, digest_send
 from .feeds import (
     calendar_feed_ics,
@@ -23,7 +24,6 @@ from .lifecycle import (
 from .reverify import lead_evidence_is_stale, leads_reverify, leads_reverify_scheduled
 from .search import (
     DispatchResult,
-    lead_deliver,
     nightly_dispatch,
     search_run_execute,
     search_run_get_or_create,

@@ -8,7 +8,7 @@
   connection dies, so a redelivered task takes over at once). Every tried candidate is a
   SearchCandidate row; a resumed run skips them and counts its statistics from them.
 - Only a verified contact becomes a Lead, and the lead, its delivery record, its usage event and
-  its candidate row are written in one transaction (`lead_deliver`). UNIQUE(organization, person)
+  its candidate row are written in one transaction (`delivery.leads_deliver`). UNIQUE(organization, person)
   on the delivery record and UNIQUE(organization, lead) on the usage event make a duplicate
   impossible even when two workers race.
 - A run stops at the segment's nightly cap, at the organisation's remaining monthly quota
@@ -44,33 +44,26 @@ from django.utils import timezone
 from billing.selectors import billing_quota_remaining
 from billing.services import (
     QuotaExhausted,
-    billing_month_of,
-    billing_period_lock,
-    usage_events_record,
 )
 from blocklists.models import DeliveryRecord
-from blocklists.services import delivery_records_add
 from enrichment.models import Company, Person
-from organizations.models import DeliveryMode, Organization
+from organizations.models import Organization
 from segments.models import Segment, SegmentStatus
 from segments.selectors import segment_candidate_skips, segment_candidates
 
 from ..models import (
     CandidateOutcome,
-    Lead,
-    LeadStatus,
     SearchCandidate,
     SearchRun,
     SearchRunStatus,
     StopReason,
 )
-from .calendar import calendar_lock, calendar_slots_take, calendar_today
+from .delivery import Delivery, lead_deliver, leads_deliver
 from .reverify import (
     ContactsFind,
     contacts_find_default,
     evidence_max_age,
     finding_checked_at,
-    finding_snapshot,
 )
 
 logger = logging.getLogger(__name__)
@@ -281,168 +274,6 @@ def _finish(
         fields.append("last_error")
     run.save(update_fields=fields)
     return run
-
-
-def _company_snapshot(company: Company) -> dict[str, Any]:
-    return {
-        "id": company.id,
-        "name": company.name,
-        "country": company.country,
-        "registry_id": company.registry_id,
-        "legal_form": company.legal_form,
-        "nace_primary": company.nace_primary,
-        "size_band": company.size_band,
-        "employees_min": company.employees_min,
-        "employees_max": company.employees_max,
-        "address": company.address,
-        "postcode": company.postcode,
-        "municipality": company.municipality,
-        "region": company.region,
-        "website_domain": company.website_domain,
-        "phone": company.phone,
-    }
-
-
-def _person_snapshot(person: Person, role_kind: str) -> dict[str, Any]:
-    return {
-        "id": person.id,
-        "full_name": person.full_name,
-        "first_name": person.first_name,
-        "last_name": person.last_name,
-        "role_kind": role_kind,
-    }
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One verified candidate to deliver as a lead."""
-
-    company: Company
-    person: Person
-    role_kind: str
-    finding: Any
-    checked_at: dt.datetime
-
-
-def lead_deliver(
-    *,
-    organization: Organization,
-    run: SearchRun,
-    company: Company,
-    person: Person,
-    role_kind: str,
-    finding: Any,
-    checked_at: dt.datetime,
-    delivery_mode: str,
-    now: dt.datetime | None = None,
-) -> Lead:
-    """Create the lead, its delivery record, its usage event and its candidate row: one transaction.
-
-    Lock order: billing period, then calendar. In calendar mode the lead is approved and placed on
-    the next free working day. Raises QuotaExhausted (nothing written) when the month is full, and
-    IntegrityError (nothing written) when the person was already delivered to the organisation or
-    the run already tried this person.
-    """
-    (lead,) = leads_deliver(
-        organization=organization,
-        run=run,
-        deliveries=[Delivery(company, person, role_kind, finding, checked_at)],
-        delivery_mode=delivery_mode,
-        now=now,
-    )
-    return lead
-
-
-def leads_deliver(
-    *,
-    organization: Organization,
-    run: SearchRun,
-    deliveries: Sequence[Delivery],
-    delivery_mode: str,
-    now: dt.datetime | None = None,
-) -> list[Lead]:
-    """lead_deliver for several verified candidates in one transaction under one period lock:
-    as many as the month's quota has room for, in order (fewer leads than deliveries means the
-    quota is now full). All or nothing otherwise: QuotaExhausted (nothing written) when there is
-    no room at all, IntegrityError (nothing written) when any person was delivered meanwhile or
-    tried by this run already; the caller retries one by one to tell which.
-    """
-    for delivery in deliveries:
-        if not delivery.finding.verified:
-            raise ValueError("Only a verified contact becomes a lead")
-    now = now or timezone.now()
-    if not deliveries:
-        return []
-    with transaction.atomic():
-        period = billing_period_lock(
-            organization=organization,
-            period_start=billing_month_of(organization=organization, at=now),
-        )
-        if period.hard_cap:
-            room = period.quota_included - period.units_net
-            if room <= 0:
-                raise QuotaExhausted(period)
-            deliveries = deliveries[:room]
-        status, slots = LeadStatus.PENDING_APPROVAL, [None] * len(deliveries)
-        if delivery_mode == DeliveryMode.CALENDAR:
-            calendar_lock(organization=organization)
-            slots = calendar_slots_take(
-                organization=organization,
-                count=len(deliveries),
-                start=calendar_today(organization=organization, now=now),
-            )
-            status = LeadStatus.APPROVED
-        snapshots = [finding_snapshot(d.finding, checked_at=d.checked_at) for d in deliveries]
-        leads = Lead.objects.bulk_create(
-            [
-                Lead(
-                    organization=organization,
-                    segment_id=run.segment_id,
-                    search_run=run,
-                    company=d.company,
-                    person=d.person,
-                    contact_point_id=d.finding.contact_point_id,
-                    company_name=d.company.name,
-                    company_snapshot=_company_snapshot(d.company),
-                    person_name=d.person.full_name,
-                    role_kind=d.role_kind,
-                    person_snapshot=_person_snapshot(d.person, d.role_kind),
-                    contact_kind=d.finding.kind or "",
-                    contact_value=d.finding.value or "",
-                    evidence=snapshot,
-                    verified_at=d.checked_at,
-                    status=status,
-                    scheduled_date=slot,
-                    decided_at=now if status == LeadStatus.APPROVED else None,
-                )
-                for d, snapshot, slot in zip(deliveries, snapshots, slots, strict=True)
-            ]
-        )
-        delivery_records_add(
-            organization=organization,
-            records=[(lead.company_id, lead.person_id, lead.id) for lead in leads],
-        )
-        usage_events_record(
-            organization=organization,
-            charges=[(lead.id, snapshot) for lead, snapshot in zip(leads, snapshots, strict=True)],
-            segment_id=run.segment_id,
-            search_run_id=run.id,
-            occurred_at=now,
-        )
-        SearchCandidate.objects.bulk_create(
-            [
-                SearchCandidate(
-                    organization=organization,
-                    run=run,
-                    company_id=lead.company_id,
-                    person_id=lead.person_id,
-                    outcome=CandidateOutcome.LEAD,
-                    lead=lead,
-                )
-                for lead in leads
-            ]
-        )
-    return leads
 
 
 def _record(
