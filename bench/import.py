@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/import.py            # 1,000,000 rows (file cached under var/bench/)
     .venv/bin/python bench/import.py --quick    # 20,000 rows, CI smoke test
+    .venv/bin/python bench/import.py --rows 200000 --skip-orm   # while iterating
     .venv/bin/python bench/import.py --full-schema   # every app migrated: the import also
                                                      # rebuilds blocklists' lp_company_name_key
 
@@ -178,11 +179,24 @@ def child_orm(path: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "rows": n}))
 
 
+def _orm_baseline(url: str, path: Path, env: dict) -> tuple[float, float]:
+    import psycopg
+
+    with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+        conn.execute("TRUNCATE enrichment_company CASCADE")
+    args = [sys.executable, __file__, "--child-orm", str(path)]
+    orm = json.loads(_run(args, env)[2].splitlines()[-1])
+    return orm["seconds"], orm["peak_mb"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="20,000 rows (CI smoke test)")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--skip-orm", action="store_true", help="leave out the ORM baseline (while iterating)"
+    )
     parser.add_argument(
         "--full-schema",
         action="store_true",
@@ -237,16 +251,13 @@ def main() -> None:
         re_s, re_mb = again["seconds"], again["peak_mb"]
         print(f"unchanged re-import: {re_s:.2f}s ({rows / re_s:,.0f} rows/s), peak {re_mb:.0f} MB")
 
-        import psycopg
-
-        with psycopg.connect(_conninfo(url), autocommit=True) as conn:
-            conn.execute("TRUNCATE enrichment_company CASCADE")
-        orm = json.loads(_run([py, __file__, "--child-orm", str(path)], env)[2].splitlines()[-1])
-        orm_s, orm_mb = orm["seconds"], orm["peak_mb"]
-        print(
-            f"ORM bulk_create baseline: {orm_s:.2f}s ({rows / orm_s:,.0f} rows/s), "
-            f"peak {orm_mb:.0f} MB"
-        )
+        orm_s = orm_mb = None
+        if not args.skip_orm:
+            orm_s, orm_mb = _orm_baseline(url, path, env)
+            print(
+                f"ORM bulk_create baseline: {orm_s:.2f}s ({rows / orm_s:,.0f} rows/s), "
+                f"peak {orm_mb:.0f} MB"
+            )
     finally:
         if not args.keep_db:
             _drop_db(admin, name)
@@ -264,11 +275,14 @@ def main() -> None:
         "copy_floor_s": round(copy_s, 2),
         "copy_floor_rows_per_s": round(rows / copy_s),
         "import_vs_copy_x": round(import_s / copy_s, 2),
-        "orm_s": round(orm_s, 2),
-        "orm_rows_per_s": round(rows / orm_s),
-        "orm_peak_mb": round(orm_mb),
-        "import_vs_orm_speedup_x": round(orm_s / import_s, 2),
     }
+    if orm_s is not None and orm_mb is not None:
+        figures |= {
+            "orm_s": round(orm_s, 2),
+            "orm_rows_per_s": round(rows / orm_s),
+            "orm_peak_mb": round(orm_mb),
+            "import_vs_orm_speedup_x": round(orm_s / import_s, 2),
+        }
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
 
 

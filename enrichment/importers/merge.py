@@ -186,7 +186,8 @@ BULK_SHARE = 0.5
 
 class BulkLoad:
     """A bulk load into PostgreSQL tables, the way pg_restore does it: take an exclusive lock,
-    set aside secondary indexes, unique constraints and foreign keys, insert, then rebuild them
+    set aside secondary indexes, unique constraints, foreign keys and primary keys that no
+    foreign key references, insert, then rebuild them
     from their own catalogue definitions (one sort per index, one validating join per foreign
     key) inside the same transaction. Used when an import adds at least half as many rows as a
     table holds; smaller imports insert through the indexes."""
@@ -204,9 +205,14 @@ class BulkLoad:
         # ALTER TABLE refuses while deferred foreign-key checks are queued: run them now.
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table in self.tables:
+            # A primary key goes too when no foreign key references it: rows arrive in the
+            # parallel pass's order, not in id order, and a million random inserts into its
+            # index cost 3-4 s where one sorted build costs 0.5 s.
             cur.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY conname",
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c "
+                "WHERE conrelid = %s::regclass AND (contype IN ('u', 'f') OR contype = 'p' "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' "
+                "AND r.confrelid = c.conrelid)) ORDER BY contype <> 'p', conname",
                 [table],
             )
             self.constraints += [(table, name, definition) for name, definition in cur.fetchall()]
