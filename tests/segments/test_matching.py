@@ -115,6 +115,21 @@ def test_order_is_deterministic_and_limit_applies(tenant_a):
     assert ids(tenant_a.org, {}, limit=2) == expected[:2]
 
 
+def test_countries_interleaved_in_the_directory_are_all_found(tenant_a):
+    # The query reads only the countries' company-id range: companies of other countries before,
+    # between and after them must not cut a country's own companies off at either end.
+    made = {}
+    for i, country in enumerate(["SE", "NO", "GB", "NO", "SE", "GB", "NO", "SE"]):
+        c = company(country=country, registry_id=f"9{i:08d}", industries=(6201, 4321))
+        role(c)
+        made.setdefault(country, []).append(c.id)
+    assert ids(tenant_a.org, {"countries": ["NO"]}) == made["NO"]
+    assert ids(tenant_a.org, {"countries": ["NO"], "industries": ["43"]}) == made["NO"]
+    assert ids(tenant_a.org, {"countries": ["GB", "SE"]}) == sorted(made["GB"] + made["SE"])
+    assert ids(tenant_a.org, {"countries": ["NO"]}, limit=2) == made["NO"][:2]
+    assert ids(tenant_a.org, {"countries": ["DK"]}) == []
+
+
 @pytest.mark.parametrize(
     ("kind", "value", "field"),
     [
