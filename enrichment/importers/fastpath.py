@@ -16,6 +16,8 @@ from __future__ import annotations
 import csv
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import psycopg
@@ -28,6 +30,7 @@ from enrichment.importers.copyparts import (
     copy_parts,
     drop_tables,
     line_expr,
+    side_connection,
 )
 from enrichment.importers.merge import REJ, TIMING, CompanyMerge, Counts, Sql, Timed, timing_print
 from enrichment.importers.parsers import CH_REQUIRED, FileFormatError
@@ -70,11 +73,12 @@ def _sic_map(cur, table: str) -> None:
     )
     labels = nace.uk_sic_labels()
     classes = {code: nace.nace_class_from_code(raw=code, system=nace.UK_SIC2007) for code in labels}
-    with cur.cursor.copy(f"COPY {table} (code, cls) FROM STDIN") as copy:
+    copier = cur.cursor if hasattr(cur, "cursor") else cur  # Django's wrapper or psycopg's
+    with copier.copy(f"COPY {table} (code, cls) FROM STDIN") as copy:
         for code, cls in classes.items():
             if cls is not None:
                 copy.write_row((code, cls))
-    with cur.cursor.copy(f"COPY {table}_text (txt, code, cls) FROM STDIN") as copy:
+    with copier.copy(f"COPY {table}_text (txt, code, cls) FROM STDIN") as copy:
         for code, label in labels.items():
             copy.write_row((f"{code} - {label}", code, classes[code]))
     cur.execute(f"ANALYZE {table}")
@@ -143,14 +147,26 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         )
         + ")"
     )
-    with connection.cursor() as raw_cur:
+    # The pass over the file's rows runs on a connection of its own and commits its staging
+    # tables (like the COPY parts), so that while this transaction inserts the companies
+    # (serial: one core), that connection can stage their industry rows on the other core.
+    # Only when this import's transaction is the outermost one: inside a caller's
+    # transaction, another connection would not see what that transaction wrote.
+    staged = [todo, sic, f"{sic}_text", f"{todo}_ind"]
+    result.cleanup = raws + staged
+    outermost = len(connection.atomic_blocks) == 1
+    with (
+        side_connection() if outermost else nullcontext() as side,
+        ThreadPoolExecutor(max_workers=1) as pool,
+        connection.cursor() as raw_cur,
+    ):
         cur = Timed(raw_cur)
         counts = _merge(
             cur=cur, sql=sql, col=col, read=read, run=run, source=source, emit=emit,
-            now=now, raw=raw, todo=todo, sic=sic,
+            now=now, raw=raw, todo=todo, sic=sic, side=side, pool=pool,
         )  # fmt: skip
-        for table in (*raws, todo, sic, f"{sic}_text"):
-            cur.execute(f"DROP TABLE {table}")
+        for table in (*raws, *staged):
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
         result.counts = counts
     return True
 
@@ -186,17 +202,25 @@ def _values(mapping: dict[str, str]) -> str:
     return f"(VALUES {rows})"
 
 
-def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic) -> Counts:
+def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic, side, pool) -> Counts:
     def c(name: str) -> str:
         return col.get(name, "''").removeprefix("r.")
 
-    _sic_map(cur, sic)
+    main_cur = cur
+    if side is not None:
+        cur = Timed(side.cursor())
     # Parallel plans for the pass over the file's rows (the machine's 2 cores; every function
     # used is PARALLEL SAFE, the staging tables are not temporary, and no LATERAL subquery
     # with outer references is used: its parameters would make the plan serial).
-    cur.execute("SET LOCAL parallel_setup_cost = 10")
-    cur.execute("SET LOCAL parallel_tuple_cost = 0.001")
-    cur.execute("SET LOCAL min_parallel_table_scan_size = '1MB'")
+    for one in {main_cur, cur}:
+        for setting in (
+            "work_mem = '256MB'",
+            "parallel_setup_cost = 10",
+            "parallel_tuple_cost = 0.001",
+            "min_parallel_table_scan_size = '1MB'",
+        ):
+            one.execute(f"SET {'LOCAL ' if one is main_cur else ''}{setting}")
+    _sic_map(cur, sic)
     payload = " || E'\\x1f' || ".join(f"r.{c(n)}" if n in col else "''" for n in CH_HASHED)
     # Layer 1 (every row): key, payload hash and the raw columns the normalisation reads.
     # Layer 2: only rows that are new or whose hash moved (a row already in the directory with
@@ -303,6 +327,9 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic) -> Co
         f'LEFT JOIN {_values(CH_SIZE)} ka(k, v) ON ka.k = lower(w.account COLLATE "C")'
     )
     hits = max(cur.rowcount, 0)
+    if side is not None:
+        side.commit()
+    cur = main_cur
     rejected = 0
     if hits:
         cur.execute(
@@ -332,6 +359,22 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic) -> Co
         "t.s4) AS prim FROM {todo} t {join} WHERE {where}) x "
         "WHERE x.cls IS NOT NULL AND x.first"
     )
+
+    def stage_industries(select: str) -> Future[str]:
+        """CREATE {todo}_ind AS select, on the side connection, committed (a thread: the
+        caller goes on with its own statements meanwhile)."""
+
+        def create() -> str:
+            with side.cursor() as side_cur:
+                # One process: it has the core the company insert leaves; parallel workers
+                # would only add the cost of passing 1.3M rows per million to a leader.
+                side_cur.execute("SET max_parallel_workers_per_gather = 0")
+                Timed(side_cur).execute(f"CREATE UNLOGGED TABLE {todo}_ind AS {select}")
+            side.commit()
+            return f"{todo}_ind"
+
+        return pool.submit(create)
+
     merger = CompanyMerge(
         sql=sql,
         cursor=cur,
@@ -342,6 +385,8 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic) -> Co
         emit_events=emit,
         todo=todo,
         industries_select=industries,
+        # Rows this transaction rejects stay visible to the side connection: it skips them.
+        stage_industries=(stage_industries, "t.reason IS NULL") if side is not None else None,
         ids_from_line=read + 1,
         staged_keys=f"SELECT 'GB' AS country, btrim(r.{c('CompanyNumber')}) AS registry_id, "
         f"r.line + 1 AS line FROM {raw} r",

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +91,7 @@ PG_TYPES = {
     "company_id": "bigint",
 }
 INDUSTRY_FIELDS = ("line", "nace_class", "code_system", "raw_code", "is_primary")
+IND_COLS = "company_id, nace_class, code_system, raw_code, is_primary"
 
 
 @dataclass
@@ -271,6 +274,7 @@ class CompanyMerge:
         industries_select: str | None = None,
         ids_from_line: int | None = None,
         staged_keys: str | None = None,
+        stage_industries: tuple[Callable[[str], Future[str]], str] | None = None,
     ) -> None:
         self.sql, self.cursor, self.policy = sql, cursor, policy
         self.run_id, self.source_id, self.now, self.emit = run_id, source_id, now, emit_events
@@ -282,6 +286,10 @@ class CompanyMerge:
         self.ids_from_line = ids_from_line
         # staged_keys: SELECT (country, registry_id, line) of every row read, unchanged or not.
         self.staged_keys = staged_keys
+        # stage_industries: (start, where): start(select) creates a table of the industry rows
+        # of a bulk load of new companies on another connection while this one inserts the
+        # companies (returns the table's name); where: what else those rows must match.
+        self.stage_industries = stage_industries
         self.stage = None
         self.industries = None
         self.counts = Counts()
@@ -439,31 +447,45 @@ class CompanyMerge:
         """INSERT the industry rows of the staged rows ``t`` matching where. block: take their
         ids from one block reserved on the sequence (staged row line x 4 + code position)
         instead of a nextval() per row (0.8 s per million rows here)."""
-        cur, cols = self.cursor, "company_id, nace_class, code_system, raw_code, is_primary"
+        cur = self.cursor
+        if not self.industries_select:
+            block = False
+        id_col = ""
+        if block and self.sql.pg and self.ids_from_line:
+            id_col = "id, "
+            select = self._industries(where, company_id, join, base=self._industry_ids())
+        else:
+            select = self._industries(where, company_id, join)
+        cur.execute(
+            # WHERE TRUE: SQLite would read "ON CONFLICT" after a FROM as a join condition.
+            f"INSERT INTO {IND} ({id_col}{IND_COLS}) {select} "
+            "WHERE TRUE" + (" ON CONFLICT DO NOTHING" if conflict else "")
+        )
+
+    def _industry_ids(self) -> int:
+        """Reserve one block of industry ids (4 per staged line) and return its base."""
+        cur = self.cursor
+        seq = one_value(cur, f"SELECT pg_get_serial_sequence('{IND}', 'id')")
+        base = int(one_value(cur, "SELECT nextval(%s::regclass)", [seq]))
+        cur.execute("SELECT setval(%s::regclass, %s)", [seq, base + 4 * (self.ids_from_line + 1)])
+        return base
+
+    def _industries(self, where: str, company_id: str, join: str, base: int | None = None) -> str:
+        """SELECT ([id,] IND_COLS) of the industry rows of the staged rows ``t`` matching
+        where; base: ids base + slot (industries_select only)."""
         if self.industries_select:
             select = self.industries_select.format(
                 company_id=company_id, todo=self.todo, join=join, where=where
             )
         else:
-            block = False
             select = (
                 f"SELECT {company_id} AS company_id, i.nace_class, i.code_system, i.raw_code, "
                 f"i.is_primary FROM {self.todo} t {join} "
                 f"JOIN lp_stage_industry i ON i.line = t.line WHERE {where}"
             )
-        id_col = id_val = ""
-        if block and self.sql.pg and self.ids_from_line:
-            seq = one_value(cur, f"SELECT pg_get_serial_sequence('{IND}', 'id')")
-            base = int(one_value(cur, "SELECT nextval(%s::regclass)", [seq]))
-            top = base + 4 * (self.ids_from_line + 1)
-            cur.execute("SELECT setval(%s::regclass, %s)", [seq, top])
-            id_col, id_val = "id, ", f"{base} + q.slot, "
-        q_cols = ", ".join(f"q.{c}" for c in cols.split(", "))
-        cur.execute(
-            # WHERE TRUE: SQLite would read "ON CONFLICT" after a FROM as a join condition.
-            f"INSERT INTO {IND} ({id_col}{cols}) SELECT {id_val}{q_cols} FROM ({select}) q "
-            "WHERE TRUE" + (" ON CONFLICT DO NOTHING" if conflict else "")
-        )
+        q_cols = ", ".join(f"q.{c}" for c in IND_COLS.split(", "))
+        id_val = f"{base} + q.slot AS id, " if base is not None else ""
+        return f"SELECT {id_val}{q_cols} FROM ({select}) q"
 
     def merge_todo(self, *, staged: int, todo_rows: int | None = None) -> Counts:
         """Merge the staged rows (self.todo). todo_rows: their number, when the caller knows."""
@@ -604,6 +626,16 @@ class CompanyMerge:
                 f"SELECT {id_val}{t_fields}, %s, %s, %s FROM {todo} t WHERE t.is_new" + conflict
             )
             insert_params = [self.source_id, sql.dt(self.now), sql.dt(self.now)]
+            staging = None
+            if bulk and new_id is not None and pol.owns_industries and self.stage_industries:
+                # The industry rows (ids reserved now) are staged on the other connection
+                # while the companies go in; the insert below then only copies them.
+                start, also = self.stage_industries
+                industry_base = self._industry_ids()
+                staging = start(
+                    self._industries(f"t.is_new AND {also}", new_id, "", base=industry_base)
+                )
+            deduped = False
             if bulk and optimistic:
                 try:
                     with transaction.atomic():
@@ -611,6 +643,7 @@ class CompanyMerge:
                         inserted = max(cur.rowcount, 0)
                         bulk.restore_one(C, "UNIQUE (country, registry_id)")
                 except IntegrityError:
+                    deduped = True
                     dup = self._dedupe("is_new")
                     counts.rows_rejected += dup
                     staged -= dup
@@ -643,7 +676,10 @@ class CompanyMerge:
                     params,
                 )
                 counts.events += max(cur.rowcount, 0)
-            if pol.owns_industries and new:
+            staged_table = staging.result() if staging is not None else None
+            if staged_table and new and not deduped and join == "":
+                cur.execute(f"INSERT INTO {IND} (id, {IND_COLS}) SELECT * FROM {staged_table}")
+            elif pol.owns_industries and new:
                 # Staged industry rows are unique per (line, raw code), so no conflict handling
                 # is needed while the unique constraint is set aside in a bulk load.
                 self._insert_industries(

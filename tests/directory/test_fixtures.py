@@ -17,6 +17,7 @@ from enrichment.models import (
     Company,
     CompanyIndustry,
     ImportRejection,
+    ImportRun,
     Person,
     Role,
 )
@@ -220,6 +221,67 @@ def test_ch_duplicate_company_number_last_line_wins(tmp_path, monkeypatch, fast,
     ]
     again = registry_import(source="ch_basic", path=path, progress=False, fast=fast)
     assert (again.counts.rows_new, again.counts.rows_changed) == (0, 0)
+
+
+def _directory() -> list[tuple]:
+    return [
+        (
+            c.registry_id,
+            c.name,
+            c.status,
+            c.nace_primary,
+            c.nace_raw,
+            c.payload_hash,
+            sorted(c.industries.values_list("raw_code", "nace_class", "is_primary")),
+        )
+        for c in Company.objects.order_by("registry_id").prefetch_related("industries")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ch_bulk_load_in_its_own_transaction_stages_on_a_second_connection(tmp_path, monkeypatch):
+    """As production runs it (no caller's transaction around the import), the fast path's
+    pass over the file and the industry rows of a bulk load are staged by another
+    connection: the result equals the portable path's, rows it rejects get no industries."""
+    from enrichment.importers import fastpath, merge
+
+    monkeypatch.setattr(merge, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(merge, "ID_BLOCK_MIN", 1)
+    opened = []
+    side = fastpath.side_connection
+    monkeypatch.setattr(fastpath, "side_connection", lambda: opened.append(1) or side())
+    rows = [
+        *CH_GOOD,
+        ch_row(
+            "", "NO NUMBER LIMITED", sic=("62012 - Business and domestic software development",)
+        ),
+        ch_row("77777777", "BAD DATE LIMITED", inc="31/02/2020", sic=("69102 - Solicitors",)),
+    ]
+    path = _write(tmp_path, "ch.csv", CH_HEADER + "\n" + "\n".join(rows) + "\n")
+    portable = registry_import(source="ch_basic", path=path, progress=False, fast=False)
+    expected = _directory()
+    Company.objects.all().delete()
+    ImportRejection.objects.all().delete()
+    ImportRun.objects.all().delete()
+    result = registry_import(source="ch_basic", path=path, progress=False)
+    assert result.fast_path and opened
+    assert (result.counts.rows_new, result.counts.rows_rejected) == (6, 2)
+    assert result.counts.rows_new == portable.counts.rows_new
+    assert _directory() == expected
+    assert CompanyIndustry.objects.count() == 4
+    obac = ch_row(
+        "07687209",
+        "!OBAC UK LIMITED",
+        status="Liquidation",
+        sic=("70229 - Management consultancy activities other than financial management",),
+    )
+    changed = [*CH_GOOD[1:], obac]
+    path.write_text(CH_HEADER + "\n" + "\n".join(changed) + "\n")
+    again = registry_import(source="ch_basic", path=path, progress=False)
+    assert (again.counts.rows_new, again.counts.rows_changed) == (0, 1)
+    assert list(ChangeEvent.objects.values_list("kind", "new")) == [
+        ("status", {"status": "liquidation"})
+    ]
 
 
 def test_ch_file_cut_into_copy_chunks_only_between_records(tmp_path, monkeypatch):
