@@ -128,6 +128,8 @@ def usage_events_record(
     segment_id: int | None = None,
     search_run_id: int | None = None,
     occurred_at: dt.datetime | None = None,
+    locked_period: BillingPeriod | None = None,
+    new_leads: bool = False,
 ) -> list[tuple[UsageEvent, bool]]:
     """Charge several leads (`charges`: (lead id, verification snapshot) each) of one organisation
     and month under one period lock: one statement per table, whatever their number.
@@ -137,6 +139,11 @@ def usage_events_record(
     charged) when the new ones do not all fit in a hard-capped month, so a caller that wants as
     many as fit asks billing_period_lock() for the room first. Returns (event, created) per charge,
     in order.
+
+    `locked_period`: the month's period the caller already locked in this transaction with
+    billing_period_lock() (it is not locked again). `new_leads`: the caller created every one of
+    these leads in this transaction, so none can have been charged and the lookup of existing
+    events is skipped; UNIQUE(organization, lead) still refuses a second event (IntegrityError).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("usage_event_record() must run inside the lead's transaction")
@@ -152,14 +159,26 @@ def usage_events_record(
         raise ValueError("A lead is charged once: duplicate lead ids")
     occurred_at = occurred_at or timezone.now()
     period_start = billing_month_of(organization=organization, at=occurred_at)
-    period = billing_period_lock(organization=organization, period_start=period_start)
+    if locked_period is not None:
+        if (locked_period.organization_id, locked_period.period_start) != (
+            organization.id,
+            period_start,
+        ):
+            raise ValueError("locked_period is not this organisation's period of occurred_at")
+        period = locked_period
+    else:
+        period = billing_period_lock(organization=organization, period_start=period_start)
 
     # Under the period lock every charge of this organisation and month is serialised, so this
     # read sees any committed charge of the same leads; the UNIQUE constraint backs it anyway.
-    existing = {
-        event.lead_id: event
-        for event in UsageEvent.objects.for_org(organization).filter(lead_id__in=lead_ids)
-    }
+    existing = (
+        {}
+        if new_leads
+        else {
+            event.lead_id: event
+            for event in UsageEvent.objects.for_org(organization).filter(lead_id__in=lead_ids)
+        }
+    )
     new = [(lead_id, snapshot) for lead_id, snapshot in charges if lead_id not in existing]
     if new and period.hard_cap and period.units_net + len(new) > period.quota_included:
         raise QuotaExhausted(period)

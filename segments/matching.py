@@ -388,13 +388,22 @@ def candidate_skips(
     )
     deliveries = DeliveryRecord.objects.for_org(organization)
     counts = {"blocked": 0, "suppressed": 0, "delivered": 0}
+    id_bounds = country_id_bounds(criteria.countries) if criteria.countries else None
+    if criteria.countries and id_bounds is None:
+        return counts  # no company in the criteria's countries
     roles = Role.objects.filter(
         *company_filters(
-            criteria=criteria, prefix="company__", company_ref="company_id", today=today
+            criteria=criteria,
+            prefix="company__",
+            company_ref="company_id",
+            today=today,
+            id_bounds=id_bounds,
         ),
         is_current=True,
         kind__in=list(criteria.roles),
     )
+    if id_bounds is not None:
+        roles = roles.filter(company_id__gte=id_bounds[0], company_id__lte=id_bounds[1])
     if through is not None:
         roles = roles.filter(company_id__lte=through)
     excluded: set[tuple[int, int]] = set()

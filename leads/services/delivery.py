@@ -182,6 +182,8 @@ def leads_deliver(
             segment_id=run.segment_id,
             search_run_id=run.id,
             occurred_at=now,
+            locked_period=period,
+            new_leads=True,
         )
         SearchCandidate.objects.bulk_create(
             [

@@ -49,6 +49,8 @@ from .reverify import (
 logger = logging.getLogger(__name__)
 
 _STRAGGLER_SECONDS = 3.0
+# Directory rows loaded at once for the head of the candidate queue (_Candidates).
+_DIRECTORY_BLOCK = 100
 
 
 def _record(
@@ -198,8 +200,9 @@ class _Candidates:
         self.organization, self.run, self.known = organization, run, known
         self.queue: list[Any] = []
         self.exhausted = False
-        # The directory rows of the fetched candidates, loaded once per page (the engine and the
-        # delivery read them from here instead of loading them per chunk).
+        # The directory rows of the candidates next in line, loaded a block at a time (the engine
+        # and the delivery read them from here instead of loading them per chunk). A page holds
+        # several times what a run tries: rows are loaded for the head of the queue only.
         self.companies: dict[int, Company] = {}
         self.people: dict[int, Person] = {}
 
@@ -217,15 +220,44 @@ class _Candidates:
                     fresh.append(candidate)
             self.queue += fresh
             self.queue.sort(key=lambda c: getattr(c, "contact_rank", 0))  # stable
-            self.companies.update(Company.objects.in_bulk({c.company_id for c in fresh}))
-            self.people.update(Person.objects.in_bulk({c.person_id for c in fresh}))
             if len(rows) < limit:
                 self.exhausted = True
             elif not fresh:
                 page *= 2  # a page of known people only: look further
         taken, self.queue = self.queue[:n], self.queue[n:]
+        if any(c.company_id not in self.companies for c in taken):
+            self._load([*taken, *self.queue[: _DIRECTORY_BLOCK - len(taken)]])
         self.known.update(c.person_id for c in taken)
         return taken
+
+    def _load(self, candidates: list[Any]) -> None:
+        if missing := {c.company_id for c in candidates} - self.companies.keys():
+            self.companies.update(Company.objects.in_bulk(missing))
+        if missing := {c.person_id for c in candidates} - self.people.keys():
+            self.people.update(Person.objects.in_bulk(missing))
+
+
+class _QuotaEstimate:
+    """The month's remaining quota as far as sizing the run's work goes (billing_quota_remaining,
+    read without a lock). Read again only when it could bind: when what is left after this run's
+    leads since the last read is within the run's need plus a window in flight. The charge itself
+    is decided under the period lock (leads_deliver), whatever this says: a run that another run
+    of the organisation left without room stops at its next delivery (QUOTA)."""
+
+    def __init__(self, *, organization: Organization, window: int) -> None:
+        self.organization, self.window = organization, window
+        self.left: int | None = None
+        self.read = False
+
+    def remaining(self, *, need: int) -> int | None:
+        if not self.read or (self.left is not None and self.left < need + self.window):
+            self.left = billing_quota_remaining(organization=self.organization, at=timezone.now())
+            self.read = True
+        return self.left
+
+    def charged(self, leads: int) -> None:
+        if self.left is not None:
+            self.left -= leads
 
 
 def search_run_pipeline(*, organization: Organization, run: SearchRun, find: ContactsFind) -> str:
@@ -270,12 +302,13 @@ def search_run_pipeline(*, organization: Organization, run: SearchRun, find: Con
         threads = max(1, min(-(-window // chunk_size), settings.LEADPILOT_SEARCH_THREADS))
         executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"run{run.id}")
         pool = _PoolConnections()
+    quota = _QuotaEstimate(organization=organization, window=window)
     try:
         while True:
             need = cap - leads
             if need <= 0:
                 return StopReason.NIGHTLY_CAP
-            quota_left = billing_quota_remaining(organization=organization, at=timezone.now())
+            quota_left = quota.remaining(need=need)
             if quota_left is not None:
                 if quota_left <= 0:
                     return StopReason.QUOTA
@@ -317,11 +350,12 @@ def search_run_pipeline(*, organization: Organization, run: SearchRun, find: Con
                     batch=chunk,
                     findings=future.result(),
                     directory=(source.companies, source.people),
-                    need=cap - leads if quota_left is None else min(cap - leads, quota_left),
+                    need=cap - leads if quota.left is None else min(cap - leads, quota.left),
                     find=find,
                     delivery_mode=delivery_mode,
                 )
                 leads += created
+                quota.charged(created)
                 if stop:
                     return stop
     finally:

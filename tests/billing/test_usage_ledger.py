@@ -20,7 +20,13 @@ from billing.selectors import (
     billing_quota_remaining,
     usage_counts,
 )
-from billing.services import QuotaExhausted, billing_month_of, usage_event_record
+from billing.services import (
+    QuotaExhausted,
+    billing_month_of,
+    billing_period_lock,
+    usage_event_record,
+    usage_events_record,
+)
 
 SNAPSHOT = {"verified": True, "kind": "email", "value": "kari.nordmann@example.no"}
 NOW = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
@@ -60,6 +66,53 @@ def test_charging_a_lead_twice_charges_once(tenant_a):
     assert again.id == first.id
     assert usage_counts(organization=tenant_a.org) == {"events": 1, "charges": 1, "credits": 0}
     assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 1
+
+
+def test_a_caller_that_holds_the_period_lock_still_charges_each_lead_once(tenant_a, tenant_b):
+    """The delivery's path: the period locked once, the leads new in this transaction."""
+    charge(tenant_a.org, 5)
+    with transaction.atomic():
+        period = billing_period_lock(
+            organization=tenant_a.org,
+            period_start=billing_month_of(organization=tenant_a.org, at=NOW),
+        )
+        created = usage_events_record(
+            organization=tenant_a.org,
+            charges=[(6, SNAPSHOT), (7, SNAPSHOT)],
+            occurred_at=NOW,
+            locked_period=period,
+            new_leads=True,
+        )
+    assert [c for _, c in created] == [True, True]
+    assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 3
+    # A lead that was charged after all (a caller wrong about "new") is refused by the database,
+    # and the whole transaction with it.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        period = billing_period_lock(organization=tenant_a.org, period_start=period.period_start)
+        usage_events_record(
+            organization=tenant_a.org,
+            charges=[(8, SNAPSHOT), (5, SNAPSHOT)],
+            occurred_at=NOW,
+            locked_period=period,
+            new_leads=True,
+        )
+    assert usage_counts(organization=tenant_a.org) == {"events": 3, "charges": 3, "credits": 0}
+    assert billing_invariant_violations(organization=tenant_a.org) == []
+    # Another organisation's period, or another month's, is refused before anything is written.
+    with transaction.atomic():
+        other = billing_period_lock(organization=tenant_b.org, period_start=period.period_start)
+        for wrong in (other, period):
+            at = NOW if wrong is other else NOW + dt.timedelta(days=10)
+            with pytest.raises(ValueError, match="locked_period"):
+                usage_events_record(
+                    organization=tenant_a.org,
+                    charges=[(9, SNAPSHOT)],
+                    occurred_at=at,
+                    locked_period=wrong,
+                    new_leads=True,
+                )
+    assert usage_counts(organization=tenant_a.org)["events"] == 3
+    assert usage_counts(organization=tenant_b.org)["events"] == 0
 
 
 def test_the_usage_event_id_is_derived_from_our_ids(tenant_a, tenant_b):
