@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from leadpilot.db import bulk_create_values
 from organizations.models import Organization
 
 from .models import (
@@ -182,7 +183,8 @@ def usage_events_record(
     new = [(lead_id, snapshot) for lead_id, snapshot in charges if lead_id not in existing]
     if new and period.hard_cap and period.units_net + len(new) > period.quota_included:
         raise QuotaExhausted(period)
-    events = UsageEvent.objects.bulk_create(
+    events = bulk_create_values(
+        UsageEvent.objects,
         [
             UsageEvent(
                 id=usage_event_uuid(organization_id=organization.id, lead_id=lead_id),
@@ -197,9 +199,11 @@ def usage_events_record(
                 verification_snapshot=snapshot,
             )
             for lead_id, snapshot in new
-        ]
+        ],
+        via="verification_snapshot",
     )
-    LedgerEntry.objects.bulk_create(
+    bulk_create_values(
+        LedgerEntry.objects,
         [
             LedgerEntry(
                 organization=organization,
@@ -211,7 +215,8 @@ def usage_events_record(
                 idempotency_key=f"charge:{event.id}",
             )
             for event in events
-        ]
+        ],
+        via="reason",
     )
     if events:
         BillingPeriod.objects.for_org(organization).filter(pk=period.pk).update(

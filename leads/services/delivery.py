@@ -23,6 +23,7 @@ from billing.services import (
 )
 from blocklists.services import delivery_records_add
 from enrichment.models import Company, Person
+from leadpilot.db import bulk_create_values
 from organizations.models import DeliveryMode, Organization
 
 from ..models import (
@@ -113,12 +114,17 @@ def leads_deliver(
     deliveries: Sequence[Delivery],
     delivery_mode: str,
     now: dt.datetime | None = None,
+    unverified: Sequence[tuple[int, int, str, str]] = (),
 ) -> list[Lead]:
     """lead_deliver for several verified candidates in one transaction under one period lock:
     as many as the month's quota has room for, in order (fewer leads than deliveries means the
     quota is now full). All or nothing otherwise: QuotaExhausted (nothing written) when there is
     no room at all, IntegrityError (nothing written) when any person was delivered meanwhile or
     tried by this run already; the caller retries one by one to tell which.
+
+    `unverified`: the chunk's other tried candidates, (company id, person id, outcome, reason),
+    recorded in the same transaction (a row another worker wrote first wins); with no
+    deliveries nothing is written and the caller records them.
     """
     for delivery in deliveries:
         if not delivery.finding.verified:
@@ -147,7 +153,8 @@ def leads_deliver(
             )
             status = LeadStatus.APPROVED
         snapshots = [finding_snapshot(d.finding, checked_at=d.checked_at) for d in deliveries]
-        leads = Lead.objects.bulk_create(
+        leads: list[Lead] = bulk_create_values(
+            Lead.objects,
             [
                 Lead(
                     organization=organization,
@@ -170,11 +177,15 @@ def leads_deliver(
                     decided_at=now if status == LeadStatus.APPROVED else None,
                 )
                 for d, snapshot, slot in zip(deliveries, snapshots, slots, strict=True)
-            ]
+            ],
+            via="evidence",
         )
         delivery_records_add(
             organization=organization,
-            records=[(lead.company_id, lead.person_id, lead.id) for lead in leads],
+            records=[
+                (d.company.id, d.person.id, lead.id)
+                for d, lead in zip(deliveries, leads, strict=True)
+            ],
         )
         usage_events_record(
             organization=organization,
@@ -185,17 +196,44 @@ def leads_deliver(
             locked_period=period,
             new_leads=True,
         )
-        SearchCandidate.objects.bulk_create(
+        bulk_create_values(
+            SearchCandidate.objects,
             [
                 SearchCandidate(
                     organization=organization,
                     run=run,
-                    company_id=lead.company_id,
-                    person_id=lead.person_id,
+                    company_id=d.company.id,
+                    person_id=d.person.id,
                     outcome=CandidateOutcome.LEAD,
                     lead=lead,
                 )
-                for lead in leads
-            ]
+                for d, lead in zip(deliveries, leads, strict=True)
+            ],
+            via="reason",
         )
+        if unverified:
+            candidates_record(organization=organization, run=run, rows=unverified)
     return leads
+
+
+def candidates_record(
+    *, organization: Organization, run: SearchRun, rows: Sequence[tuple[int, int, str, str]]
+) -> None:
+    """Candidate outcomes that create nothing else, (company id, person id, outcome, reason) each;
+    a row another worker wrote first wins (ON CONFLICT DO NOTHING on UNIQUE(run, person))."""
+    bulk_create_values(
+        SearchCandidate.objects,
+        [
+            SearchCandidate(
+                organization=organization,
+                run=run,
+                company_id=company_id,
+                person_id=person_id,
+                outcome=outcome,
+                reason=reason[:200],
+            )
+            for company_id, person_id, outcome, reason in rows
+        ],
+        via="reason",
+        ignore_conflicts=True,
+    )

@@ -14,7 +14,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -38,7 +38,7 @@ from segments.models import SegmentStatus
 from segments.selectors import segment_candidates
 
 from ..models import CandidateOutcome, SearchCandidate, SearchRun, StopReason
-from .delivery import Delivery, lead_deliver, leads_deliver
+from .delivery import Delivery, candidates_record, lead_deliver, leads_deliver
 from .reverify import (
     ContactsFind,
     contacts_find_default,
@@ -51,26 +51,6 @@ logger = logging.getLogger(__name__)
 _STRAGGLER_SECONDS = 3.0
 # Directory rows loaded at once for the head of the candidate queue (_Candidates).
 _DIRECTORY_BLOCK = 100
-
-
-def _record(
-    *, organization: Organization, run: SearchRun, rows: Sequence[tuple[int, int, str, str]]
-) -> None:
-    """Candidate outcomes that create nothing else; a row another worker wrote first wins."""
-    SearchCandidate.objects.bulk_create(
-        [
-            SearchCandidate(
-                organization=organization,
-                run=run,
-                company_id=company_id,
-                person_id=person_id,
-                outcome=outcome,
-                reason=reason[:200],
-            )
-            for company_id, person_id, outcome, reason in rows
-        ],
-        ignore_conflicts=True,
-    )
 
 
 def _verification_config() -> Any:
@@ -413,6 +393,9 @@ def _search_batch(
         )
     created = 0
     stop: str | None = None
+    # With leads to deliver, the unverified rows go into the same transaction (one commit per
+    # chunk); when that transaction fails they are recorded on their own below.
+    recorded = False
     try:
         created = len(
             leads_deliver(
@@ -421,8 +404,10 @@ def _search_batch(
                 deliveries=deliveries,
                 delivery_mode=delivery_mode,
                 now=timezone.now(),
+                unverified=unverified,
             )
         )
+        recorded = bool(deliveries)
         if created < len(deliveries):
             stop = StopReason.QUOTA
     except QuotaExhausted:
@@ -438,7 +423,8 @@ def _search_batch(
         created, stop = _deliver_one_by_one(
             organization=organization, run=run, deliveries=deliveries, delivery_mode=delivery_mode
         )
-    _record(organization=organization, run=run, rows=unverified)
+    if not recorded:
+        candidates_record(organization=organization, run=run, rows=unverified)
     logger.debug("run %s: chunk of %d delivered %d leads", run.id, len(batch), created)
     return created, stop
 
@@ -479,7 +465,7 @@ def _deliver_one_by_one(
                 outcome = (
                     CandidateOutcome.SKIPPED_DELIVERED if delivered else CandidateOutcome.ERROR
                 )
-                _record(
+                candidates_record(
                     organization=organization,
                     run=run,
                     rows=[(*key, outcome, "already delivered" if delivered else "conflict")],
@@ -488,7 +474,7 @@ def _deliver_one_by_one(
             raise  # connection trouble: the task retries, the run resumes
         except Exception as exc:
             logger.exception("run %s: candidate %s failed", run.id, key)
-            _record(
+            candidates_record(
                 organization=organization,
                 run=run,
                 rows=[(*key, CandidateOutcome.ERROR, f"{exc.__class__.__name__}: {exc}")],

@@ -84,6 +84,15 @@ def test_a_caller_that_holds_the_period_lock_still_charges_each_lead_once(tenant
             new_leads=True,
         )
     assert [c for _, c in created] == [True, True]
+    # The events come back, and are stored, with their snapshots as given (plain dicts).
+    assert [event.verification_snapshot for event, _ in created] == [SNAPSHOT, SNAPSHOT]
+    stored = UsageEvent.objects.for_org(tenant_a.org).filter(lead_id__in=[6, 7])
+    assert [e.verification_snapshot for e in stored] == [SNAPSHOT, SNAPSHOT]
+    assert {e.reason for e in LedgerEntry.objects.for_org(tenant_a.org)} == {
+        "verified lead 5",
+        "verified lead 6",
+        "verified lead 7",
+    }
     assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 3
     # A lead that was charged after all (a caller wrong about "new") is refused by the database,
     # and the whole transaction with it.
