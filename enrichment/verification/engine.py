@@ -378,6 +378,7 @@ class Verifier:
             for conn in idle:
                 conn.close()
         self._idle.clear()
+        self.dns.close()
 
     async def _catch_all(
         self, domain: str, route: vdns.MailRoute, provider: ProviderRule

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import Counter
 
 from dnslib import AAAA, MX, QTYPE, RCODE, RR, TXT, A, DNSLabel, DNSRecord
 from dnslib.server import BaseResolver, DNSError, DNSLogger, DNSServer
@@ -36,6 +37,7 @@ class WorldResolver(BaseResolver):
         self.modes: dict[str, str] = {}  # domain -> nxdomain | servfail | timeout
         self.records: dict[str, dict[int, list[RR]]] = {}
         self.queries = 0
+        self.client_ports: Counter[int] = Counter()  # UDP queries per client source port
         for spec in domains.values():
             self._add_domain(spec)
 
@@ -138,6 +140,7 @@ class _UDPProtocol(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr) -> None:
         self.resolver.queries += 1
+        self.resolver.client_ports[addr[1]] += 1
         key = data[2:]
         body = self.cache.get(key)
         if body is None:

@@ -48,7 +48,8 @@ def test_discovery_confirms_only_the_site_naming_the_registry_number(sandbox_fac
     config = config_for(sb)
 
     async def go():
-        disc = Discovery(config, DnsClient(config))
+        client = DnsClient(config)
+        disc = Discovery(config, client)
         found = await disc.domain_discover(
             name="Nordlys Logistikk AS", country="NO", registry_id="912 345 678"
         )
@@ -56,6 +57,7 @@ def test_discovery_confirms_only_the_site_naming_the_registry_number(sandbox_fac
         missing = await disc.domain_discover(
             name="Ukjent Firma AS", country="NO", registry_id="911111111"
         )
+        client.close()
         return found, page, missing
 
     (domain, evidence), page, (none, tried) = asyncio.run(go())
