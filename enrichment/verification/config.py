@@ -32,6 +32,9 @@ class VerificationConfig:
     per_mx_concurrency: int = 2
     concurrency: int = 64
     catch_all_ttl: float = 3 * 24 * 3600.0
+    # A settled verdict (valid, accept_all, mailbox not found/disabled) answers the same address
+    # again for this long without a new probe; 0 turns that off. As long as the DNS answers.
+    verdict_ttl: float = 300.0
     # After a timeout or a block reply, leave that MX host alone for this long.
     mx_cooldown: float = 600.0
     # Greylisted/temp-failed addresses are re-checked after these delays (seconds).

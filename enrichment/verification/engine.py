@@ -3,12 +3,17 @@
 Contract (DESIGN.md section 5): a timeout, a 4xx or a block reply is never `invalid` and never
 `valid`; `valid` needs a 250 on a domain proven not catch-all; a rejected address is `invalid`
 whatever its flags. One Verifier instance lives inside one event loop; its catch-all cache is
-process-wide (keyed by the DNS server and SMTP port, so two sandbox worlds never mix).
+process-wide (keyed by the DNS server and SMTP port, so two sandbox worlds never mix), and so is
+its cache of settled verdicts (`valid`, `accept_all`, a mailbox-level `invalid`; never `unknown`),
+kept `verdict_ttl` seconds: a mailbox asked about again soon (another organisation's search of
+an overlapping segment) is answered with the first probe's verdict and evidence, marked
+`reused`, instead of a second probe of the same mail server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
@@ -31,11 +36,14 @@ from enrichment.verification.smtp import (
 )
 from enrichment.verification.state import (
     PROCESS_CATCH_ALL_CACHE,
+    PROCESS_VERDICT_CACHE,
     CatchAllCache,
     Recheck,
+    VerdictCache,
     catch_all_local_part,
+    verdict_is_settled,
 )
-from enrichment.verification.syntax import AddressSyntaxError, address_parse
+from enrichment.verification.syntax import AddressSyntaxError, ParsedAddress, address_parse
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +77,13 @@ class Verifier:
         *,
         resolver=None,
         catch_all_cache: CatchAllCache | None = None,
+        verdict_cache: VerdictCache | None = None,
     ) -> None:
         self.config = config or VerificationConfig()
         self.clock = self.config.clock
         self.dns = vdns.DnsClient(self.config, resolver=resolver)
         self.catch_all_cache = catch_all_cache or PROCESS_CATCH_ALL_CACHE
+        self.verdict_cache = verdict_cache or PROCESS_VERDICT_CACHE
         self._world = (self.config.nameserver, self.config.smtp_port)
         self._mx_sems: dict[str, asyncio.Semaphore] = {}
         self._smtp_sem = asyncio.Semaphore(self.config.concurrency)
@@ -124,6 +134,24 @@ class Verifier:
             return v.EmailVerdict(
                 address, None, v.INVALID, v.SYNTAX, (), {"syntax": str(exc)}, checked_at
             )
+        ttl = self.config.verdict_ttl
+        if ttl <= 0:
+            return await self._verify_parsed(address, parsed, checked_at)
+        # The mailbox as probed (A-label domain): Kari@ and kari@ are one question.
+        key = (*self._world, f"{parsed.local_part}@{parsed.domain}")
+        cached = self.verdict_cache.get(key, now=checked_at, ttl=ttl)
+        if cached is not None:
+            self.rechecks.pop(parsed.normalized, None)
+            evidence = {**cached.evidence, "reused": True}
+            return dataclasses.replace(cached, address=address, evidence=evidence)
+        verdict = await self._verify_parsed(address, parsed, checked_at)
+        if verdict_is_settled(verdict):
+            self.verdict_cache.put(key, verdict)
+        return verdict
+
+    async def _verify_parsed(
+        self, address: str, parsed: ParsedAddress, checked_at: dt.datetime
+    ) -> EmailVerdictT:
         flags: list[str] = []
         if is_disposable(parsed.domain):
             flags.append(v.FLAG_DISPOSABLE)

@@ -1,4 +1,4 @@
-"""State the engine keeps between verifications: the catch-all cache and re-check entries."""
+"""State the engine keeps between verifications: the catch-all and verdict caches, re-check entries."""
 
 from __future__ import annotations
 
@@ -6,6 +6,15 @@ import datetime as dt
 import hashlib
 import threading
 from dataclasses import dataclass
+
+from enrichment.verification.verdicts import (
+    ACCEPT_ALL,
+    DISABLED,
+    INVALID,
+    MAILBOX_NOT_FOUND,
+    VALID,
+    EmailVerdict,
+)
 
 
 class CatchAllCache:
@@ -39,6 +48,49 @@ class CatchAllCache:
 
 
 PROCESS_CATCH_ALL_CACHE = CatchAllCache()
+
+
+def verdict_is_settled(verdict: EmailVerdict) -> bool:
+    """A verdict another probe of the same mailbox minutes later would repeat: the mailbox exists
+    (valid, or accepted on a catch-all domain) or the server named it absent or disabled. Never
+    unknown (a time-out, a 4xx or a block can clear), never a DNS verdict (the route is cached)."""
+    if verdict.status in (VALID, ACCEPT_ALL):
+        return True
+    return verdict.status == INVALID and verdict.reason in (MAILBOX_NOT_FOUND, DISABLED)
+
+
+class VerdictCache:
+    """Settled e-mail verdicts per (world, address as probed), answered while younger than the
+    caller's ttl (measured from the verdict's `checked_at`, on the engine's clock). Thread-safe,
+    process-wide by default. `hits` counts the probes it saved (approximate)."""
+
+    def __init__(self) -> None:
+        self._verdicts: dict[tuple, EmailVerdict] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    def get(self, key: tuple, *, now: dt.datetime, ttl: float) -> EmailVerdict | None:
+        hit = self._verdicts.get(key)
+        if hit is None or hit.checked_at is None:
+            return None
+        if not 0 <= (now - hit.checked_at).total_seconds() <= ttl:
+            return None
+        self.hits += 1
+        return hit
+
+    def put(self, key: tuple, verdict: EmailVerdict) -> None:
+        with self._lock:
+            if len(self._verdicts) >= 100_000:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+
+    def clear(self) -> None:
+        with self._lock:
+            self._verdicts.clear()
+            self.hits = 0
+
+
+PROCESS_VERDICT_CACHE = VerdictCache()
 
 
 @dataclass

@@ -329,3 +329,39 @@ def test_second_transaction_rejection_falls_back_to_fresh_connections(sandbox_fa
         "x@drift.no": "invalid",
     }
     assert "mx1.drift.no" in verifier._no_reuse
+
+
+def test_settled_verdicts_are_reused_for_a_while_without_probing_again(
+    sandbox_factory, verify, clock
+):
+    sb = sandbox_factory([entry("nordlys.no"), entry("grey.no", "greylist", greylist_seconds=900)])
+    addrs = ["kari.nordmann@nordlys.no", "nobody@nordlys.no", "kari.nordmann@grey.no"]
+    first, _ = verify(sb, *addrs)
+    probed = len(sb.smtp.stats.rcpts)
+
+    # Another chunk, another Verifier (another organisation's search), a minute later.
+    clock.advance(60)
+    again, _ = verify(sb, "Kari.Nordmann@nordlys.no", "nobody@nordlys.no")
+    valid, gone = again["Kari.Nordmann@nordlys.no"], again["nobody@nordlys.no"]
+    assert (valid.status, valid.address, valid.is_chargeable) == (
+        "valid",
+        "Kari.Nordmann@nordlys.no",
+        True,
+    )
+    assert (gone.status, gone.reason) == ("invalid", "mailbox_not_found")
+    assert len(sb.smtp.stats.rcpts) == probed  # no new RCPT
+    assert valid.evidence["reused"] is True
+    assert valid.checked_at == first["kari.nordmann@nordlys.no"].checked_at  # honest age
+    assert valid.evidence["smtp"] == first["kari.nordmann@nordlys.no"].evidence["smtp"]
+
+    # An unknown (greylisted) verdict is never reused: the server is asked again.
+    grey, _ = verify(sb, "kari.nordmann@grey.no")
+    assert grey["kari.nordmann@grey.no"].status == "unknown"
+    assert len(sb.smtp.stats.rcpts_to("kari.nordmann@grey.no")) == 2
+
+    # After verdict_ttl the mailbox is probed again; with verdict_ttl=0 it always is.
+    clock.advance(300)
+    verify(sb, "kari.nordmann@nordlys.no")
+    assert len(sb.smtp.stats.rcpts_to("kari.nordmann@nordlys.no")) == 2
+    verify(sb, "nobody@nordlys.no", verdict_ttl=0)
+    assert len(sb.smtp.stats.rcpts_to("nobody@nordlys.no")) == 2
