@@ -169,6 +169,8 @@ def _read_name(msg: bytes, off: int) -> tuple[str, int]:
             raise ValueError("truncated label")
         labels.append(label)
         off += 1 + n
+    if sum(len(label) + 1 for label in labels) + 1 > 255:
+        raise ValueError("name longer than 255 octets")
     if all(_PLAIN_LABEL.fullmatch(label) for label in labels):
         text = b".".join(labels).decode("ascii").lower()
     else:  # escape what needs it exactly as dnspython would
