@@ -73,6 +73,27 @@ NAMES = [
     "Smith & Sons (Holdings) PLC",
     "Straße-Bau GmbH",
     "O'Brien_Consulting LLP",
+    # lp_name_key's shortcuts (migration 0005) against its suffix expression
+    "",
+    "  ",
+    "Ltd",
+    "Ltd Ltd",
+    "Limited Ltd",
+    "X Ltd Ltd",
+    "Acme Ltd PLC",
+    "Foo A S",
+    "Foo a s Ltd",
+    "A S",
+    "Foo s",
+    "Foo s Ltd",
+    "The A S Co",
+    "AB AB AB",
+    "x as as",
+    "  Y  CO   LIMITED ",
+    "Ölands Bryggeri AB (publ)",
+    "Øst A/S",
+    "Companies Co-op",
+    "LTD CONSULTING",
 ]
 
 
