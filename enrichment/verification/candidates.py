@@ -5,6 +5,7 @@ Patterns (CONTRACTS A): first.last | firstlast | f.last | flast | first | last |
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -24,8 +25,11 @@ def name_fold(value: str) -> str:
     return re.sub(r"[^a-z0-9 \-]", "", value)
 
 
+@functools.lru_cache(maxsize=65536)
 def name_parts(first: str, last: str) -> tuple[str, str]:
-    """First given name and the whole family name, joined ('van der Berg' -> 'vanderberg')."""
+    """First given name and the whole family name, joined ('van der Berg' -> 'vanderberg').
+    Pure, kept per process: every candidate address and pattern check of a person folds the
+    same two names."""
     firsts = name_fold(first).replace("-", " ").split()
     lasts = name_fold(last).split()
     f = firsts[0] if firsts else ""

@@ -93,6 +93,34 @@ class VerdictCache:
 PROCESS_VERDICT_CACHE = VerdictCache()
 
 
+class WrittenRows:
+    """What this process last committed per directory row (a ContactPoint key, a DomainProfile
+    domain, each with the database name): the row's content fingerprint, its id, when. The
+    contact search skips a write that would repeat one an earlier chunk committed moments ago
+    (a reused verdict, an unchanged domain profile). Filled only after commit; forgotten with
+    the engine's other caches."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple, tuple[object, int | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[object, int | None, float] | None:
+        return self.rows.get(key)
+
+    def update(self, written: dict[tuple, tuple[object, int | None, float]]) -> None:
+        with self._lock:
+            if len(self.rows) + len(written) > 200_000:
+                self.rows.clear()
+            self.rows.update(written)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rows.clear()
+
+
+PROCESS_WRITTEN_ROWS = WrittenRows()
+
+
 @dataclass
 class Recheck:
     address: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -20,9 +21,12 @@ class AddressSyntaxError(ValueError):
     pass
 
 
+@functools.lru_cache(maxsize=65536)
 def address_parse(address: str) -> ParsedAddress:
     """Validate syntax and normalise. Local parts are lower-cased: no mail host we probe treats
-    them case-sensitively, and dedupe must not see Kari@ and kari@ as two people."""
+    them case-sensitively, and dedupe must not see Kari@ and kari@ as two people. Pure: results
+    are kept per process (the nightly search guesses the same addresses for every organisation
+    whose segment holds the person); a syntax error is raised again each time."""
     try:
         info = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError as exc:

@@ -21,15 +21,20 @@ __all__ = ["DomainSpec", "ManifestError", "Sandbox"]
 
 
 def _engine_caches_forget() -> None:
-    """The engine's per-process DNS, catch-all, verdict and page caches are keyed by nameserver and port;
+    """The engine's per-process DNS, catch-all, verdict, written-row and page caches are keyed by nameserver and port;
     a new world may get ports an earlier one used, so what the process learned is dropped."""
     from enrichment.verification.discovery import PROCESS_PAGE_CACHE
     from enrichment.verification.dns import dns_cache_clear
-    from enrichment.verification.state import PROCESS_CATCH_ALL_CACHE, PROCESS_VERDICT_CACHE
+    from enrichment.verification.state import (
+        PROCESS_CATCH_ALL_CACHE,
+        PROCESS_VERDICT_CACHE,
+        PROCESS_WRITTEN_ROWS,
+    )
 
     dns_cache_clear()
     PROCESS_CATCH_ALL_CACHE.clear()
     PROCESS_VERDICT_CACHE.clear()
+    PROCESS_WRITTEN_ROWS.clear()
     PROCESS_PAGE_CACHE.clear()
 
 

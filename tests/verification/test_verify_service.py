@@ -181,3 +181,41 @@ def test_greylisted_contacts_are_rechecked_when_due(world, config_for, clock):
     assert ContactPoint.objects.filter(person=lars, status="invalid").count() == counts["invalid"]
     assert counts["invalid"] >= 1
     assert contact_points_recheck_due(config=config)["due"] == 0
+
+
+def test_a_reused_verdict_is_not_written_again_and_keeps_its_row(
+    world, config_for, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = company(name="Fjord Bygg AS", website_domain="https://www.fjord-bygg.no/")
+    kari = person("Kari", "Nordmann")
+    for _ in range(2):  # the second run goes straight to the pattern the first one learned
+        with django_capture_on_commit_callbacks(execute=True):
+            first = decision_maker_contacts_find(
+                candidates=[(c.id, kari.id)], config=config_for(world)
+            )[(c.id, kari.id)]
+    # Another organisation's search asks about the same person a moment later.
+    with CaptureQueriesContext(connection) as queries:
+        again = decision_maker_contacts_find(
+            candidates=[(c.id, kari.id)], config=config_for(world)
+        )[(c.id, kari.id)]
+    assert (again.verified, again.value, again.contact_point_id) == (
+        True,
+        "k.nordmann@fjord-bygg.no",
+        first.contact_point_id,
+    )
+    assert again.evidence["verification"]["reused"] is True
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert writes == []  # contact points and the domain profile were committed just before
+    point = ContactPoint.objects.get(id=first.contact_point_id)
+    assert (point.status, point.origin) == ("valid", "pattern")
+
+    # Rows this process has not committed yet (no commit seen) are written as before.
+    ola = person("Ola", "Hansen")
+    with CaptureQueriesContext(connection) as queries:
+        decision_maker_contacts_find(candidates=[(c.id, ola.id)], config=config_for(world))
+    assert any(
+        q["sql"].startswith("INSERT INTO enrichment_contactpoint") for q in queries.captured_queries
+    )
