@@ -31,6 +31,7 @@ from enrichment.verification.smtp import (
     REFUSED,
     TIMEOUT,
     ProbeConnection,
+    Reply,
     SessionResult,
     session_run,
 )
@@ -68,6 +69,8 @@ class _RcptOutcome:
     reply: rc.ReplyClass | None = None
     sessions: list[SessionResult] = field(default_factory=list)
     error_reason: str | None = None  # smtp_timeout | smtp_blocked when kind == "error"
+    # The reply to the catch-all probe asked in the same transaction, after an accepted target.
+    then_reply: Reply | None = None
 
 
 class Verifier:
@@ -189,7 +192,16 @@ class Verifier:
             return verdict(v.UNKNOWN, v.PROVIDER_UNVERIFIABLE)
 
         # RCPT in the A-label form DNS was asked about (no SMTPUTF8 needed for IDN domains).
-        outcome = await self._rcpt(route, provider, f"{parsed.local_part}@{parsed.domain}")
+        then = self._catch_all_claim(parsed.domain, route, provider)
+        try:
+            outcome = await self._rcpt(
+                route, provider, f"{parsed.local_part}@{parsed.domain}", then
+            )
+        except BaseException:
+            if then is not None:
+                self._catch_all_settle(parsed.domain, None)
+            raise
+        in_transaction = self._catch_all_settle(parsed.domain, outcome) if then else None
         evidence["smtp"] = [s.as_evidence() for s in outcome.sessions]
         kind = outcome.kind
         if kind == rc.NOT_FOUND:
@@ -220,7 +232,10 @@ class Verifier:
         if not provider.catch_all_probe:
             self.rechecks.pop(parsed.normalized, None)
             return verdict(v.VALID, None)
-        state, probe = await self._catch_all(parsed.domain, route, provider)
+        if in_transaction is not None:
+            state, probe = in_transaction
+        else:
+            state, probe = await self._catch_all(parsed.domain, route, provider)
         evidence["catch_all"] = self._catch_all_evidence(parsed.domain, state, probe)
         if state is False:
             self.rechecks.pop(parsed.normalized, None)
@@ -306,17 +321,22 @@ class Verifier:
         self._hosts[host] = _HostState(until, reason, line)
 
     async def _rcpt(
-        self, route: vdns.MailRoute, provider: ProviderRule, recipient: str
+        self,
+        route: vdns.MailRoute,
+        provider: ProviderRule,
+        recipient: str,
+        then: str | None = None,
     ) -> _RcptOutcome:
-        """Ask the MX hosts, in preference order, about one recipient."""
+        """Ask the MX hosts, in preference order, about one recipient (and about `then` in the
+        same transaction if the recipient is accepted: see _catch_all_claim)."""
         outcome = _RcptOutcome(kind="error", error_reason=v.SMTP_TIMEOUT)
         for host in route.hosts:
             for ip in host.addresses:
-                result = await self._session(host.name, ip, provider, recipient)
+                result = await self._session(host.name, ip, provider, recipient, then)
                 if result.error == DISCONNECTED:
                     # Hang-up mid-session: reconnect once before giving up on this address.
                     outcome.sessions.append(result)
-                    result = await self._session(host.name, ip, provider, recipient)
+                    result = await self._session(host.name, ip, provider, recipient, then)
                 outcome.sessions.append(result)
                 if result.error == BACKOFF:
                     down = self._hosts.get(host.name)
@@ -338,6 +358,8 @@ class Verifier:
                         for h in route.hosts:
                             self._host_mark_down(h.name, v.SMTP_BLOCKED, result.transcript[-1])
                     outcome.kind, outcome.reply = cls.kind, cls
+                    if len(result.rcpt_replies) > 1:
+                        outcome.then_reply = result.rcpt_replies[1]
                     if cls.kind == rc.GREYLISTED and reply.code == 421:
                         break  # closing channel: try the next MX host
                     return outcome
@@ -351,7 +373,7 @@ class Verifier:
         return outcome
 
     async def _session(
-        self, host: str, ip: str, provider: ProviderRule, recipient: str
+        self, host: str, ip: str, provider: ProviderRule, recipient: str, then: str | None = None
     ) -> SessionResult:
         async with self._mx_sem(host, provider), self._smtp_sem:
             # Checked after the wait: an earlier session may have found the host tarpitting.
@@ -373,26 +395,41 @@ class Verifier:
                 conn = idle.pop()
                 if not conn.usable:
                     continue
-                result = await conn.probe(recipient)
+                result = await conn.probe(recipient, then)
                 reply = result.rcpt_replies[0] if result.rcpt_replies else None
                 if reply is not None and not 400 <= reply.code < 500:
-                    self._connection_release(conn, idle)
+                    self._connection_after(conn, idle, result)
                     return result
                 # A failure or a 4xx on a reused connection is asked again on a fresh one:
                 # servers that punish a second transaction (consumer Outlook) must not turn
-                # that into a verdict. Such a host gets fresh connections from now on.
+                # that into a verdict. Such a host gets fresh connections from now on, and no
+                # second RCPT in a transaction either.
                 conn.close()
                 if reply is not None:
                     self._no_reuse.add(host)
+                    then = None
                 break
             conn = ProbeConnection(config=self.config, host=host, address=ip)
-            result = await conn.probe(recipient)
+            result = await conn.probe(recipient, then)
             reply = result.rcpt_replies[0] if result.rcpt_replies else None
             if reply is not None and not 400 <= reply.code < 500:
-                self._connection_release(conn, idle)
+                self._connection_after(conn, idle, result)
             else:
                 conn.close()
             return result
+
+    def _connection_after(
+        self, conn: ProbeConnection, idle: list[ProbeConnection], result: SessionResult
+    ) -> None:
+        """Back to the pool, unless a second RCPT of the transaction got a 4xx: a server that
+        punishes it (outlook.fr: 452 on the 2nd RCPT) gets fresh connections and one address
+        per transaction from now on."""
+        second = result.rcpt_replies[1] if len(result.rcpt_replies) > 1 else None
+        if second is not None and 400 <= second.code < 500:
+            self._no_reuse.add(conn.host)
+            conn.close()
+            return
+        self._connection_release(conn, idle)
 
     def _connection_release(self, conn: ProbeConnection, idle: list[ProbeConnection]) -> None:
         if conn.usable and conn.transactions < MAX_TRANSACTIONS_PER_CONNECTION:
@@ -408,17 +445,65 @@ class Verifier:
         self._idle.clear()
         self.dns.close()
 
+    def _catch_all_claim(
+        self, domain: str, route: vdns.MailRoute, provider: ProviderRule
+    ) -> str | None:
+        """The catch-all probe address to ask right after the target, in the target's own
+        transaction (RCPT target, then RCPT probe: no RSET + MAIL of a transaction of its own),
+        when the domain's state is not known yet and no other probe of it is under way. Not for
+        providers whose connections are not shared (Microsoft 365 counts recipients per session)
+        nor hosts that punished a second RCPT; those get the probe in its own transaction. The
+        claim stands for the domain's one probe: others wait for it (_catch_all)."""
+        if not (provider.catch_all_probe and provider.reuse_connections):
+            return None
+        if any(h.name in self._no_reuse for h in route.hosts):
+            return None
+        key = (*self._world, domain)
+        known = self.catch_all_cache.get(key, now=self.clock.now(), ttl=self.config.catch_all_ttl)
+        if known is not None or domain in self._catch_all_inflight:
+            return None
+        self._catch_all_inflight[domain] = asyncio.get_running_loop().create_future()
+        return f"{catch_all_local_part(domain)}@{domain}"
+
+    def _catch_all_settle(
+        self, domain: str, outcome: _RcptOutcome | None
+    ) -> tuple[bool, _RcptOutcome] | None:
+        """End a claim: the state if the probe in the target's transaction settled it (accepted:
+        catch-all; mailbox unknown: not), else None (target not accepted, a 4xx, a hang-up: the
+        probe is asked in its own transaction, as before)."""
+        fut = self._catch_all_inflight.pop(domain, None)
+        reply = outcome.then_reply if outcome is not None else None
+        settled: tuple[bool, _RcptOutcome] | None = None
+        if reply is not None and outcome is not None:
+            key = (*self._world, domain)
+            self.catch_all_cache.count_probe(key)
+            cls = reply.cls
+            state = {rc.ACCEPTED: True, rc.NOT_FOUND: False, rc.DISABLED: False}.get(cls.kind)
+            if state is not None:
+                self.catch_all_cache.put(key, state, now=self.clock.now())
+                probe = _RcptOutcome(kind=cls.kind, reply=cls, sessions=outcome.sessions[-1:])
+                settled = (state, probe)
+        if fut is not None and not fut.done():
+            fut.set_result(settled)
+        return settled
+
     async def _catch_all(
         self, domain: str, route: vdns.MailRoute, provider: ProviderRule
     ) -> tuple[bool | None, _RcptOutcome | None]:
         """Once per domain per TTL; concurrent callers share one probe session."""
         key = (*self._world, domain)
-        cached = self.catch_all_cache.get(key, now=self.clock.now(), ttl=self.config.catch_all_ttl)
-        if cached is not None:
-            return cached, None
-        fut = self._catch_all_inflight.get(domain)
-        if fut is not None:
-            return await asyncio.shield(fut)
+        while True:
+            ttl = self.config.catch_all_ttl
+            cached = self.catch_all_cache.get(key, now=self.clock.now(), ttl=ttl)
+            if cached is not None:
+                return cached, None
+            fut = self._catch_all_inflight.get(domain)
+            if fut is None:
+                break
+            shared = await asyncio.shield(fut)
+            if shared is not None:
+                return shared
+            # A probe claimed for a target's transaction was not asked or settled nothing.
         fut = asyncio.get_running_loop().create_future()
         self._catch_all_inflight[domain] = fut
         try:

@@ -41,7 +41,8 @@ class SessionResult:
     host: str
     address: str
     transcript: list[str] = field(default_factory=list)
-    # One entry per requested recipient that got an answer, in order.
+    # One entry per requested recipient that got an answer, in order (the target, then the
+    # catch-all probe when it was asked in the same transaction).
     rcpt_replies: list[Reply] = field(default_factory=list)
     # A reply before RCPT that ended the session (banner/EHLO/MAIL refusal).
     early_reply: Reply | None = None
@@ -92,8 +93,10 @@ class ProbeConnection:
                 client.protocol.write(b"QUIT\r\n")
         client.close()
 
-    async def probe(self, recipient: str) -> SessionResult:
-        """One transaction asking about `recipient`. On any failure the connection is closed."""
+    async def probe(self, recipient: str, then: str | None = None) -> SessionResult:
+        """One transaction asking about `recipient`; if the server accepts it and `then` is given,
+        a second RCPT for `then` in the same transaction (the catch-all probe: two round trips
+        fewer than RSET + MAIL + RCPT). On any failure the connection is closed."""
         config, t = self.config, self.config.timeouts
         result = SessionResult(
             host=self.host, address=self.address, started_at=config.clock.now().isoformat()
@@ -147,6 +150,11 @@ class ProbeConnection:
             self.transactions += 1
             if reply.code == 421:  # the server is closing the channel
                 self.close(quit=False)
+            elif then is not None and 200 <= reply.code < 300:
+                second = await command(b"RCPT", b"TO:" + _q(then))
+                result.rcpt_replies.append(second)
+                if second.code == 421:
+                    self.close(quit=False)
             return result
         except aiosmtplib.SMTPConnectTimeoutError:
             result.error = TIMEOUT
@@ -168,11 +176,11 @@ class ProbeConnection:
 
 
 async def session_run(
-    *, config: VerificationConfig, host: str, address: str, recipient: str
+    *, config: VerificationConfig, host: str, address: str, recipient: str, then: str | None = None
 ) -> SessionResult:
     """A one-off probe on a fresh connection, closed afterwards."""
     conn = ProbeConnection(config=config, host=host, address=address)
-    result = await conn.probe(recipient)
+    result = await conn.probe(recipient, then)
     if conn.usable:
         result.transcript.append("C: QUIT")
     conn.close()

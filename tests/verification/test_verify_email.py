@@ -365,3 +365,43 @@ def test_settled_verdicts_are_reused_for_a_while_without_probing_again(
     assert len(sb.smtp.stats.rcpts_to("kari.nordmann@nordlys.no")) == 2
     verify(sb, "nobody@nordlys.no", verdict_ttl=0)
     assert len(sb.smtp.stats.rcpts_to("nobody@nordlys.no")) == 2
+
+
+def test_catch_all_probe_is_asked_in_the_targets_transaction(sandbox_factory, verify):
+    sb = sandbox_factory([entry("nordlys.no"), entry("allin.no", "catch_all")])
+    before = sb.smtp.stats.sessions  # the server's own start-up check
+    got, verifier = verify(sb, "kari.nordmann@nordlys.no", "kari.nordmann@allin.no")
+    valid, accept_all = got["kari.nordmann@nordlys.no"], got["kari.nordmann@allin.no"]
+    assert (valid.status, valid.is_chargeable) == ("valid", True)
+    assert (accept_all.status, accept_all.reason) == ("accept_all", "catch_all")
+    for v, state in ((valid, False), (accept_all, True)):
+        domain = v.normalized.rpartition("@")[2]
+        (session,) = v.evidence["smtp"]
+        rcpts = [line for line in session["lines"] if line.startswith("C: RCPT")]
+        # RCPT target, then RCPT probe, one transaction: no RSET, no second MAIL FROM.
+        assert rcpts == [
+            f"C: RCPT TO:<kari.nordmann@{domain}>",
+            f"C: RCPT TO:<{v.evidence['catch_all']['probe']}>",
+        ]
+        assert not any(line.startswith(("C: RSET", "~:")) for line in session["lines"])
+        assert v.evidence["catch_all"]["state"] is state
+        assert v.evidence["catch_all"]["sessions"] == [session]
+    assert sb.smtp.stats.sessions - before == 2
+    assert sorted(n for n in verifier.catch_all_cache.probes.values()) == [1, 1]
+
+
+def test_a_second_rcpt_punished_with_a_4xx_is_asked_again_in_its_own_transaction(
+    sandbox_factory, verify
+):
+    sb = sandbox_factory([entry("drift.no", "second_rcpt_reject", mx=[[10, "mx1.drift.no"]])])
+    got, verifier = verify(sb, "kari.nordmann@drift.no")
+    v = got["kari.nordmann@drift.no"]
+    # The probe's 452 in the target's transaction settles nothing; the probe alone, on a fresh
+    # connection, proves the domain is not catch-all.
+    assert (v.status, v.evidence["catch_all"]["state"]) == ("valid", False)
+    assert [line for _, line in sb.smtp.stats.rcpts if line.startswith("452")]
+    assert "mx1.drift.no" in verifier._no_reuse
+    (probe_session,) = v.evidence["catch_all"]["sessions"]
+    rcpt = probe_session["lines"].index(f"C: RCPT TO:<{v.evidence['catch_all']['probe']}>")
+    assert probe_session["lines"][rcpt + 1].startswith("550 5.1.1")
+    assert not any(line.startswith("C: RCPT TO:<kari") for line in probe_session["lines"])
