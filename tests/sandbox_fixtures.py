@@ -33,9 +33,14 @@ def _fresh_process_caches():
     """DNS and catch-all caches are per process and keyed by nameserver/SMTP port; a later test's
     sandbox can get a port an earlier one used, so each test starts with empty caches."""
     from enrichment.verification.dns import dns_cache_clear
-    from enrichment.verification.state import PROCESS_CATCH_ALL_CACHE, PROCESS_VERDICT_CACHE
+    from enrichment.verification.state import (
+        PROCESS_CATCH_ALL_CACHE,
+        PROCESS_MX_STATES,
+        PROCESS_VERDICT_CACHE,
+    )
 
     dns_cache_clear()
     PROCESS_CATCH_ALL_CACHE.clear()
     PROCESS_VERDICT_CACHE.clear()
+    PROCESS_MX_STATES.clear()
     yield

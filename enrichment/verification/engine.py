@@ -37,6 +37,7 @@ from enrichment.verification.smtp import (
 )
 from enrichment.verification.state import (
     PROCESS_CATCH_ALL_CACHE,
+    PROCESS_MX_STATES,
     PROCESS_VERDICT_CACHE,
     CatchAllCache,
     Recheck,
@@ -90,8 +91,12 @@ class Verifier:
         self._world = (self.config.nameserver, self.config.smtp_port)
         self._mx_sems: dict[str, asyncio.Semaphore] = {}
         self._smtp_sem = asyncio.Semaphore(self.config.concurrency)
-        self._hosts: dict[str, _HostState] = {}
-        self._strikes: dict[str, int] = {}
+        # Back-off state per MX host, shared by every Verifier of the process in the same world:
+        # a tarpit or a block found by one chunk of the nightly search is not queued on again
+        # by the next chunks (each waited out the time-out before).
+        self._hosts: dict[str, _HostState]
+        self._strikes: dict[str, int]
+        self._hosts, self._strikes = PROCESS_MX_STATES.for_world(self._world)
         # Idle probe connections per (MX host, address); never more than the per-MX cap exist.
         self._idle: dict[tuple[str, str], list[ProbeConnection]] = {}
         self._no_reuse: set[str] = set()

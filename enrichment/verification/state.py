@@ -93,6 +93,30 @@ class VerdictCache:
 PROCESS_VERDICT_CACHE = VerdictCache()
 
 
+class MxStates:
+    """Per world: MX hosts backed off (host -> state with its end time) and time-out strikes
+    (host -> count), shared by the process's Verifiers. Plain dicts: one key is read or set at
+    a time (a lost strike under a race only delays a back-off by one time-out)."""
+
+    def __init__(self) -> None:
+        self._worlds: dict[tuple, tuple[dict, dict]] = {}
+        self._lock = threading.Lock()
+
+    def for_world(self, world: tuple) -> tuple[dict, dict]:
+        with self._lock:
+            states = self._worlds.get(world)
+            if states is None:
+                states = self._worlds[world] = ({}, {})
+            return states
+
+    def clear(self) -> None:
+        with self._lock:
+            self._worlds.clear()
+
+
+PROCESS_MX_STATES = MxStates()
+
+
 class WrittenRows:
     """What this process last committed per directory row (a ContactPoint key, a DomainProfile
     domain, each with the database name): the row's content fingerprint, its id, when. The

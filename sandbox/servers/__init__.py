@@ -27,6 +27,7 @@ def _engine_caches_forget() -> None:
     from enrichment.verification.dns import dns_cache_clear
     from enrichment.verification.state import (
         PROCESS_CATCH_ALL_CACHE,
+        PROCESS_MX_STATES,
         PROCESS_VERDICT_CACHE,
         PROCESS_WRITTEN_ROWS,
     )
@@ -35,6 +36,7 @@ def _engine_caches_forget() -> None:
     PROCESS_CATCH_ALL_CACHE.clear()
     PROCESS_VERDICT_CACHE.clear()
     PROCESS_WRITTEN_ROWS.clear()
+    PROCESS_MX_STATES.clear()
     PROCESS_PAGE_CACHE.clear()
 
 

@@ -405,3 +405,17 @@ def test_a_second_rcpt_punished_with_a_4xx_is_asked_again_in_its_own_transaction
     rcpt = probe_session["lines"].index(f"C: RCPT TO:<{v.evidence['catch_all']['probe']}>")
     assert probe_session["lines"][rcpt + 1].startswith("550 5.1.1")
     assert not any(line.startswith("C: RCPT TO:<kari") for line in probe_session["lines"])
+
+
+def test_a_tarpit_found_by_one_verifier_is_not_queued_on_by_the_next(sandbox_factory, verify):
+    import time
+
+    sb = sandbox_factory([entry("slow.no", "tarpit")], tarpit_seconds=5.0)
+    verify(sb, *(f"{b}@slow.no" for b in [*BOXES, "nobody", "x1", "x2"]))  # both MX hosts
+    asked = len(sb.smtp.stats.rcpts)
+    # The next chunk of the search (a new Verifier in the same process) does not wait again.
+    started = time.monotonic()
+    got, _ = verify(sb, "post@slow.no")
+    assert time.monotonic() - started < 0.5
+    assert (got["post@slow.no"].status, got["post@slow.no"].reason) == ("unknown", "smtp_timeout")
+    assert len(sb.smtp.stats.rcpts) == asked
