@@ -249,8 +249,9 @@ LEADPILOT_MATCH_RANDOM_PAGE_COST = env.float("LEADPILOT_MATCH_RANDOM_PAGE_COST",
 LEADPILOT_SEARCH_BATCH_MAX = env.int("LEADPILOT_SEARCH_BATCH_MAX", default=200)
 LEADPILOT_SEARCH_CHUNK = env.int("LEADPILOT_SEARCH_CHUNK", default=5)
 # Engine calls a run keeps going at once; each holds a database connection (size max_connections
-# for workers x this).
-LEADPILOT_SEARCH_THREADS = env.int("LEADPILOT_SEARCH_THREADS", default=12)
+# for workers x this). 12 made the bench night's fast runs (about one a second) open connections
+# faster than finished runs' stragglers closed theirs: peaks of 100 ("too many clients").
+LEADPILOT_SEARCH_THREADS = env.int("LEADPILOT_SEARCH_THREADS", default=8)
 # Time-outs (seconds) of the nightly search's verification; slower peers are `unknown` tonight.
 LEADPILOT_SEARCH_DNS_TIMEOUT = env.float("LEADPILOT_SEARCH_DNS_TIMEOUT", default=3.0)
 LEADPILOT_SEARCH_SMTP_TIMEOUT = env.float("LEADPILOT_SEARCH_SMTP_TIMEOUT", default=8.0)
