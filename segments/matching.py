@@ -287,6 +287,28 @@ def candidate_roles(
     it lets the role index be read from the countries' first company instead of from the
     directory's (a country imported after another one would otherwise be reached only after
     walking every role of the first)."""
+    return wanted_roles(
+        criteria=criteria,
+        today=today,
+        id_bounds=id_bounds,
+        exclusions=[
+            *company_exclusions(
+                organization=organization, prefix="company__", company_ref="company_id"
+            ),
+            *person_exclusions(organization=organization),
+        ],
+    )
+
+
+def wanted_roles(
+    *,
+    criteria: SegmentCriteria,
+    today: dt.date,
+    id_bounds: tuple[int, int] | None = None,
+    exclusions: Sequence[Expression] = (),
+) -> QuerySet[Role]:
+    """The wanted current roles at companies matching the criteria, with `exclusions` (the
+    organisation's anti-joins) in the same WHERE; `id_bounds` as in candidate_roles."""
     roles = Role.objects.filter(
         *company_filters(
             criteria=criteria,
@@ -295,10 +317,7 @@ def candidate_roles(
             today=today,
             id_bounds=id_bounds,
         ),
-        *company_exclusions(
-            organization=organization, prefix="company__", company_ref="company_id"
-        ),
-        *person_exclusions(organization=organization),
+        *exclusions,
         is_current=True,
         kind__in=list(criteria.roles),
     )
@@ -391,19 +410,7 @@ def candidate_skips(
     id_bounds = country_id_bounds(criteria.countries) if criteria.countries else None
     if criteria.countries and id_bounds is None:
         return counts  # no company in the criteria's countries
-    roles = Role.objects.filter(
-        *company_filters(
-            criteria=criteria,
-            prefix="company__",
-            company_ref="company_id",
-            today=today,
-            id_bounds=id_bounds,
-        ),
-        is_current=True,
-        kind__in=list(criteria.roles),
-    )
-    if id_bounds is not None:
-        roles = roles.filter(company_id__gte=id_bounds[0], company_id__lte=id_bounds[1])
+    roles = wanted_roles(criteria=criteria, today=today, id_bounds=id_bounds)
     if through is not None:
         roles = roles.filter(company_id__lte=through)
     excluded: set[tuple[int, int]] = set()
@@ -465,7 +472,4 @@ def matching_companies(
 
 def floor_queryset(*, criteria: SegmentCriteria, today: dt.date) -> QuerySet[Role]:
     """The same predicates without the anti-joins (the bench's floor)."""
-    filters = company_filters(
-        criteria=criteria, prefix="company__", company_ref="company_id", today=today
-    )
-    return Role.objects.filter(*filters, is_current=True, kind__in=list(criteria.roles))
+    return wanted_roles(criteria=criteria, today=today)
