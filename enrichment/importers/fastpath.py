@@ -327,11 +327,16 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic, side,
         f'LEFT JOIN {_values(CH_SIZE)} ka(k, v) ON ka.k = lower(w.account COLLATE "C")'
     )
     hits = max(cur.rowcount, 0)
+    # Whether any row was rejected: a parallel count here, where the import's INSERT of the
+    # rejections below is a serial scan of every staged row (0.25 s per million) that a
+    # clean file would make for nothing.
+    cur.execute(f"SELECT count(*) FROM {todo} WHERE reason IS NOT NULL")
+    bad = cur.fetchone()[0]
     if side is not None:
         side.commit()
     cur = main_cur
     rejected = 0
-    if hits:
+    if bad:
         cur.execute(
             f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) "
             f"SELECT %s, line, reason, excerpt FROM {todo} WHERE reason IS NOT NULL",
