@@ -32,6 +32,7 @@ from django.utils import timezone
 from billing.selectors import billing_quota_remaining
 from billing.services import QuotaExhausted
 from blocklists.models import DeliveryRecord
+from blocklists.selectors import contacts_excluded
 from enrichment.models import Company, Person
 from organizations.models import Organization
 from segments.models import SegmentStatus
@@ -368,6 +369,12 @@ def _search_batch(
         companies = {**companies, **Company.objects.in_bulk(missing)}
     if missing := {c.person_id for c in batch} - people.keys():
         people = {**people, **Person.objects.in_bulk(missing)}
+    # The matching query excluded the blocked and suppressed contacts the directory knew; a
+    # contact found tonight is checked here, before anyone receives or pays for it.
+    excluded = contacts_excluded(
+        organization=organization,
+        contacts=[(f.kind, f.value) for f in findings.values() if f and f.verified and f.value],
+    )
     unverified: list[tuple[int, int, str, str]] = []
     deliveries: list[Delivery] = []
     for candidate in batch:
@@ -379,6 +386,15 @@ def _search_batch(
             continue
         if key in still_stale:
             unverified.append((*key, CandidateOutcome.UNVERIFIED, "stale_evidence"))
+            continue
+        why = excluded.get((finding.kind, finding.value))
+        if why is not None:
+            outcome = (
+                CandidateOutcome.SKIPPED_BLOCKED
+                if why == "blocked"
+                else CandidateOutcome.SKIPPED_SUPPRESSED
+            )
+            unverified.append((*key, outcome, f"{finding.kind} {why}"))
             continue
         if len(deliveries) >= need:
             continue  # verified but over the cap: left untried for a later night

@@ -13,6 +13,7 @@ from billing.models import UsageEvent
 from billing.selectors import billing_invariant_violations
 from blocklists.models import DeliveryRecord
 from blocklists.services import block_entry_add, suppression_add
+from enrichment.models import ContactPoint
 from leads.models import Lead, LeadStatus, SearchCandidate, SearchRun
 from leads.services import nightly_dispatch, search_run_execute
 from segments.services import segment_pause
@@ -167,6 +168,58 @@ def test_the_run_counts_the_blocked_suppressed_and_delivered_people_it_skipped(
     b_run = night(tenant_b.org, segment_b_all, dt.date(2026, 11, 27))
     assert (b_run.skipped_blocked, b_run.skipped_suppressed, b_run.skipped_delivered) == (0, 1, 1)
     assert b_run.leads_created == 4
+
+
+def test_contacts_found_at_night_are_checked_against_block_list_and_suppression(
+    sandbox, prefix, tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
+    """The directory knows no contact of these people before the night, so the matching query
+    cannot exclude them: the e-mail the engine finds is checked before it is delivered."""
+    world = world_build(prefix=prefix, size=5)
+    sandbox(world.domains)
+
+    def address(i: int) -> str:
+        person = world.people[i]
+        domain = world.companies[i].website_domain
+        return f"{person.first_name}.{person.last_name}@{domain}".lower()
+
+    assert not ContactPoint.objects.filter(person__in=world.people).exists()
+    block_entry_add(organization=tenant_a.org, kind="email", value=address(1).upper())
+    # A company's known domain is excluded by the matching query itself (never tried).
+    block_entry_add(organization=tenant_a.org, kind="domain", value=address(2))
+    suppression_add(kind="email", value=address(3), reason="objected")
+    # B's block list is B's alone.
+    block_entry_add(organization=tenant_b.org, kind="email", value=address(4))
+    segment = segment_for(world, tenant_a.org)
+    enqueued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        nightly_dispatch(
+            organization=tenant_a.org, run_date=dt.date(2026, 11, 26), enqueue=enqueued.append
+        )
+    (run,) = [r for r in enqueued if r.segment_id == segment.id]
+    run = search_run_execute(organization=tenant_a.org, run_id=run.id)
+
+    leads = leads_of(tenant_a.org)
+    assert sorted(lead.contact_value for lead in leads) == sorted([address(0), address(4)])
+    assert UsageEvent.objects.for_org(tenant_a.org).count() == 2
+    assert (run.leads_created, run.skipped_blocked, run.skipped_suppressed) == (2, 2, 1)
+    outcomes = dict(
+        SearchCandidate.objects.for_org(tenant_a.org)
+        .filter(run=run)
+        .values_list("person_id", "outcome")
+    )
+    assert outcomes == {
+        world.people[0].id: "lead",
+        world.people[1].id: "skipped_blocked",
+        world.people[3].id: "skipped_suppressed",
+        world.people[4].id: "lead",
+    }
+    assert (
+        not DeliveryRecord.objects.for_org(tenant_a.org)
+        .filter(person_id__in=[world.people[i].id for i in (1, 2, 3)])
+        .exists()
+    )
+    assert leads_of(tenant_b.org) == []
 
 
 def test_calendar_mode_places_leads_on_working_days_up_to_capacity(night, tenant_a):
