@@ -69,20 +69,30 @@ def leads_reverify(
     """Verify the leads' decision-makers again and refresh their evidence.
 
     Leads that still verify get the new contact and evidence (and verified_at = now); the others
-    keep their old evidence plus a `reverification` note and are returned. Idempotent.
+    keep their old evidence plus a `reverification` note and are returned, as do leads whose
+    contact is now on the organisation's block list or the suppression list. Idempotent.
     """
     if not leads:
         return []
+    from blocklists.selectors import contacts_excluded
+
     find = contacts_find or contacts_find_default()
     pairs = [(lead.company_id, lead.person_id) for lead in leads if lead.person_id]
     findings = find(candidates=pairs) if pairs else {}
+    # The contact found now may be new, and the block list or the suppression list may have
+    # grown since the lead was made: a contact on either is not delivered.
+    excluded = contacts_excluded(
+        organization=organization,
+        contacts=[(f.kind, f.value) for f in findings.values() if f and f.verified and f.value],
+    )
     now = timezone.now()
     failed: list[Lead] = []
     for lead in leads:
         finding = None
         if lead.company_id is not None and lead.person_id is not None:
             finding = findings.get((lead.company_id, lead.person_id))
-        if finding is not None and finding.verified:
+        why = excluded.get((finding.kind, finding.value)) if finding is not None else None
+        if finding is not None and finding.verified and why is None:
             checked_at = finding_checked_at(finding, default=now)
             lead.evidence = finding_snapshot(finding, checked_at=checked_at)
             lead.contact_kind = finding.kind or lead.contact_kind
@@ -97,7 +107,11 @@ def leads_reverify(
                     "at": now.isoformat(),
                     "verified": False,
                     "status": getattr(finding, "status", None),
-                    "reason": getattr(finding, "reason", None) or "not_found",
+                    "reason": (
+                        f"{finding.kind} {why}"
+                        if why and finding is not None
+                        else getattr(finding, "reason", None) or "not_found"
+                    ),
                 },
             }
     Lead.objects.for_org(organization).bulk_update(

@@ -187,6 +187,27 @@ def test_stale_evidence_is_verified_again_before_approval(night, sandbox, tenant
     assert second.evidence["reverification"]["verified"] is False
 
 
+def test_a_contact_blocked_or_suppressed_since_the_lead_was_made_is_not_approved(night, tenant_a):
+    from blocklists.services import block_entry_add, suppression_add
+
+    night(tenant_a, size=3)
+    org = tenant_a.org
+    first, second, third = pending(org)
+    later = first.verified_at + dt.timedelta(days=45)  # evidence stale: verified again
+    block_entry_add(organization=org, kind="email", value=first.contact_value.upper())
+    suppression_add(kind="email", value=second.contact_value, reason="objected")
+    result = leads_approve(
+        organization=org, lead_ids=[first.id, second.id, third.id], approved_by=None, now=later
+    )
+    assert [lead.id for lead in result.approved] == [third.id]
+    assert sorted(lead.id for lead in result.failed_reverification) == [first.id, second.id]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == second.status == LeadStatus.PENDING_APPROVAL
+    assert first.evidence["reverification"]["reason"] == "email blocked"
+    assert second.evidence["reverification"]["reason"] == "email suppressed"
+
+
 def test_notes_are_kept(five_pending, tenant_a):
     lead = lead_notes_update(
         organization=tenant_a.org, lead_id=five_pending[0].id, notes="Call after 10"
