@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from enrichment.importers.parsers.common import FileFormatError
 from enrichment.importers.records import COMPANY_FIELDS, CompanyRecord
 from enrichment.models import (
     ChangeEvent,
@@ -367,8 +368,17 @@ class CompanyMerge:
         marked dissolved, with a status ChangeEvent (when events are on). Its payload hash is
         cleared, so a later file that names it again restores it. ``seen``: a SELECT of the
         registry_id of every row read, imported or rejected. Idempotent: dissolved companies
-        are not touched again. Callers run it only inside a successful import."""
+        are not touched again. Callers run it only inside a successful import.
+
+        A file that names no company at all (a header and no rows) is refused, not read as "every
+        company is gone": FileFormatError, which rolls the import back."""
         cur, sql = self.cursor, self.sql
+        cur.execute(f"SELECT EXISTS (SELECT 1 FROM ({seen}) s)")
+        if not cur.fetchone()[0]:
+            raise FileFormatError(
+                "the file has a header but no rows: a full snapshot cannot be empty "
+                "(nothing was imported, no company was marked dissolved)"
+            )
         cur.execute("DROP TABLE IF EXISTS lp_gone")
         if sql.pg:
             # A hash anti join over both row sets (parallel): the planner's own choice, a merge
