@@ -156,6 +156,13 @@ def block_entries_import(
         if result.rows > MAX_ROWS:
             raise BlockImportError([RowError(line, "file", f"has more than {MAX_ROWS} rows")])
         kind = row.get("kind", "").lower()
+        nul = next((name for name, cell in row.items() if "\x00" in cell), None)
+        if nul is not None:
+            # PostgreSQL text cannot hold NUL; the decoder only looks for it in the first 4 KB.
+            errors.append(RowError(line, nul, "contains a NUL character (is this a text file?)"))
+            if len(errors) >= MAX_ERRORS:
+                raise BlockImportError(errors, truncated=True)
+            continue
         try:
             value, person_id = block_value_normalize(
                 kind=kind, value=row.get("value", ""), country=row.get("country", "")

@@ -18,6 +18,8 @@ from .normalize import (
     normalize_registry_id,
 )
 
+VALUE_MAX_LENGTH = BlockEntry._meta.get_field("value").max_length or 320
+
 
 class BlockEntryError(ValueError):
     """Invalid block entry. `field` names the offending input ("kind", "value", "country")."""
@@ -67,19 +69,27 @@ def block_value_normalize(*, kind: str, value: str, country: str = "") -> tuple[
     country = (country or "").strip()
     if country and not (len(country) == 2 and country.isalpha()):
         raise BlockEntryError("country", f"{country!r} is not a two-letter country code")
+    normalized = ""
     try:
         if kind == BlockKind.COMPANY:
-            return normalize_registry_id(value, country=country), None
-        if kind == BlockKind.DOMAIN:
-            return normalize_domain(value), None
-        if kind == BlockKind.COMPANY_NAME:
-            return normalize_company_name(value), None
-        if kind == BlockKind.EMAIL:
-            return normalize_email(value), None
-        if kind == BlockKind.PHONE:
-            return normalize_phone(value, country=country), None
+            normalized = normalize_registry_id(value, country=country)
+        elif kind == BlockKind.DOMAIN:
+            normalized = normalize_domain(value)
+        elif kind == BlockKind.COMPANY_NAME:
+            normalized = normalize_company_name(value)
+        elif kind == BlockKind.EMAIL:
+            normalized = normalize_email(value)
+        elif kind == BlockKind.PHONE:
+            normalized = normalize_phone(value, country=country)
     except InvalidIdentifier as exc:
         raise BlockEntryError("value", str(exc)) from None
+    if normalized:
+        # A CSV cell has no length limit, and IDNA makes a domain longer than it was typed.
+        if len(normalized) > VALUE_MAX_LENGTH:
+            raise BlockEntryError(
+                "value", f"is longer than {VALUE_MAX_LENGTH} characters once normalised"
+            )
+        return normalized, None
     # person: a directory person id (shown with every lead and candidate)
     if not value.isdigit():
         raise BlockEntryError("value", f"{value!r} is not a person id")

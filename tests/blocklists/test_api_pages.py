@@ -130,3 +130,20 @@ def test_staff_add_a_suppression_in_the_admin(db):
     assert entry.reason == "objected" and "ola" not in entry.identifier_hash
     assert client.get("/admin/segments/segment/").status_code == 200
     assert client.get("/admin/blocklists/blockentry/").status_code == 200
+
+
+def test_api_and_page_import_of_a_row_too_long_for_the_database(tenant_a):
+    data = b"kind,value\ndomain,ok.com\ncompany_name," + b"Acme " * 100 + b"\n"
+    client = api(tenant_a.admin)
+    response = client.post(
+        f"/api/v1/orgs/{tenant_a.org.slug}/block-entries/import/",
+        {"file": SimpleUploadedFile("b.csv", data)},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]] == [(3, "value")]
+    page = tenant_a.client_for(tenant_a.admin).post(
+        f"/o/{tenant_a.org.slug}/block-list/import/", {"file": SimpleUploadedFile("b.csv", data)}
+    )
+    assert page.status_code == 400 and b"longer than 320" in page.content
+    assert not BlockEntry.objects.for_org(tenant_a.org).exists()

@@ -119,3 +119,26 @@ def test_export_round_trips(tenant_a, tenant_b):
     result = block_entries_import(organization=tenant_a.org, data=exported.encode())
     assert result.created == len(before)
     assert entries(tenant_a.org) == before
+
+
+_FILLER = b"".join(b"domain,filler%d.example.com,,\n" % i for i in range(300))  # past 4 KB
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "fragment"),
+    [
+        (b"domain,x.example.com,,hi\x00there\n", "note", "NUL"),
+        (b"company_name,Acme\x00 Widgets,,\n", "value", "NUL"),
+        (b"company_name," + b"Acme " * 100 + b",,\n", "value", "longer than 320"),
+        (b"domain," + b".".join([b"a" * 60] * 6) + b".com,,\n", "value", "longer than 320"),
+    ],
+    ids=["nul-in-note", "nul-in-value", "long-name", "long-domain"],
+)
+def test_rows_the_database_cannot_hold_are_row_errors(tenant_a, row, field, fragment):
+    data = b"kind,value,country,note\n" + _FILLER + row
+    with pytest.raises(BlockImportError) as info:
+        block_entries_import(organization=tenant_a.org, data=data)
+    [error] = info.value.errors
+    assert (error.line, error.field) == (302, field)
+    assert fragment in error.message
+    assert entries(tenant_a.org) == set()
