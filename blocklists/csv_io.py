@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ MAX_ROWS = 50_000
 MAX_ERRORS = 200
 COLUMNS = ("kind", "value", "country", "note")
 _FORMULA_START = ("=", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]\d+(\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,11 @@ def block_entries_import(
 
 
 def _cell(value: str) -> str:
-    if value.startswith(_FORMULA_START) or (value[:1] in ("+", "-") and not value[1:2].isdigit()):
+    # A leading + or - starts a formula too ("-1+1+cmd|..."); only a plain number (an E.164
+    # phone, a negative figure) is left as it is.
+    if value.startswith(_FORMULA_START) or (
+        value[:1] in ("+", "-") and not _NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 

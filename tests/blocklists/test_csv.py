@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from blocklists.csv_io import BlockImportError, block_entries_export_lines, block_entries_import
 from blocklists.models import BlockEntry
+from blocklists.services import block_entry_add
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +146,21 @@ def test_rows_the_database_cannot_hold_are_row_errors(tenant_a, row, field, frag
     assert (error.line, error.field) == (302, field)
     assert fragment in error.message
     assert entries(tenant_a.org) == set()
+
+
+def test_export_neutralises_formulas_that_start_with_a_sign(tenant_a):
+    notes = ["-1+1+cmd|' /C calc'!A0", '+1+HYPERLINK("http://x")', "-2+3", '=HYPERLINK("x")']
+    for i, note in enumerate(notes):
+        block_entry_add(organization=tenant_a.org, kind="domain", value=f"d{i}.example", note=note)
+    block_entry_add(organization=tenant_a.org, kind="phone", value="+47 22 33 44 55")
+    rows = list(
+        csv.reader(io.StringIO("".join(block_entries_export_lines(organization=tenant_a.org))))
+    )
+    exported = {row[1]: row[3] for row in rows[1:]}
+    assert [exported[f"d{i}.example"] for i in range(len(notes))] == ["'" + n for n in notes]
+    assert "+4722334455" in exported  # a phone number stays a number
+    before = set(BlockEntry.objects.for_org(tenant_a.org).values_list("value", "note"))
+    data = "".join(block_entries_export_lines(organization=tenant_a.org)).encode()
+    BlockEntry.objects.for_org(tenant_a.org).delete()
+    block_entries_import(organization=tenant_a.org, data=data)
+    assert set(BlockEntry.objects.for_org(tenant_a.org).values_list("value", "note")) == before
