@@ -234,6 +234,9 @@ class _Parser:
             if not isinstance(item, str):
                 self.error(name, f"{item!r} is not a string")
                 continue
+            if "\x00" in item:  # PostgreSQL text cannot hold it: the preview query would fail
+                self.error(name, f"{item!r} contains a NUL character")
+                continue
             text = " ".join(item.split())
             if upper:
                 text = text.upper()

@@ -95,7 +95,10 @@ def segment_create(
 ) -> Segment:
     """Create a draft segment. Raises SegmentError naming each invalid field. Not idempotent."""
     clean, errors = _validate(
-        name=name, nightly_cap=nightly_cap, delivery_mode=delivery_mode, criteria=criteria or {}
+        name=name,
+        nightly_cap=nightly_cap,
+        delivery_mode=delivery_mode,
+        criteria={} if criteria is None else criteria,
     )
     if errors:
         raise SegmentError(errors)

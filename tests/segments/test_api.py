@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from segments.criteria import SegmentCriteria
+from segments.models import Segment
 from segments.services import segment_activate, segment_create
 
 from .helpers import company, role
@@ -45,6 +46,31 @@ def test_create_validates_and_names_the_field(tenant_a):
     assert data["status"] == "draft"
     assert data["criteria"]["countries"] == ["GB"]
     assert data["effective_delivery_mode"] == tenant_a.org.delivery_mode
+
+
+@pytest.mark.parametrize("criteria", [[], "", False, 0, [{"countries": ["GB"]}]])
+def test_criteria_of_the_wrong_json_type_are_refused_not_read_as_match_everything(
+    tenant_a, criteria
+):
+    response = api(tenant_a.admin).post(
+        url(tenant_a.org), {"name": "Typed", "criteria": criteria}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"criteria.criteria": ["must be an object of criteria"]}
+    assert not Segment.objects.for_org(tenant_a.org).exists()
+
+
+@pytest.mark.parametrize(
+    "field", ["regions", "municipalities", "postcode_prefixes", "name_keywords"]
+)
+def test_a_nul_character_in_a_criterion_is_a_field_error(tenant_a, field):
+    client = api(tenant_a.admin)
+    criteria = {field: ["ab\x00cd"]}
+    preview = client.post(url(tenant_a.org, "preview/"), {"criteria": criteria}, format="json")
+    assert preview.status_code == 400
+    assert "NUL" in preview.json()[f"criteria.{field}"][0]
+    created = client.post(url(tenant_a.org), {"name": "N", "criteria": criteria}, format="json")
+    assert created.status_code == 400 and f"criteria.{field}" in created.json()
 
 
 def test_members_read_admins_write(tenant_a):
