@@ -95,6 +95,12 @@ def calendar_month(*, organization: Organization, year: int, month: int) -> list
     ]
 
 
+# The days the calendar pages and API accept: a shown day's week and its neighbouring months
+# must stay within what a Python date can hold (year 1 to 9999).
+CALENDAR_FIRST_DAY = dt.date(1900, 1, 1)
+CALENDAR_LAST_DAY = dt.date(9998, 12, 31)
+
+
 def calendar_week(*, organization: Organization, day: dt.date) -> list[CalendarDay]:
     """The Monday-to-Sunday week containing `day`."""
     monday = day - dt.timedelta(days=day.weekday())

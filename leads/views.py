@@ -238,9 +238,10 @@ class LeadDetailView(OrgViewMixin, TemplateView):
 
 def _parse_date(value: str | None, default: dt.date) -> dt.date:
     try:
-        return dt.date.fromisoformat(value) if value else default
+        day = dt.date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    return day if selectors.CALENDAR_FIRST_DAY <= day <= selectors.CALENDAR_LAST_DAY else default
 
 
 class CalendarView(OrgViewMixin, TemplateView):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rest_framework import serializers
 
 from ..models import Lead, LeadStatus, RejectionReason, SearchRun
+from ..selectors import CALENDAR_FIRST_DAY, CALENDAR_LAST_DAY
 
 
 class LeadListSerializer(serializers.ModelSerializer):
@@ -112,6 +115,16 @@ class CalendarDaySerializer(serializers.Serializer):
 class CalendarQuerySerializer(serializers.Serializer):
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
+
+    def _in_range(self, value: dt.date) -> dt.date:
+        if not CALENDAR_FIRST_DAY <= value <= CALENDAR_LAST_DAY:
+            raise serializers.ValidationError(
+                f"Must be between {CALENDAR_FIRST_DAY} and {CALENDAR_LAST_DAY}."
+            )
+        return value
+
+    validate_start = _in_range
+    validate_end = _in_range
 
     def validate(self, attrs: dict) -> dict:
         start, end = attrs.get("start"), attrs.get("end")

@@ -140,3 +140,13 @@ def test_calendar_and_runs(leads, tenant_a, tenant_b, django_assert_max_num_quer
     assert client.get(api("run-detail", tenant_a.org, run_id=run_id)).json()["attempts"] == 1
     b_client = tenant_b.client_for(tenant_b.member)
     assert b_client.get(api("run-detail", tenant_b.org, run_id=run_id)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"start": "9999-12-30"}, {"end": "0001-01-01"}, {"start": "0001-01-01", "end": "0001-01-02"}],
+)
+def test_calendar_dates_at_the_ends_of_time_are_a_400(tenant_a, query):
+    response = tenant_a.client_for(tenant_a.member).get(api("calendar", tenant_a.org), query)
+    assert response.status_code == 400
+    assert "Must be between 1900-01-01 and 9998-12-31." in str(response.json())

@@ -211,3 +211,21 @@ def test_lead_detail_reads_as_words(both_nights, tenant_a):
     # The ISO timestamp of the snapshot reads as a date.
     assert lead.evidence["checked_at"] not in verification
     assert f"on {lead.verified_at:%d %b %Y}" in verification
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"month": "9999-12"},
+        {"month": "0001-01"},
+        {"view": "week", "date": "9999-12-31"},
+        {"view": "week", "date": "0001-01-01"},
+    ],
+)
+def test_calendar_pages_at_the_ends_of_time_show_today(tenant_a, query):
+    org = tenant_a.org
+    response = tenant_a.client_for(tenant_a.member).get(url("calendar", org), query)
+    assert response.status_code == 200
+    today = calendar_today(organization=org)
+    title = f"{today:%B %Y}" if "month" in query else "Week of"
+    assert title in response.content.decode()
