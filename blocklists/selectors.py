@@ -18,6 +18,8 @@ def block_entries_of_organization(
     qs = BlockEntry.objects.for_org(organization).order_by("-id")
     if kind:
         qs = qs.filter(kind=kind)
+    if "\x00" in search:
+        return qs.none()  # no value holds a NUL, and PostgreSQL refuses it in a query
     if search:
         qs = qs.filter(value__icontains=search.strip().lower())
     return qs

@@ -26,7 +26,7 @@ urlpatterns = [
     ),
     path("api-keys/", views.APIKeysView.as_view(), name="org-api-keys"),
     path(
-        "api-keys/<str:key_id>/revoke/",
+        "api-keys/<slug:key_id>/revoke/",
         views.APIKeyRevokeView.as_view(),
         name="org-api-key-revoke",
     ),

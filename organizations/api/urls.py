@@ -15,5 +15,5 @@ urlpatterns = [
         name="api-invitation-detail",
     ),
     path("api-keys/", views.APIKeyListCreateAPI.as_view(), name="api-api-keys"),
-    path("api-keys/<str:key_id>/", views.APIKeyDetailAPI.as_view(), name="api-api-key-detail"),
+    path("api-keys/<slug:key_id>/", views.APIKeyDetailAPI.as_view(), name="api-api-key-detail"),
 ]

@@ -147,3 +147,15 @@ def test_api_and_page_import_of_a_row_too_long_for_the_database(tenant_a):
     )
     assert page.status_code == 400 and b"longer than 320" in page.content
     assert not BlockEntry.objects.for_org(tenant_a.org).exists()
+
+
+def test_a_search_with_a_nul_byte_finds_nothing(tenant_a):
+    block_entry_add(organization=tenant_a.org, kind="domain", value="rival.com")
+    response = api(tenant_a.member).get(
+        f"/api/v1/orgs/{tenant_a.org.slug}/block-entries/", {"q": "riv\x00"}
+    )
+    assert response.status_code == 200 and response.json()["results"] == []
+    page = tenant_a.client_for(tenant_a.member).get(
+        f"/o/{tenant_a.org.slug}/block-list/", {"q": "\x00"}
+    )
+    assert page.status_code == 200 and b"rival.com" not in page.content

@@ -130,6 +130,13 @@ def test_admin_session_creates_lists_and_revokes_keys(tenant_a, tenant_b):
     assert admin.get(api(tenant_b, "api-keys/")).status_code == 404
 
 
+def test_a_key_id_with_a_nul_byte_is_a_404(tenant_a):
+    admin = tenant_a.client_for(tenant_a.admin)
+    assert admin.get(api(tenant_a, "api-keys/%00/")).status_code == 404
+    assert admin.delete(api(tenant_a, "api-keys/ab%00cd/")).status_code == 404
+    assert admin.post(f"/o/{tenant_a.org.slug}/api-keys/%00/revoke/").status_code == 404
+
+
 def test_member_cannot_manage_keys_through_the_api(tenant_a):
     make_key(tenant_a)
     member = tenant_a.client_for(tenant_a.member)
