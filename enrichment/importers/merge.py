@@ -174,7 +174,16 @@ def rejections_write(cursor, *, run_id: int, rows: list[tuple[int, str, str]]) -
     if rows:
         cursor.executemany(
             f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) VALUES (%s, %s, %s, %s)",
-            [(run_id, line, reason[:500], raw) for line, reason, raw in rows],
+            # A NUL byte in a rejected line would fail the whole import: PostgreSQL text has none.
+            [
+                (
+                    run_id,
+                    line,
+                    reason[:500].replace("\x00", "\ufffd"),
+                    raw.replace("\x00", "\ufffd"),
+                )
+                for line, reason, raw in rows
+            ],
         )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from enrichment.models import Company, ImportRun, ImportStatus
+from enrichment.models import Company, ImportRejection, ImportRun, ImportStatus
 from tests.directory.conftest import read_member, world_file
 
 pytestmark = pytest.mark.django_db
@@ -36,3 +37,40 @@ def test_a_header_only_snapshot_does_not_dissolve_the_directory(world, tmp_path,
         _import("ch_basic", header_only, *options)
     assert Company.objects.filter(country="GB").exclude(status="dissolved").count() == live > 0
     assert ImportRun.objects.latest("id").status == ImportStatus.FAILED
+
+
+def _cut_gzip(data: bytes) -> bytes:
+    packed = gzip.compress(data)
+    return packed[: len(packed) // 2]
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "damage", "fragment"),
+    [
+        ("ch_basic", "BasicCompanyData.csv.gz", _cut_gzip, "not a complete .gz or .zip file"),
+        ("no_enheter", "enheter.zip", lambda data: b"PK\x03\x04" + b"\x00" * 64, "not a complete"),
+        ("no_roller", "roller.json", lambda data: data[: len(data) // 2], "not valid JSON"),
+        ("no_roller", "roller.json", lambda data: b"", "not valid JSON"),
+    ],
+    ids=["cut-gzip", "broken-zip", "cut-json", "empty-json"],
+)
+def test_damaged_files_give_one_clear_line_and_change_nothing(
+    world, tmp_path, source, name, damage, fragment
+):
+    path = tmp_path / name
+    path.write_bytes(damage(read_member(world_file(world, source))))
+    with pytest.raises(CommandError, match=fragment):
+        _import(source, path)
+    assert ImportRun.objects.get().status == ImportStatus.FAILED
+    assert not Company.objects.exists()
+
+
+def test_a_nul_byte_in_a_rejected_line_is_kept_as_a_rejection(world, tmp_path):
+    # ch_psc is JSON lines: a line of binary junk is one rejection, not a failed import.
+    good = read_member(world_file(world, "ch_psc"))
+    path = tmp_path / "psc.txt"
+    path.write_bytes(b"\x00\xff{junk\n" + good)
+    _import("ch_psc", path)
+    run = ImportRun.objects.get()
+    assert run.status == ImportStatus.SUCCEEDED and run.rows_rejected == 1
+    assert "\ufffd" in ImportRejection.objects.get(import_run=run).raw

@@ -1,8 +1,11 @@
 """Import one registry bulk file; prints one closing JSON line with the row counts."""
 
+import gzip
 import json
+import zipfile
 from pathlib import Path
 
+import ijson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from enrichment.importers import SOURCES, registry_import
@@ -35,4 +38,10 @@ class Command(BaseCommand):
             )
         except FileFormatError as exc:
             raise CommandError(str(exc)) from exc
+        # A cut-off download or a file that is not what its name says: the import rolled back
+        # and its ImportRun says failed; the operator gets one line, not a traceback.
+        except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
+            raise CommandError(f"{path}: not a complete .gz or .zip file ({exc})") from exc
+        except ijson.JSONError as exc:
+            raise CommandError(f"{path}: not valid JSON ({exc})") from exc
         self.stdout.write(json.dumps(result.summary(), ensure_ascii=False))
