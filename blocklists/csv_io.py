@@ -37,6 +37,7 @@ from .services import BlockEntryError, block_value_normalize
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_ERRORS = 200
+NOTE_MAX_LENGTH = 200
 COLUMNS = ("kind", "value", "country", "note")
 _FORMULA_START = ("=", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]\d+(\.\d+)?")
@@ -111,7 +112,8 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    # strict: a quote left open is an error, not a field that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -131,18 +133,35 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
         )
     index = {name: names.index(name) for name in COLUMNS if name in names}
     while True:
+        start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise BlockImportError([RowError(reader.line_num, "row", str(exc))]) from None
+            message = str(exc)
+            if message == "unexpected end of data":
+                message = "a quoted field that starts here is never closed"
+            raise BlockImportError([RowError(start, "row", message)]) from None
         if not any(cell.strip() for cell in row):
             continue
         yield (
             reader.line_num,
             {name: _unescape(row[i].strip()) if i < len(row) else "" for name, i in index.items()},
         )
+
+
+def _cells_problem(row: dict[str, str]) -> tuple[str, str] | None:
+    """(field, message) for a row the database cannot hold as it is, else None."""
+    for name, cell in row.items():
+        if "\x00" in cell:
+            # PostgreSQL text cannot hold NUL; the decoder only looks for it in the first 4 KB.
+            return name, "contains a NUL character (is this a text file?)"
+    if len(row.get("note", "")) > NOTE_MAX_LENGTH:
+        # As the form and the API: a long note is refused, not cut (it is also what a stray
+        # quote that swallowed the following rows looks like).
+        return "note", f"is longer than {NOTE_MAX_LENGTH} characters"
+    return None
 
 
 def block_entries_import(
@@ -158,10 +177,9 @@ def block_entries_import(
         if result.rows > MAX_ROWS:
             raise BlockImportError([RowError(line, "file", f"has more than {MAX_ROWS} rows")])
         kind = row.get("kind", "").lower()
-        nul = next((name for name, cell in row.items() if "\x00" in cell), None)
-        if nul is not None:
-            # PostgreSQL text cannot hold NUL; the decoder only looks for it in the first 4 KB.
-            errors.append(RowError(line, nul, "contains a NUL character (is this a text file?)"))
+        problem = _cells_problem(row)
+        if problem is not None:
+            errors.append(RowError(line, *problem))
             if len(errors) >= MAX_ERRORS:
                 raise BlockImportError(errors, truncated=True)
             continue
@@ -183,7 +201,7 @@ def block_entries_import(
             value=value,
             raw=row.get("value", "")[:320],
             person_id=person_id,
-            note=row.get("note", "")[:200],
+            note=row.get("note", ""),
             created_by=created_by,
         )
     if errors:

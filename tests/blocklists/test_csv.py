@@ -164,3 +164,23 @@ def test_export_neutralises_formulas_that_start_with_a_sign(tenant_a):
     BlockEntry.objects.for_org(tenant_a.org).delete()
     block_entries_import(organization=tenant_a.org, data=data)
     assert set(BlockEntry.objects.for_org(tenant_a.org).values_list("value", "note")) == before
+
+
+def test_a_quote_left_open_does_not_swallow_the_rows_after_it(tenant_a):
+    rows = b"".join(b"domain,d%d.example.com,,\n" % i for i in range(50))
+    data = b'kind,value,country,note\ndomain,a.example.com,,"old customer\n' + rows
+    with pytest.raises(BlockImportError) as info:
+        block_entries_import(organization=tenant_a.org, data=data)
+    [error] = info.value.errors
+    assert (error.line, error.field) == (2, "row")
+    assert "never closed" in error.message
+    assert entries(tenant_a.org) == set()
+
+
+def test_a_note_longer_than_the_form_allows_is_refused_not_cut(tenant_a):
+    data = b"kind,value,country,note\ndomain,a.example.com,," + b"x" * 201 + b"\n"
+    with pytest.raises(BlockImportError) as info:
+        block_entries_import(organization=tenant_a.org, data=data)
+    assert [(e.line, e.field) for e in info.value.errors] == [(2, "note")]
+    ok = b'kind,value,country,note\ndomain,a.example.com,,"multi\nline"\n'
+    assert block_entries_import(organization=tenant_a.org, data=ok).created == 1
