@@ -14,6 +14,11 @@ class BlockEntryListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BlockEntryListQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=BlockKind.choices, required=False)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=320)
+
+
 class BlockEntryCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=BlockKind.choices)
     value = serializers.CharField(max_length=320)

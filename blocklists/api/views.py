@@ -24,6 +24,7 @@ from .serializers import (
     BlockEntryImportFailedSerializer,
     BlockEntryImportResultSerializer,
     BlockEntryImportSerializer,
+    BlockEntryListQuerySerializer,
     BlockEntryListSerializer,
 )
 
@@ -45,10 +46,12 @@ class BlockEntryListCreateAPI(OrgAPIView):
         responses=paginated(BlockEntryListSerializer),
     )
     def get(self, request: Request, org_slug: str) -> Response:
+        query = BlockEntryListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         qs = selectors.block_entries_of_organization(
             organization=self.organization,
-            kind=request.query_params.get("kind") or None,
-            search=request.query_params.get("q", ""),
+            kind=query.validated_data.get("kind"),
+            search=query.validated_data.get("q", ""),
         )
         paginator = DefaultCursorPagination()
         page = paginator.paginate_queryset(qs, request, view=self)

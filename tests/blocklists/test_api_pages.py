@@ -154,8 +154,16 @@ def test_a_search_with_a_nul_byte_finds_nothing(tenant_a):
     response = api(tenant_a.member).get(
         f"/api/v1/orgs/{tenant_a.org.slug}/block-entries/", {"q": "riv\x00"}
     )
-    assert response.status_code == 200 and response.json()["results"] == []
+    assert response.status_code == 400 and "q" in response.json()
     page = tenant_a.client_for(tenant_a.member).get(
         f"/o/{tenant_a.org.slug}/block-list/", {"q": "\x00"}
     )
     assert page.status_code == 200 and b"rival.com" not in page.content
+
+
+def test_an_unknown_kind_filter_is_a_400_not_an_empty_list(tenant_a):
+    block_entry_add(organization=tenant_a.org, kind="domain", value="rival.com")
+    base = f"/api/v1/orgs/{tenant_a.org.slug}/block-entries/"
+    response = api(tenant_a.member).get(base, {"kind": "domains"})
+    assert response.status_code == 400 and "kind" in response.json()
+    assert len(api(tenant_a.member).get(base, {"kind": "domain"}).json()["results"]) == 1
