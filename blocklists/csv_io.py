@@ -107,13 +107,13 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
     text = _decode(data)
     if not text.strip():
         raise BlockImportError([RowError(0, "file", "is empty")])
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    # The separator is the one the required header uses. csv.Sniffer guessed from the rows too,
+    # and a quoted note spanning lines made it turn off doubled quotes: the note came back
+    # mangled and a stray column was dropped without a word.
+    header_line = text.lstrip("\r\n").partition("\n")[0]
+    delimiter = max(",;\t", key=header_line.count)
     # strict: a quote left open is an error, not a field that swallows the rest of the file.
-    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -142,6 +142,11 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
             message = str(exc)
             if message == "unexpected end of data":
                 message = "a quoted field that starts here is never closed"
+            elif "expected after" in message:
+                message = (
+                    "text follows the closing quote of a field (quote the whole field and "
+                    'double the quotes inside it: "say ""hi""")'
+                )
             raise BlockImportError([RowError(start, "row", message)]) from None
         if not any(cell.strip() for cell in row):
             continue

@@ -177,6 +177,16 @@ def test_a_quote_left_open_does_not_swallow_the_rows_after_it(tenant_a):
     assert entries(tenant_a.org) == set()
 
 
+def test_a_stray_quote_mid_field_is_an_error_not_a_cut_note(tenant_a):
+    data = b'kind,value,country,note\ndomain,a.example.com,,=HYPERLINK("http://x","y")\n'
+    with pytest.raises(BlockImportError) as info:
+        block_entries_import(organization=tenant_a.org, data=data)
+    [error] = info.value.errors
+    assert (error.line, error.field) == (2, "row")
+    assert "closing quote" in error.message
+    assert entries(tenant_a.org) == set()
+
+
 def test_a_note_longer_than_the_form_allows_is_refused_not_cut(tenant_a):
     data = b"kind,value,country,note\ndomain,a.example.com,," + b"x" * 201 + b"\n"
     with pytest.raises(BlockImportError) as info:
@@ -184,3 +194,18 @@ def test_a_note_longer_than_the_form_allows_is_refused_not_cut(tenant_a):
     assert [(e.line, e.field) for e in info.value.errors] == [(2, "note")]
     ok = b'kind,value,country,note\ndomain,a.example.com,,"multi\nline"\n'
     assert block_entries_import(organization=tenant_a.org, data=ok).created == 1
+
+
+@pytest.mark.parametrize(
+    "note",
+    ['multi\nline "quoted", with a comma', 'He said "no", twice', "a;b\tc", '""'],
+)
+def test_export_round_trips_notes_with_quotes_and_line_breaks(tenant_a, note):
+    block_entry_add(organization=tenant_a.org, kind="domain", value="a.example.com", note=note)
+    block_entry_add(organization=tenant_a.org, kind="company_name", value="Acme, Inc", note="x")
+    before = set(BlockEntry.objects.for_org(tenant_a.org).values_list("kind", "value", "note"))
+    data = "".join(block_entries_export_lines(organization=tenant_a.org)).encode()
+    BlockEntry.objects.for_org(tenant_a.org).delete()
+    block_entries_import(organization=tenant_a.org, data=data)
+    after = set(BlockEntry.objects.for_org(tenant_a.org).values_list("kind", "value", "note"))
+    assert after == before
