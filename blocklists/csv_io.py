@@ -99,7 +99,8 @@ def _unescape(value: str) -> str:
     return value
 
 
-def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], int]]:
+    """(line, cells by column name, number of non-empty cells beyond the header's columns)."""
     if len(data) > MAX_BYTES:
         raise BlockImportError(
             [RowError(0, "file", f"is larger than {MAX_BYTES // (1024 * 1024)} MB")]
@@ -153,11 +154,17 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
         yield (
             reader.line_num,
             {name: _unescape(row[i].strip()) if i < len(row) else "" for name, i in index.items()},
+            sum(1 for cell in row[len(header) :] if cell.strip()),
         )
 
 
-def _cells_problem(row: dict[str, str]) -> tuple[str, str] | None:
-    """(field, message) for a row the database cannot hold as it is, else None."""
+def _cells_problem(row: dict[str, str], *, extra: int) -> tuple[str, str] | None:
+    """(field, message) for a row that cannot be taken as it is, else None."""
+    if extra:
+        # "company_name,Acme, Inc" would block "acme", not "acme inc".
+        return "row", (
+            f"has {extra} more field(s) than the header; quote a value that contains the separator"
+        )
     for name, cell in row.items():
         if "\x00" in cell:
             # PostgreSQL text cannot hold NUL; the decoder only looks for it in the first 4 KB.
@@ -177,12 +184,12 @@ def block_entries_import(
     errors: list[RowError] = []
     wanted: dict[tuple[str, str], BlockEntry] = {}
     result = ImportResult()
-    for line, row in parse_rows(data):
+    for line, row, extra in parse_rows(data):
         result.rows += 1
         if result.rows > MAX_ROWS:
             raise BlockImportError([RowError(line, "file", f"has more than {MAX_ROWS} rows")])
         kind = row.get("kind", "").lower()
-        problem = _cells_problem(row)
+        problem = _cells_problem(row, extra=extra)
         if problem is not None:
             errors.append(RowError(line, *problem))
             if len(errors) >= MAX_ERRORS:

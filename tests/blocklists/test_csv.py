@@ -187,6 +187,15 @@ def test_a_stray_quote_mid_field_is_an_error_not_a_cut_note(tenant_a):
     assert entries(tenant_a.org) == set()
 
 
+def test_an_unquoted_separator_in_a_value_is_an_error_not_a_shorter_value(tenant_a):
+    data = b"kind,value\ncompany_name,Acme, Inc\ndomain,ok.example.com,,\n"
+    with pytest.raises(BlockImportError) as info:
+        block_entries_import(organization=tenant_a.org, data=data)
+    assert [(e.line, e.field) for e in info.value.errors] == [(2, "row")]
+    assert "more field(s) than the header" in info.value.errors[0].message
+    assert entries(tenant_a.org) == set()  # "acme" was not blocked in place of "acme inc"
+
+
 def test_a_note_longer_than_the_form_allows_is_refused_not_cut(tenant_a):
     data = b"kind,value,country,note\ndomain,a.example.com,," + b"x" * 201 + b"\n"
     with pytest.raises(BlockImportError) as info:
