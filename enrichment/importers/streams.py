@@ -125,6 +125,17 @@ def registry_open(path: Path, *, progress: bool | None = None) -> Iterator[Opene
         bar.close()
 
 
+class _Text(io.TextIOWrapper):
+    """NUL is no character of any registry's text, and PostgreSQL text cannot hold one (a single
+    NUL failed the whole import): it reads as U+FFFD, like a byte the encoding cannot decode."""
+
+    def __next__(self) -> str:
+        return super().__next__().replace("\x00", "\ufffd")
+
+    def readline(self, size: int = -1) -> str:
+        return super().readline(size).replace("\x00", "\ufffd")
+
+
 def text_lines(opened: Opened) -> io.TextIOWrapper:
     """A text view (newline='' so the csv module sees embedded newlines)."""
-    return io.TextIOWrapper(opened.stream, encoding=opened.encoding, errors="replace", newline="")
+    return _Text(opened.stream, encoding=opened.encoding, errors="replace", newline="")

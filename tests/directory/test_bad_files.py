@@ -74,3 +74,17 @@ def test_a_nul_byte_in_a_rejected_line_is_kept_as_a_rejection(world, tmp_path):
     run = ImportRun.objects.get()
     assert run.status == ImportStatus.SUCCEEDED and run.rows_rejected == 1
     assert "\ufffd" in ImportRejection.objects.get(import_run=run).raw
+
+
+@pytest.mark.parametrize(
+    ("source", "options"),
+    [("ch_basic", ()), ("ch_basic", ("--portable",)), ("se_bolagsverket", ())],
+)
+def test_a_nul_byte_in_a_row_reads_as_a_replacement_character(world, tmp_path, source, options):
+    lines = read_member(world_file(world, source)).split(b"\n")
+    lines[2] = lines[2].replace(b"A", b"A\x00")  # inside the third row's name and address
+    path = tmp_path / "file.csv"
+    path.write_bytes(b"\n".join(lines))
+    _import(source, path, *options)
+    assert ImportRun.objects.get().status == ImportStatus.SUCCEEDED
+    assert Company.objects.filter(name__contains="A\ufffd").count() == 1
