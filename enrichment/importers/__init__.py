@@ -237,9 +237,17 @@ def source_get_or_create(*, code: str) -> Source:
 
 
 def registry_import(
-    *, source: str, path: Path, progress: bool | None = None, fast: bool = True
+    *,
+    source: str,
+    path: Path,
+    progress: bool | None = None,
+    fast: bool = True,
+    allow_mass_dissolve: bool = False,
 ) -> ImportResult:
     """Import one bulk file. Idempotent for an unchanged file (counts it all as unchanged).
+
+    ``allow_mass_dissolve``: a full snapshot may dissolve more than a fifth of the source's
+    companies (refused otherwise, as a file cut off at a line boundary looks like that).
 
     Side effects: an ImportRun (committed first, so a failure stays visible), ImportRejections,
     directory rows, ChangeEvents (only when the source has an earlier successful run)."""
@@ -270,7 +278,13 @@ def registry_import(
                 from enrichment.importers.fastpath import ch_basic_fast
 
                 done = ch_basic_fast(
-                    path=path, run=run, source=src, emit=emit, progress=progress, result=result
+                    path=path,
+                    run=run,
+                    source=src,
+                    emit=emit,
+                    progress=progress,
+                    result=result,
+                    allow_mass_dissolve=allow_mass_dissolve,
                 )
             if not done:
                 _import_python(
@@ -281,6 +295,7 @@ def registry_import(
                     emit=emit,
                     progress=progress,
                     result=result,
+                    allow_mass_dissolve=allow_mass_dissolve,
                 )
     except Exception as exc:
         if result.cleanup:
@@ -336,6 +351,7 @@ def _import_python(
     emit: bool,
     progress: bool | None,
     result: ImportResult,
+    allow_mass_dissolve: bool = False,
 ) -> None:
     sql = Sql(connection)
     now = timezone.now()
@@ -408,6 +424,7 @@ def _import_python(
                     seen="SELECT registry_id FROM lp_stage_company "
                     "UNION ALL SELECT registry_id FROM lp_stage_seen",
                     country=spec.country,
+                    allow_mass=allow_mass_dissolve,
                 )
         counts.rows_read = read
         counts.rows_rejected += rejected

@@ -85,7 +85,16 @@ def _sic_map(cur, table: str) -> None:
     cur.execute(f"ANALYZE {table}_text")
 
 
-def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None, result) -> bool:
+def ch_basic_fast(
+    *,
+    path: Path,
+    run,
+    source,
+    emit: bool,
+    progress: bool | None,
+    result,
+    allow_mass_dissolve: bool = False,
+) -> bool:
     """Import via COPY; returns False (nothing written) when the Python path must take over."""
     sql = Sql(connection)
     from django.utils import timezone
@@ -164,6 +173,7 @@ def ch_basic_fast(*, path: Path, run, source, emit: bool, progress: bool | None,
         counts = _merge(
             cur=cur, sql=sql, col=col, read=read, run=run, source=source, emit=emit,
             now=now, raw=raw, todo=todo, sic=sic, side=side, pool=pool,
+            allow_mass_dissolve=allow_mass_dissolve,
         )  # fmt: skip
         for table in (*raws, *staged):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
@@ -202,7 +212,9 @@ def _values(mapping: dict[str, str]) -> str:
     return f"(VALUES {rows})"
 
 
-def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic, side, pool) -> Counts:
+def _merge(
+    *, cur, sql, col, read, run, source, emit, now, raw, todo, sic, side, pool, allow_mass_dissolve
+) -> Counts:
     def c(name: str) -> str:
         return col.get(name, "''").removeprefix("r.")
 
@@ -402,6 +414,7 @@ def _merge(*, cur, sql, col, read, run, source, emit, now, raw, todo, sic, side,
         merger.retire_missing(
             seen=f"SELECT btrim(r.{c('CompanyNumber')}) AS registry_id FROM {raw} r",
             country="GB",
+            allow_mass=allow_mass_dissolve,
         )
     counts.rows_read = read
     counts.rows_rejected += rejected

@@ -33,6 +33,10 @@ from enrichment.models import (
 )
 
 BATCH = 10_000
+# A full snapshot may not dissolve more than this share of the source's live companies (when
+# that is at least DISSOLVE_GUARD_MIN of them) unless the caller allows it (retire_missing).
+DISSOLVE_GUARD_SHARE = 0.2
+DISSOLVE_GUARD_MIN = 100
 TIMING = os.environ.get("LEADPILOT_IMPORT_TIMING") == "1"
 EXPLAIN = os.environ.get("LEADPILOT_IMPORT_EXPLAIN") == "1"  # development: plans, run twice
 
@@ -371,7 +375,7 @@ class CompanyMerge:
             return max(self.cursor.rowcount, 0)
         return one_value(self.cursor, f"SELECT COUNT(*) FROM {table}")
 
-    def retire_missing(self, *, seen: str, country: str) -> int:
+    def retire_missing(self, *, seen: str, country: str, allow_mass: bool = False) -> int:
         """Full snapshots (Companies House BasicCompanyData lists every live company): a
         company this source brought into the directory that the new file no longer names is
         marked dissolved, with a status ChangeEvent (when events are on). Its payload hash is
@@ -380,7 +384,11 @@ class CompanyMerge:
         are not touched again. Callers run it only inside a successful import.
 
         A file that names no company at all (a header and no rows) is refused, not read as "every
-        company is gone": FileFormatError, which rolls the import back."""
+        company is gone": FileFormatError, which rolls the import back. So is one that would
+        dissolve more than DISSOLVE_GUARD_SHARE of the source's live companies (at least
+        DISSOLVE_GUARD_MIN): what a download cut off at a line boundary looks like. A month of
+        the real register dissolves about 1 %; ``allow_mass`` is for a register that really
+        lost them."""
         cur, sql = self.cursor, self.sql
         cur.execute(f"SELECT EXISTS (SELECT 1 FROM ({seen}) s)")
         if not cur.fetchone()[0]:
@@ -407,6 +415,20 @@ class CompanyMerge:
             cur.execute("RESET jit")
         if not gone:
             return 0
+        if gone >= DISSOLVE_GUARD_MIN and not allow_mass:
+            live = one_value(
+                cur,
+                f"SELECT COUNT(*) FROM {C} c WHERE c.country = %s AND c.source_id = %s "
+                "AND c.status <> 'dissolved'",
+                [country, self.source_id],
+            )
+            if gone > live * DISSOLVE_GUARD_SHARE:
+                raise FileFormatError(
+                    f"the file would mark {gone:,} of the {live:,} companies it should list "
+                    f"dissolved ({100 * gone / max(live, 1):.0f} %): is it cut off? Nothing was "
+                    "imported. If the register really lost them, import it with "
+                    "--allow-mass-dissolve"
+                )
         if self.emit:
             old = sql.json("'status'", "old_status")
             new = sql.json("'status'", "'dissolved'", "'reason'", "'not in the snapshot'")

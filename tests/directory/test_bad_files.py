@@ -39,6 +39,29 @@ def test_a_header_only_snapshot_does_not_dissolve_the_directory(world, tmp_path,
     assert ImportRun.objects.latest("id").status == ImportStatus.FAILED
 
 
+@pytest.mark.parametrize("options", [(), ("--portable",)], ids=["fast", "portable"])
+def test_a_snapshot_cut_off_at_a_line_boundary_does_not_dissolve_half_the_directory(
+    world, tmp_path, options, monkeypatch
+):
+    from enrichment.importers import merge
+
+    good = world_file(world, "ch_basic")
+    _import("ch_basic", good)
+    live = Company.objects.filter(country="GB").exclude(status="dissolved").count()
+    monkeypatch.setattr(merge, "DISSOLVE_GUARD_MIN", min(100, live // 4))
+    lines = read_member(good).splitlines(keepends=True)
+    cut = tmp_path / "BasicCompanyData.csv"
+    cut.write_bytes(b"".join(lines[: len(lines) // 2]))  # a download that stopped half-way
+    with pytest.raises(CommandError, match=r"would mark [0-9,]+ of the [0-9,]+ companies"):
+        _import("ch_basic", cut, *options)
+    assert Company.objects.filter(country="GB").exclude(status="dissolved").count() == live
+    assert ImportRun.objects.latest("id").status == ImportStatus.FAILED
+    # A register that really lost them: the operator says so.
+    _import("ch_basic", cut, *options, "--allow-mass-dissolve")
+    dissolved = Company.objects.filter(country="GB", status="dissolved").count()
+    assert live // 3 < dissolved < live
+
+
 def _cut_gzip(data: bytes) -> bytes:
     packed = gzip.compress(data)
     return packed[: len(packed) // 2]

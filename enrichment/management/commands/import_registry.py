@@ -24,6 +24,12 @@ class Command(BaseCommand):
             action="store_true",
             help="use the portable Python path even on PostgreSQL",
         )
+        parser.add_argument(
+            "--allow-mass-dissolve",
+            action="store_true",
+            help="let a full snapshot mark more than a fifth of its source's companies dissolved "
+            "(refused otherwise: that is what a file cut off at a line boundary looks like)",
+        )
 
     def handle(self, *args, **opts) -> None:
         path: Path = opts["path"]
@@ -35,6 +41,7 @@ class Command(BaseCommand):
                 path=path,
                 progress=False if opts["no_progress"] else None,
                 fast=not opts["portable"],
+                allow_mass_dissolve=opts["allow_mass_dissolve"],
             )
         except FileFormatError as exc:
             raise CommandError(str(exc)) from exc
