@@ -15,7 +15,12 @@ from organizations.models import Role
 from organizations.views_base import OrgViewMixin
 
 from . import selectors, services
-from .csv_io import BlockImportError, block_entries_export_lines, block_entries_import
+from .csv_io import (
+    MAX_BYTES,
+    BlockImportError,
+    block_entries_export_lines,
+    block_entries_import,
+)
 from .forms import BlockEntryForm, BlockImportForm
 from .models import BlockKind
 
@@ -89,7 +94,7 @@ class BlockImportView(BlockListView):
         try:
             result = block_entries_import(
                 organization=self.organization,
-                data=form.cleaned_data["file"].read(),
+                data=form.cleaned_data["file"].read(MAX_BYTES + 1),  # a bigger file: refused unread
                 created_by=request.user,
             )
         except BlockImportError as exc:

@@ -15,7 +15,12 @@ from organizations.api.pagination import PAGE_PARAMETERS, DefaultCursorPaginatio
 from organizations.models import Role
 
 from .. import selectors, services
-from ..csv_io import BlockImportError, block_entries_export_lines, block_entries_import
+from ..csv_io import (
+    MAX_BYTES,
+    BlockImportError,
+    block_entries_export_lines,
+    block_entries_import,
+)
 from ..models import BlockKind
 from .serializers import (
     BlockEntryCreatedSerializer,
@@ -118,7 +123,10 @@ class BlockEntryImportAPI(OrgAPIView):
         upload = serializer.validated_data["file"]
         try:
             result = block_entries_import(
-                organization=self.organization, data=upload.read(), created_by=_user(request)
+                # At most one byte past the limit is read: a bigger file is refused, not loaded.
+                organization=self.organization,
+                data=upload.read(MAX_BYTES + 1),
+                created_by=_user(request),
             )
         except BlockImportError as exc:
             return _import_failed(exc.errors, truncated=exc.truncated)
