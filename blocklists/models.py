@@ -12,7 +12,7 @@ from organizations.tenancy import TenantModel
 
 
 class DeliveryRecord(TenantModel):
-    """A person (and their company) an organisation already received. Once, ever."""
+    """A person (and their company) an organisation already received. Each once, ever."""
 
     company = models.ForeignKey("enrichment.Company", on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey("enrichment.Person", on_delete=models.PROTECT, related_name="+")
@@ -25,9 +25,11 @@ class DeliveryRecord(TenantModel):
             models.UniqueConstraint(
                 fields=["organization", "person"], name="delivery_record_person_once"
             ),
-        ]
-        indexes = [
-            models.Index(fields=["organization", "company"], name="delivery_record_org_company"),
+            # One lead per company per organisation, ever: two segments wanting different roles
+            # at one company, running at once, must not both deliver (and charge) it.
+            models.UniqueConstraint(
+                fields=["organization", "company"], name="delivery_record_company_once"
+            ),
         ]
 
 

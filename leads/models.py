@@ -7,7 +7,8 @@ Contract (docs/nightly.md):
   outcome, in the same transaction as its lead. A resumed run skips what it already tried, and
   run statistics are counted from these rows, so a redelivered task never counts twice.
 - A `Lead` is created only for a verified contact, in one transaction with its delivery record
-  (blocklists) and its usage event (billing). UNIQUE(organization, person) on both.
+  (blocklists) and its usage event (billing). UNIQUE(organization, person) and
+  UNIQUE(organization, company) on the delivery record, UNIQUE(organization, lead) on the event.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from django.db import (
     connections,
     transaction,
 )
+from django.db.models import Q
 from django.utils import timezone
 
 from billing.selectors import billing_quota_remaining
@@ -467,7 +468,8 @@ def _deliver_one_by_one(
         except QuotaExhausted:
             return created, StopReason.QUOTA
         except IntegrityError:
-            # Delivered meanwhile (another segment's run) or tried by a racing worker.
+            # Delivered meanwhile (the person or the company, by another segment's run) or
+            # tried by a racing worker.
             if (
                 not SearchCandidate.objects.for_org(organization)
                 .filter(run=run, person_id=d.person.id)
@@ -475,7 +477,7 @@ def _deliver_one_by_one(
             ):
                 delivered = (
                     DeliveryRecord.objects.for_org(organization)
-                    .filter(person_id=d.person.id)
+                    .filter(Q(person_id=d.person.id) | Q(company_id=d.company.id))
                     .exists()
                 )
                 outcome = (

@@ -9,8 +9,8 @@
   SearchCandidate row; a resumed run skips them and counts its statistics from them.
 - Only a verified contact becomes a Lead, and the lead, its delivery record, its usage event and
   its candidate row are written in one transaction (`delivery.leads_deliver`). UNIQUE(organization, person)
-  on the delivery record and UNIQUE(organization, lead) on the usage event make a duplicate
-  impossible even when two workers race.
+  and UNIQUE(organization, company) on the delivery record and UNIQUE(organization, lead) on the
+  usage event make a duplicate impossible even when two workers race.
 - A run stops at the segment's nightly cap, at the organisation's remaining monthly quota
   (QuotaExhausted from billing, decided under the period lock), or when candidates run out.
 """

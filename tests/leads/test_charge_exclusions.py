@@ -1,0 +1,67 @@
+"""Charges under concurrency and changes made while a nightly run works: what a customer is
+charged for matches what the organisation's rules allow at the moment of the charge."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from billing.models import UsageEvent
+from billing.selectors import billing_invariant_violations
+from leads.models import Lead, SearchCandidate
+from leads.services import nightly_dispatch, search_run_execute
+from sandbox.servers.worlds import domain_entry
+from tests.factories import CompanyFactory, PersonFactory, RoleFactory
+
+
+def test_two_segments_running_at_once_charge_one_lead_per_company(
+    sandbox, prefix, tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
+    """One lead per company per organisation, ever (docs/blocklists.md): two segments that want
+    different roles at the same company, running at the same time, must not both be charged."""
+    from enrichment.services import decision_maker_contacts_find
+    from segments.services import segment_activate, segment_create
+
+    company = CompanyFactory(
+        name=f"{prefix.title()} Trading Ltd",
+        country="GB",
+        status="active",
+        nace_primary=6201,
+        website_domain=f"{prefix}.co.uk",
+    )
+    ceo = PersonFactory(first_name="Kari", last_name="Berg", full_name="Kari Berg")
+    chair = PersonFactory(first_name="Ola", last_name="Lund", full_name="Ola Lund")
+    RoleFactory(company=company, person=ceo, kind="ceo")
+    RoleFactory(company=company, person=chair, kind="chair")
+    sandbox([domain_entry(f"{prefix}.co.uk", mailboxes=["kari.berg", "ola.lund"])])
+    segments = [
+        segment_activate(
+            organization=tenant_a.org,
+            segment_id=segment_create(
+                organization=tenant_a.org,
+                name=f"wants {role}",
+                criteria={"countries": ["GB"], "name_keywords": [prefix], "roles": [role]},
+            ).id,
+        )
+        for role in ("ceo", "chair")
+    ]
+    enqueued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        nightly_dispatch(
+            organization=tenant_a.org, run_date=dt.date(2026, 11, 26), enqueue=enqueued.append
+        )
+    first, second = (next(r for r in enqueued if r.segment_id == s.id) for s in segments)
+
+    def find_while_the_other_run_delivers(**kwargs):
+        # The chair segment's run works while this run verifies its candidates (two workers).
+        search_run_execute(organization=tenant_a.org, run_id=second.id)
+        return decision_maker_contacts_find(**kwargs)
+
+    search_run_execute(
+        organization=tenant_a.org, run_id=first.id, contacts_find=find_while_the_other_run_delivers
+    )
+    leads = Lead.objects.for_org(tenant_a.org)
+    assert [lead.person_id for lead in leads] == [chair.id]  # the run that delivered first
+    assert UsageEvent.objects.for_org(tenant_a.org).count() == 1
+    outcome = SearchCandidate.objects.for_org(tenant_a.org).get(run_id=first.id, person_id=ceo.id)
+    assert outcome.outcome == "skipped_delivered"
+    assert billing_invariant_violations(organization=tenant_a.org) == []
