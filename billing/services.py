@@ -65,11 +65,16 @@ def billing_period_lock(*, organization: Organization, period_start: dt.date) ->
     """Create the month's period row if missing and lock it FOR UPDATE until the transaction ends.
 
     Must run inside a transaction. Until plans exist, an open period follows the organisation's
-    quota setting (never below what is already charged, so the hard-cap CHECK holds).
+    quota setting as stored now (never below what is already charged, so the hard-cap CHECK holds).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("billing_period_lock() must run inside transaction.atomic()")
-    quota = billing_quota_of(organization=organization)
+    # The quota as it is now, not as the caller's copy of the organisation remembers it (a
+    # nightly task loads it once; staff may lower it while the run charges).
+    (current,) = Organization.objects.filter(pk=organization.pk).values_list(
+        "monthly_lead_quota", flat=True
+    )
+    quota = settings.LEADPILOT_DEFAULT_MONTHLY_LEAD_QUOTA if current is None else current
     locked = BillingPeriod.objects.for_org(organization).select_for_update()
     period = locked.filter(period_start=period_start).first()
     if period is None:

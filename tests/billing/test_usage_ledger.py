@@ -240,3 +240,22 @@ def test_concurrent_charges_never_overshoot_the_quota(tenant_a, tenant_b):
     assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 5
     assert billing_invariant_violations(organization=tenant_a.org) == []
     assert usage_counts(organization=tenant_b.org)["events"] == 0
+
+
+def test_a_quota_lowered_during_a_run_binds_that_run(tenant_a):
+    """The nightly task loaded its organisation before staff lowered the quota in the admin: the
+    charge decides with the quota as it is now, not as the task's copy remembers it."""
+    from organizations.models import Organization
+
+    tenant_a.org.monthly_lead_quota = 100
+    tenant_a.org.save()
+    task_copy = Organization.objects.get(pk=tenant_a.org.pk)
+    charge(task_copy, 1)
+    charge(task_copy, 2)
+    staff_copy = Organization.objects.get(pk=tenant_a.org.pk)
+    staff_copy.monthly_lead_quota = 2
+    staff_copy.save()
+    with pytest.raises(QuotaExhausted):
+        charge(task_copy, 3)
+    assert billing_quota_remaining(organization=staff_copy, at=NOW) == 0
+    assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 2
