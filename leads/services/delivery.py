@@ -25,6 +25,7 @@ from blocklists.services import delivery_records_add
 from enrichment.models import Company, Person
 from leadpilot.db import bulk_create_values
 from organizations.models import DeliveryMode, Organization
+from segments.models import Segment, SegmentStatus
 
 from ..models import (
     CandidateOutcome,
@@ -67,6 +68,11 @@ def _person_snapshot(person: Person, role_kind: str) -> dict[str, Any]:
     }
 
 
+class SegmentNotActive(Exception):
+    """The run's segment was paused or archived since the run started: nothing more is delivered
+    (or charged) for it. Raised with nothing written."""
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One verified candidate to deliver as a lead."""
@@ -93,7 +99,8 @@ def lead_deliver(
     """Create the lead, its delivery record, its usage event and its candidate row: one transaction.
 
     Lock order: billing period, then calendar. In calendar mode the lead is approved and placed on
-    the next free working day. Raises QuotaExhausted (nothing written) when the month is full, and
+    the next free working day. Raises QuotaExhausted (nothing written) when the month is full,
+    SegmentNotActive (nothing written) when the run's segment was paused or archived, and
     IntegrityError (nothing written) when the person was already delivered to the organisation or
     the run already tried this person.
     """
@@ -119,7 +126,8 @@ def leads_deliver(
     """lead_deliver for several verified candidates in one transaction under one period lock:
     as many as the month's quota has room for, in order (fewer leads than deliveries means the
     quota is now full). All or nothing otherwise: QuotaExhausted (nothing written) when there is
-    no room at all, IntegrityError (nothing written) when any person was delivered meanwhile or
+    no room at all, SegmentNotActive (nothing written) when the segment was paused or archived,
+    IntegrityError (nothing written) when any person was delivered meanwhile or
     tried by this run already; the caller retries one by one to tell which.
 
     `unverified`: the chunk's other tried candidates, (company id, person id, outcome, reason),
@@ -137,6 +145,16 @@ def leads_deliver(
             organization=organization,
             period_start=billing_month_of(organization=organization, at=now),
         )
+        # The customer may pause or archive the segment while its run verifies. Locked after the
+        # period (lock order): a pause waits for this chunk, and the next chunk sees it.
+        active = (
+            Segment.objects.for_org(organization)
+            .select_for_update(no_key=True)
+            .filter(pk=run.segment_id, status=SegmentStatus.ACTIVE)
+            .values_list("pk", flat=True)
+        )
+        if not list(active):
+            raise SegmentNotActive(f"segment {run.segment_id} is no longer active")
         if period.hard_cap:
             room = period.quota_included - period.units_net
             if room <= 0:

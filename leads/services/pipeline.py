@@ -40,7 +40,13 @@ from segments.models import SegmentStatus
 from segments.selectors import segment_candidates
 
 from ..models import CandidateOutcome, SearchCandidate, SearchRun, StopReason
-from .delivery import Delivery, candidates_record, lead_deliver, leads_deliver
+from .delivery import (
+    Delivery,
+    SegmentNotActive,
+    candidates_record,
+    lead_deliver,
+    leads_deliver,
+)
 from .reverify import (
     ContactsFind,
     contacts_find_default,
@@ -429,6 +435,8 @@ def _search_batch(
             stop = StopReason.QUOTA
     except QuotaExhausted:
         stop = StopReason.QUOTA
+    except SegmentNotActive:
+        stop = StopReason.SEGMENT_INACTIVE
     except IntegrityError:
         created, stop = _deliver_one_by_one(
             organization=organization, run=run, deliveries=deliveries, delivery_mode=delivery_mode
@@ -467,6 +475,8 @@ def _deliver_one_by_one(
             created += 1
         except QuotaExhausted:
             return created, StopReason.QUOTA
+        except SegmentNotActive:
+            return created, StopReason.SEGMENT_INACTIVE
         except IntegrityError:
             # Delivered meanwhile (the person or the company, by another segment's run) or
             # tried by a racing worker.

@@ -12,6 +12,8 @@ from leads.services import nightly_dispatch, search_run_execute
 from sandbox.servers.worlds import domain_entry
 from tests.factories import CompanyFactory, PersonFactory, RoleFactory
 
+from .world import segment_for, world_build
+
 
 def test_two_segments_running_at_once_charge_one_lead_per_company(
     sandbox, prefix, tenant_a, tenant_b, django_capture_on_commit_callbacks
@@ -65,3 +67,32 @@ def test_two_segments_running_at_once_charge_one_lead_per_company(
     outcome = SearchCandidate.objects.for_org(tenant_a.org).get(run_id=first.id, person_id=ceo.id)
     assert outcome.outcome == "skipped_delivered"
     assert billing_invariant_violations(organization=tenant_a.org) == []
+
+
+def test_a_segment_paused_during_its_run_is_not_charged_any_more(
+    sandbox, prefix, tenant_a, django_capture_on_commit_callbacks
+):
+    """The customer pauses the segment while tonight's run verifies: nothing more is charged."""
+    from enrichment.services import decision_maker_contacts_find
+    from segments.services import segment_pause
+
+    world = world_build(prefix=prefix, size=6)
+    sandbox(world.domains)
+    segment = segment_for(world, tenant_a.org)
+
+    def find_while_the_customer_pauses(**kwargs):
+        segment_pause(organization=tenant_a.org, segment_id=segment.id)
+        return decision_maker_contacts_find(**kwargs)
+
+    enqueued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        nightly_dispatch(
+            organization=tenant_a.org, run_date=dt.date(2026, 11, 26), enqueue=enqueued.append
+        )
+    (run,) = enqueued
+    run = search_run_execute(
+        organization=tenant_a.org, run_id=run.id, contacts_find=find_while_the_customer_pauses
+    )
+    assert Lead.objects.for_org(tenant_a.org).count() == 0
+    assert UsageEvent.objects.for_org(tenant_a.org).count() == 0
+    assert (run.status, run.stop_reason, run.charged) == ("succeeded", "segment_inactive", 0)
