@@ -34,7 +34,7 @@ from billing.selectors import billing_quota_remaining
 from billing.services import QuotaExhausted
 from blocklists.models import DeliveryRecord
 from blocklists.selectors import contacts_excluded
-from enrichment.models import Company, Person
+from enrichment.models import Company, ContactPoint, Person
 from organizations.models import Organization
 from segments.models import SegmentStatus
 from segments.selectors import segment_candidates
@@ -376,11 +376,11 @@ def _search_batch(
         companies = {**companies, **Company.objects.in_bulk(missing)}
     if missing := {c.person_id for c in batch} - people.keys():
         people = {**people, **Person.objects.in_bulk(missing)}
-    # The matching query excluded the blocked and suppressed contacts the directory knew; a
-    # contact found tonight is checked here, before anyone receives or pays for it.
+    # The matching query excluded the blocked and suppressed contacts the directory knew; the
+    # ones found tonight are checked here, before anyone receives or pays for them.
+    contacts = _contacts_tried(findings=findings, pairs=pairs)
     excluded = contacts_excluded(
-        organization=organization,
-        contacts=[(f.kind, f.value) for f in findings.values() if f and f.verified and f.value],
+        organization=organization, contacts=set().union(*contacts.values())
     )
     unverified: list[tuple[int, int, str, str]] = []
     deliveries: list[Delivery] = []
@@ -394,14 +394,15 @@ def _search_batch(
         if key in still_stale:
             unverified.append((*key, CandidateOutcome.UNVERIFIED, "stale_evidence"))
             continue
-        why = excluded.get((finding.kind, finding.value))
+        reasons = {excluded[c]: c for c in sorted(contacts.get(key, ())) if c in excluded}
+        why = "blocked" if "blocked" in reasons else "suppressed" if reasons else None
         if why is not None:
             outcome = (
                 CandidateOutcome.SKIPPED_BLOCKED
                 if why == "blocked"
                 else CandidateOutcome.SKIPPED_SUPPRESSED
             )
-            unverified.append((*key, outcome, f"{finding.kind} {why}"))
+            unverified.append((*key, outcome, f"{reasons[why][0]} {why}"))
             continue
         if len(deliveries) >= need:
             continue  # verified but over the cap: left untried for a later night
@@ -452,6 +453,30 @@ def _search_batch(
         candidates_record(organization=organization, run=run, rows=unverified)
     logger.debug("run %s: chunk of %d delivered %d leads", run.id, len(batch), created)
     return created, stop
+
+
+def _contacts_tried(
+    *, findings: dict, pairs: list[tuple[int, int]]
+) -> dict[tuple[int, int], set[tuple[str, str]]]:
+    """(kind, value) of every contact of each verified candidate: the one to be charged and every
+    address the engine has tried for the person at this company (their contact points now, found
+    tonight included). Whichever verified, each of them is the person's: an objector whose address
+    the engine tried but could not verify is still an objector when the company phone verifies."""
+    contacts = {
+        pair: {(f.kind, f.value)}
+        for pair in pairs
+        if (f := findings.get(pair)) is not None and f.verified and f.kind and f.value
+    }
+    if not contacts:
+        return {}
+    known = ContactPoint.objects.filter(
+        person_id__in={person_id for _, person_id in contacts},
+        company_id__in={company_id for company_id, _ in contacts},
+    ).values_list("company_id", "person_id", "kind", "normalized")
+    for company_id, person_id, kind, value in known:
+        if (company_id, person_id) in contacts:
+            contacts[(company_id, person_id)].add((kind, value))
+    return contacts
 
 
 def _deliver_one_by_one(

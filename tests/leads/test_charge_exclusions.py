@@ -7,6 +7,8 @@ import datetime as dt
 
 from billing.models import UsageEvent
 from billing.selectors import billing_invariant_violations
+from blocklists.services import suppression_add
+from enrichment.models import ContactPoint
 from leads.models import Lead, SearchCandidate
 from leads.services import nightly_dispatch, search_run_execute
 from sandbox.servers.worlds import domain_entry
@@ -96,3 +98,42 @@ def test_a_segment_paused_during_its_run_is_not_charged_any_more(
     assert Lead.objects.for_org(tenant_a.org).count() == 0
     assert UsageEvent.objects.for_org(tenant_a.org).count() == 0
     assert (run.status, run.stop_reason, run.charged) == ("succeeded", "segment_inactive", 0)
+
+
+def address(world, i: int) -> str:
+    person, company = world.people[i], world.companies[i]
+    return f"{person.first_name}.{person.last_name}@{company.website_domain}".lower()
+
+
+def night(org, segment, capture):
+    enqueued = []
+    with capture(execute=True):
+        nightly_dispatch(organization=org, run_date=dt.date(2026, 11, 26), enqueue=enqueued.append)
+    (run,) = [r for r in enqueued if r.segment_id == segment.id]
+    return search_run_execute(organization=org, run_id=run.id)
+
+
+def test_an_objector_reached_by_the_company_phone_is_not_charged(
+    sandbox, prefix, tenant_a, django_capture_on_commit_callbacks
+):
+    """The person objected with their e-mail address. Their mail domain accepts everything, so the
+    address cannot be verified, but the engine tried it (now a known contact of theirs) and
+    reached the company's registry phone: the objection is about the person, whatever the
+    channel."""
+    world = world_build(prefix=prefix, size=2)
+    domains = [
+        domain_entry(d["domain"], behaviour="catch_all") if i == 1 else d
+        for i, d in enumerate(world.domains)
+    ]
+    sandbox(domains)
+    world.companies[1].phone = "020 7946 0303"
+    world.companies[1].save(update_fields=["phone"])
+    suppression_add(kind="email", value=address(world, 1), reason="objected")
+
+    run = night(tenant_a.org, segment_for(world, tenant_a.org), django_capture_on_commit_callbacks)
+    assert ContactPoint.objects.filter(
+        person=world.people[1], normalized=address(world, 1)
+    ).exists()
+    delivered = set(Lead.objects.for_org(tenant_a.org).values_list("person_id", flat=True))
+    assert delivered == {world.people[0].id}
+    assert (run.leads_created, run.charged, run.skipped_suppressed) == (1, 1, 1)
