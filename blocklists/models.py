@@ -18,6 +18,10 @@ class DeliveryRecord(TenantModel):
     person = models.ForeignKey("enrichment.Person", on_delete=models.PROTECT, related_name="+")
     lead_id = models.BigIntegerField(null=True, blank=True)  # leads.Lead, by id only
     delivered_at = models.DateTimeField(auto_now_add=True)
+    # The organisation's first record at this company: true for every new record (the
+    # constraint below refuses a second), false only on the later records of pairs made before
+    # the constraint existed (migration 0006 keeps them: each is also its person's marker).
+    company_first = models.BooleanField(default=True, editable=False)
 
     class Meta:
         base_manager_name = "all_orgs"
@@ -28,7 +32,9 @@ class DeliveryRecord(TenantModel):
             # One lead per company per organisation, ever: two segments wanting different roles
             # at one company, running at once, must not both deliver (and charge) it.
             models.UniqueConstraint(
-                fields=["organization", "company"], name="delivery_record_company_once"
+                fields=["organization", "company"],
+                condition=models.Q(company_first=True),
+                name="delivery_record_company_once",
             ),
         ]
 

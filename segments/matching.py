@@ -168,9 +168,13 @@ def company_blocks(*, organization: Organization, prefix: str, company_ref: str)
 
 
 def company_delivered(*, organization: Organization, company_ref: str) -> Exists:
-    """EXISTS: the organisation already received a lead from this company."""
+    """EXISTS: the organisation already received a lead from this company. Every such company
+    has one record with company_first (its first), so the lookup is one probe of the unique
+    index delivery_record_company_once."""
     return Exists(
-        DeliveryRecord.objects.for_org(organization).filter(company_id=OuterRef(company_ref))
+        DeliveryRecord.objects.for_org(organization).filter(
+            company_id=OuterRef(company_ref), company_first=True
+        )
     )
 
 
