@@ -12,11 +12,14 @@ new one), false for the later records of pairs made before this migration.
 
 from django.db import migrations, models
 
+# No alias on the updated table: the embedded SQLite default runs this too.
 MARK_LATER = """
-UPDATE blocklists_deliveryrecord d SET company_first = false
+UPDATE blocklists_deliveryrecord SET company_first = FALSE
 WHERE EXISTS (
     SELECT 1 FROM blocklists_deliveryrecord e
-    WHERE e.organization_id = d.organization_id AND e.company_id = d.company_id AND e.id < d.id
+    WHERE e.organization_id = blocklists_deliveryrecord.organization_id
+    AND e.company_id = blocklists_deliveryrecord.company_id
+    AND e.id < blocklists_deliveryrecord.id
 )
 """
 
