@@ -178,13 +178,17 @@ def lead_reject(
     )[0]
 
 
+MOVE_HORIZON_DAYS = 366
+
+
 def lead_move(
     *, organization: Organization, lead_id: int, to_date: dt.date, now: dt.datetime | None = None
 ) -> Lead:
     """Move a scheduled (approved or contacted) lead to another day.
 
     A person moving a lead may overbook a day or pick a weekend; only the past is refused
-    (the organisation's local today is allowed). Idempotent.
+    (the organisation's local today is allowed), and a day more than MOVE_HORIZON_DAYS ahead (a
+    mistyped year would take the lead off every calendar page anyone looks at). Idempotent.
     """
     today = calendar_today(organization=organization, now=now)
     if to_date < today:
@@ -194,6 +198,10 @@ def lead_move(
         (lead,) = _leads_for_update(organization=organization, lead_ids=[lead_id])
         if lead.status not in (LeadStatus.APPROVED, LeadStatus.CONTACTED):
             raise LeadStateError("Only approved leads are on the calendar; approve it first.")
+        if to_date > today + dt.timedelta(days=MOVE_HORIZON_DAYS):
+            raise ValueError(
+                f"date: {to_date.isoformat()} is more than a year ahead (today is {today})"
+            )
         if lead.scheduled_date != to_date:
             lead.scheduled_date = to_date
             lead.save(update_fields=["scheduled_date", "updated_at"])

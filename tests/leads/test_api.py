@@ -3,6 +3,8 @@ calendar and runs; another organisation's ids answer 404; query counts stay flat
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -73,12 +75,19 @@ def test_approve_reject_move_and_bulk(leads, tenant_a, tenant_b):
     approved = client.post(api("lead-approve", tenant_a.org, lead_id=a[0].id)).json()
     day = approved["approved"][0]["scheduled_date"]
     assert day and approved["failed_reverification"] == []
+    later = (dt.date.fromisoformat(day) + dt.timedelta(days=7)).isoformat()
     moved = client.post(
+        api("lead-move", tenant_a.org, lead_id=a[0].id),
+        {"date": later},
+        content_type="application/json",
+    )
+    assert moved.json()["scheduled_date"] == later
+    typo = client.post(  # a mistyped year
         api("lead-move", tenant_a.org, lead_id=a[0].id),
         {"date": "2099-03-02"},
         content_type="application/json",
     )
-    assert moved.json()["scheduled_date"] == "2099-03-02"
+    assert typo.status_code == 400 and "more than a year ahead" in str(typo.json())
     past = client.post(
         api("lead-move", tenant_a.org, lead_id=a[0].id),
         {"date": "2000-01-01"},

@@ -140,6 +140,8 @@ def test_move_refuses_the_past_and_unscheduled_leads(five_pending, tenant_a):
     today = calendar_today(organization=org)
     with pytest.raises(ValueError, match="past"):
         lead_move(organization=org, lead_id=lead.id, to_date=today - dt.timedelta(days=1))
+    with pytest.raises(ValueError, match="more than a year ahead"):  # 2062 for 2026
+        lead_move(organization=org, lead_id=lead.id, to_date=today.replace(year=today.year + 36))
     moved = lead_move(organization=org, lead_id=lead.id, to_date=today + dt.timedelta(days=9))
     assert moved.scheduled_date == today + dt.timedelta(days=9)
 
