@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -15,3 +16,18 @@ def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> s
     else:
         value = request.POST.get("username", "") if request is not None else ""
     return str(value).strip().lower()
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address django-axes counts failures against. Behind `LEADPILOT_TRUSTED_PROXIES`
+    reverse proxies, each appending to X-Forwarded-For, it is the entry that many places from the
+    right (entries further left are whatever the client sent, so forgeable); REMOTE_ADDR would be
+    the proxy's for everyone and let anyone lock any account out. Without proxies: REMOTE_ADDR."""
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    proxies = settings.LEADPILOT_TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [h for h in hops if h]
+    # Fewer entries than proxies: the request did not come through them all; trust only the peer.
+    return hops[-proxies] if len(hops) >= proxies else remote

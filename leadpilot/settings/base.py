@@ -123,6 +123,10 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "organizations.auth.axes_username"
+# Reverse proxies in front of the app that append the client to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). The lockout's IP comes from there (organizations/auth.py).
+LEADPILOT_TRUSTED_PROXIES = env.int("LEADPILOT_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "organizations.auth.client_ip"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

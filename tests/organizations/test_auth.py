@@ -48,6 +48,24 @@ def test_lockout_after_repeated_failures(client, tenant_a):
     assert response.status_code == 302
 
 
+def test_behind_a_proxy_one_client_cannot_lock_another_out(client, tenant_a, settings):
+    # Production runs behind a TLS proxy, so REMOTE_ADDR is the proxy's for everyone; the client is
+    # the proxy's X-Forwarded-For entry. A stranger's failures must not lock the owner out.
+    settings.LEADPILOT_TRUSTED_PROXIES = 1
+    login = reverse("login")
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    wrong = {"username": "owner@alpha.example", "password": "wrong"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(login, wrong, **proxy, HTTP_X_FORWARDED_FOR="203.0.113.66")
+    assert response.status_code == 429
+    # Forging an earlier X-Forwarded-For entry does not give the stranger fresh attempts.
+    response = client.post(login, wrong, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.66")
+    assert response.status_code == 429
+    owner = {"username": "owner@alpha.example", "password": PASSWORD}
+    response = client.post(login, owner, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert response.status_code == 302
+
+
 def test_password_reset_by_email(client, tenant_a, mailoutbox):
     page = client.get(reverse("password_reset"))
     assert "Reset your password" in page.content.decode()
