@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from organizations import views as org_views
-from organizations.forms import EmailAuthenticationForm
+from organizations.forms import EmailAuthenticationForm, RateLimitedPasswordResetForm
 
 # Every app mounts its dashboard pages under /o/<org_slug>/ and its API under
 # /api/v1/orgs/<org_slug>/; the tenancy test walks both trees.
@@ -30,6 +30,11 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/signup/", org_views.SignUpView.as_view(), name="signup"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=RateLimitedPasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "organizations/new/",

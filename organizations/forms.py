@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
+from collections.abc import Iterator
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.cache import cache
 
 from .models import APIKeyScope, DeliveryMode, Role, User
 
@@ -17,6 +21,19 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Stored addresses are lower-case; people type them however they like.
         return self.cleaned_data["username"].strip().lower()
+
+
+class RateLimitedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, sending one address at most one link per
+    LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES: anyone may ask, so without a limit a stranger could
+    flood a user's mailbox. The page answers the same either way (no hint whether mail went)."""
+
+    def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        timeout = settings.LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES * 60
+        for user in super().get_users(email):
+            if cache.add(f"password-reset:{digest}", 1, timeout):
+                yield user
 
 
 class SignUpForm(forms.Form):

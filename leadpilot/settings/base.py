@@ -94,8 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 
-# API rate-limit counters (and any other cache use). With several app processes this must be a
-# shared cache, e.g. redis://127.0.0.1:6379/1; the in-process default suits one process.
+# API rate-limit and password-reset counters (and any other cache use). With several app
+# processes this must be a shared cache, e.g. redis://127.0.0.1:6379/1; the in-process default
+# suits one process.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -113,6 +114,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# One password-reset e-mail per address per this many minutes (counted in the cache, below).
+LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES = env.int(
+    "LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES", default=10
+)
 
 # Login lockout (django-axes): lock the username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

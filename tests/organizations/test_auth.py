@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
@@ -101,6 +102,18 @@ def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(clie
     response = client.post(reverse("password_reset"), {"email": "nobody@example.com"}, follow=True)
     assert "Check your e-mail" in response.content.decode()
     assert mailoutbox == []
+
+
+def test_password_reset_mails_an_address_at_most_once_per_interval(client, tenant_a, mailoutbox):
+    # Anyone can ask; without a limit a stranger could flood a user's mailbox with reset links.
+    for _ in range(5):
+        response = client.post(reverse("password_reset"), {"email": "member@alpha.example"})
+        assert response.status_code == 302  # the same answer every time
+    client.post(reverse("password_reset"), {"email": "admin@alpha.example"})
+    assert [m.to for m in mailoutbox] == [["member@alpha.example"], ["admin@alpha.example"]]
+    cache.clear()  # the interval has passed
+    client.post(reverse("password_reset"), {"email": "Member@Alpha.example"})
+    assert len(mailoutbox) == 3
 
 
 def _deploy_check(**overrides: str) -> subprocess.CompletedProcess:
