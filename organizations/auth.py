@@ -19,10 +19,11 @@ def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> s
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address django-axes counts failures against. Behind `LEADPILOT_TRUSTED_PROXIES`
-    reverse proxies, each appending to X-Forwarded-For, it is the entry that many places from the
-    right (entries further left are whatever the client sent, so forgeable); REMOTE_ADDR would be
-    the proxy's for everyone and let anyone lock any account out. Without proxies: REMOTE_ADDR."""
+    """The client address the login lockout (django-axes) and the anonymous API rate limit count
+    against. Behind `LEADPILOT_TRUSTED_PROXIES` reverse proxies, each appending to
+    X-Forwarded-For, it is the entry that many places from the right (entries further left are
+    whatever the client sent, so forgeable); REMOTE_ADDR would be the proxy's for everyone and let
+    anyone lock any account out. Without proxies: REMOTE_ADDR."""
     remote = str(request.META.get("REMOTE_ADDR", ""))
     proxies = settings.LEADPILOT_TRUSTED_PROXIES
     if proxies <= 0:

@@ -1,4 +1,6 @@
-"""API rate limits: one bucket per API key, per signed-in person and per anonymous client IP.
+"""API rate limits: one bucket per API key, per signed-in person and per anonymous client IP
+(the IP as the login lockout sees it, organizations/auth.py: forged X-Forwarded-For entries
+do not count).
 
 An integration that loops on its key slows only itself: the bucket is the key, not the
 organisation, so the dashboard and the organisation's other keys keep working. Counts live in the
@@ -12,6 +14,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from ..auth import client_ip
 from ..models import OrganizationAPIKey
 
 
@@ -47,3 +50,7 @@ class AnonRateThrottle(_SettingRateThrottle):
         if request.user is not None and request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def get_ident(self, request: Request) -> str:
+        # DRF's own reads the client-sent X-Forwarded-For: a new value, a new bucket.
+        return client_ip(request)

@@ -53,6 +53,26 @@ def test_anonymous_clients_are_limited_per_ip(low_rates, client, db):
     assert client.get("/api/schema/").status_code == 429
 
 
+def test_a_forged_forwarded_for_does_not_give_an_anonymous_client_a_new_bucket(
+    low_rates, client, settings, db
+):
+    schema = "/api/schema/"
+    assert client.get(schema, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+    assert client.get(schema, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 429
+    # Behind the TLS proxy the client is the proxy's entry; earlier entries are the client's own.
+    settings.LEADPILOT_TRUSTED_PROXIES = 1
+    proxied = {"REMOTE_ADDR": "10.0.0.2"}
+    assert (
+        client.get(schema, **proxied, HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.5").status_code
+        == 200
+    )
+    assert (
+        client.get(schema, **proxied, HTTP_X_FORWARDED_FOR="2.2.2.2, 203.0.113.5").status_code
+        == 429
+    )
+    assert client.get(schema, **proxied, HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
+
+
 def test_default_rates_leave_normal_use_alone(tenant_a):
     client = key_client(make_key(tenant_a))
     assert set(_statuses(client, api(tenant_a), 30)) == {200}
