@@ -114,7 +114,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# One password-reset e-mail per address per this many minutes (counted in the cache, below).
+# One password-reset e-mail per address per this many minutes (counted in the cache above).
 LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES = env.int(
     "LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES", default=10
 )
@@ -129,7 +129,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "organizations.auth.axes_username"
 # Reverse proxies in front of the app that append the client to X-Forwarded-For (0: none, the
-# client is REMOTE_ADDR). The lockout's IP comes from there (organizations/auth.py).
+# client is REMOTE_ADDR). The lockout and the anonymous API limit take the client IP from there
+# (organizations/auth.py).
 LEADPILOT_TRUSTED_PROXIES = env.int("LEADPILOT_TRUSTED_PROXIES", default=0)
 AXES_CLIENT_IP_CALLABLE = "organizations.auth.client_ip"
 
