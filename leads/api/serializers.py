@@ -33,6 +33,10 @@ class LeadListSerializer(serializers.ModelSerializer):
 class LeadDetailSerializer(serializers.ModelSerializer):
     segment_id = serializers.IntegerField(allow_null=True)
     search_run_id = serializers.IntegerField(allow_null=True)
+    # Declared so the schema documents "" (not rejected): a read-only model field loses allow_blank.
+    rejection_reason = serializers.ChoiceField(
+        choices=RejectionReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Lead
