@@ -63,3 +63,18 @@ def iso_datetime(value: str | dt.datetime | None) -> dt.datetime | None:
     if parsed is not None and timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, dt.UTC)
     return parsed
+
+
+@register.filter
+def run_duration(value: dt.timedelta | None) -> str:
+    """A run's wall time as people read it ("1.2 s", "3 min 05 s"), not "0:00:01.222260"."""
+    if value is None:
+        return "-"
+    seconds = value.total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

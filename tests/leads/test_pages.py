@@ -4,12 +4,14 @@ run history. Every page shows only the organisation's own rows, in a bounded num
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
 
 from leads.models import Lead, LeadStatus
 from leads.services import calendar_today, leads_approve
+from leads.templatetags.lead_format import run_duration
 
 
 def url(name, org, **kwargs):
@@ -152,6 +154,18 @@ def test_run_history_shows_the_figures(both_nights, tenant_a, tenant_b):
     body = client.get(url("runs", tenant_a.org)).content.decode()
     assert "Finished" in body and "No more candidates" in body
     assert tenant_b.org.slug not in body
+    # The wall time reads as seconds, not as a raw timedelta with microseconds.
+    assert re.search(r"<td>\d+\.\d s</td>", body)
+    assert not re.search(r"\d:\d\d:\d\d\.\d{6}", body)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0.5557, "0.6 s"), (59.94, "59.9 s"), (185, "3 min 05 s"), (3 * 3600 + 125, "3 h 02 min")],
+)
+def test_run_duration_reads_as_words(seconds, shown):
+    assert run_duration(dt.timedelta(seconds=seconds)) == shown
+    assert run_duration(None) == "-"
 
 
 def test_the_overview_shows_the_nights_figures_of_its_own_organisation(
