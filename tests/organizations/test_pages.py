@@ -354,3 +354,13 @@ def test_invitation_signup_errors_are_shown_and_nothing_is_created(tenant_a, cli
     response = client.post(path, {"password": "a long enough pass phrase"})
     assert response.status_code == 400
     assert "log in to accept" in response.content.decode().lower()
+
+
+def test_error_pages_fit_a_phone(tenant_a, tenant_b, rf):
+    """The 500 page is plain HTML (no template context can fail there); like the others it must
+    declare the viewport, or a phone shows it as a shrunken desktop page."""
+    from django.views.defaults import server_error
+
+    assert 'name="viewport"' in server_error(rf.get("/")).content.decode()
+    missing = tenant_a.client_for(tenant_a.member).get(url("org-home", tenant_b))
+    assert missing.status_code == 404 and 'name="viewport"' in missing.content.decode()
