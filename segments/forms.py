@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.utils import pretty_name
 
 from enrichment.models import CompanyStatus, LegalForm, RoleKind, SizeBand
 from organizations.models import DeliveryMode
@@ -137,6 +138,15 @@ class SegmentForm(forms.Form):
         roles = [data.get(f"role_{i}") for i in range(1, ROLE_SLOTS + 1)]
         out["roles"] = list(dict.fromkeys(r for r in roles if r))
         return out
+
+    @classmethod
+    def error_labels(cls, errors: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Criteria problems keyed by the labels people see on the form, not by field names."""
+        labels = {
+            name: str(field.label or pretty_name(name)) for name, field in cls.base_fields.items()
+        }
+        labels["roles"] = "Decision-makers"
+        return {labels.get(key, pretty_name(key)): messages for key, messages in errors.items()}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -138,7 +138,7 @@ class SegmentSavedPreviewView(OrgViewMixin, View):
                 organization=self.organization, segment=segment
             )
         except CriteriaError as exc:
-            context["criteria_errors"] = exc.errors
+            context["criteria_errors"] = SegmentForm.error_labels(exc.errors)
         return render(request, "segments/_preview.html", context)
 
 

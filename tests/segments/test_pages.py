@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from segments.forms import SegmentForm
 from segments.models import Segment
 from segments.services import segment_create
 
@@ -92,3 +93,21 @@ def test_live_preview_fragment(tenant_a, tenant_b):
     assert '<strong data-testid="with-dm">3</strong>' in body
     response = client.post(url, {"countries": "GB", "statuses": [], "role_1": "ceo"})
     assert "at least one company status" in response.content.decode()
+
+
+def test_preview_errors_name_the_field_as_the_form_labels_it(tenant_a, tenant_b):
+    client = tenant_a.client_for(tenant_a.member)
+    url = f"/o/{tenant_a.org.slug}/segments/preview/"
+    body = client.post(
+        url, {"nightly_cap": "-3", "statuses": ["active"], "role_1": "ceo"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<li>Nightly cap: Ensure this value is greater than or equal to 1.</li>" in body
+    body = client.post(
+        url, {"countries": "XX", "statuses": ["active"], "role_1": "ceo"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<li>Countries: &#x27;XX&#x27; is not an ISO 3166-1 alpha-2" in body
+    assert "nightly_cap" not in body and "countries:" not in body
+    assert SegmentForm.error_labels({"employees_min": ["x"], "roles": ["y"]}) == {
+        "Employees from": ["x"],
+        "Decision-makers": ["y"],
+    }
