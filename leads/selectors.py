@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from billing.models import UsageEvent
 from organizations.models import Organization
 
-from .models import Lead, LeadStatus, SearchCandidate, SearchRun
+from .models import CalendarFeed, Lead, LeadStatus, SearchCandidate, SearchRun
 
 SCHEDULED = (LeadStatus.APPROVED, LeadStatus.CONTACTED)
 
@@ -111,6 +111,11 @@ def calendar_week(*, organization: Organization, day: dt.date) -> list[CalendarD
         CalendarDay(date=d, in_month=True, working=d.weekday() in working, leads=by_day.get(d, []))
         for d in (monday + dt.timedelta(days=i) for i in range(7))
     ]
+
+
+def calendar_feed_of_user(*, organization: Organization, user_id: int) -> CalendarFeed | None:
+    """The member's current ICS feed, if any (its token is never readable again)."""
+    return CalendarFeed.objects.for_org(organization).filter(user_id=user_id).first()
 
 
 def search_runs_of_organization(*, organization: Organization) -> QuerySet[SearchRun]:

@@ -253,7 +253,14 @@ class CalendarView(OrgViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         today = services.calendar_today(organization=self.organization)
         mode = "week" if self.request.GET.get("view") == "week" else "month"
-        context.update(today=today, mode=mode, feed_url=kwargs.get("feed_url"))
+        context.update(
+            today=today,
+            mode=mode,
+            feed_url=kwargs.get("feed_url"),
+            feed=selectors.calendar_feed_of_user(
+                organization=self.organization, user_id=self.request.user.pk
+            ),
+        )
         if mode == "week":
             day = _parse_date(self.request.GET.get("date"), today)
             days = selectors.calendar_week(organization=self.organization, day=day)

@@ -125,3 +125,22 @@ def test_run_nightly_runs_the_night_in_process(sandbox, prefix, tenant_a, tenant
         call_command("run_nightly", "--org", "nobody")
     with pytest.raises(CommandError, match="--date"):
         call_command("run_nightly", "--date", "26/11/2026")
+
+
+def test_the_calendar_page_says_an_address_exists_and_asks_before_replacing_it(
+    tenant_a, tenant_b, django_assert_max_num_queries
+):
+    calendar = reverse("leads:calendar", kwargs={"org_slug": tenant_a.org.slug})
+    client = tenant_a.client_for(tenant_a.member)
+    calendar_feed_reset(organization=tenant_b.org, user=tenant_b.member)
+    calendar_feed_reset(organization=tenant_a.org, user=tenant_a.admin)
+    body = client.get(calendar).content.decode()
+    assert "Create my calendar address" in body and "data-confirm" not in body
+
+    calendar_feed_reset(organization=tenant_a.org, user=tenant_a.member)
+    with django_assert_max_num_queries(12):
+        body = client.get(calendar).content.decode()
+    assert "You created your private ICS address on" in body
+    assert "no calendar app has read it yet" in body
+    assert 'data-confirm="Create a new calendar address?' in body
+    assert "Create another address" in body
