@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from enrichment.models import RoleKind
+from enrichment.models import ContactKind, RoleKind, VerificationStatus
 from enrichment.verification import verdicts as v
 
 register = template.Library()
@@ -42,6 +43,42 @@ def reason_label(code: str | None) -> str:
     if not code:
         return ""
     return REASONS.get(code, code.replace("_", " ").capitalize())
+
+
+FLAGS = {
+    v.FLAG_DISPOSABLE: "disposable address",
+    v.FLAG_ROLE: "role account",
+    v.FLAG_FREE: "free mail provider",
+    v.FLAG_FULL: "inbox full",
+    v.FLAG_DISABLED: "mailbox disabled",
+    v.FLAG_CATCH_ALL: "catch-all domain",
+    v.FLAG_GREYLISTED: "greylisted",
+    v.FLAG_BLOCKED: "check refused",
+}
+
+
+def _choice_label(choices: type[models.TextChoices], code: str | None) -> str:
+    if not code:
+        return ""
+    try:
+        return str(choices(code).label)
+    except ValueError:
+        return code.replace("_", " ").capitalize()
+
+
+@register.filter
+def contact_kind_label(code: str | None) -> str:
+    return _choice_label(ContactKind, code)
+
+
+@register.filter
+def verification_label(code: str | None) -> str:
+    return _choice_label(VerificationStatus, code)
+
+
+@register.filter
+def flag_labels(flags: list[str] | None) -> str:
+    return ", ".join(FLAGS.get(flag, flag.replace("_", " ")) for flag in flags or [])
 
 
 @register.filter

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from leads.models import Lead, LeadStatus
 from leads.services import calendar_today, leads_approve
-from leads.templatetags.lead_format import run_duration
+from leads.templatetags.lead_format import flag_labels, run_duration
 
 
 def url(name, org, **kwargs):
@@ -225,6 +225,15 @@ def test_lead_detail_reads_as_words(both_nights, tenant_a):
     # The ISO timestamp of the snapshot reads as a date.
     assert lead.evidence["checked_at"] not in verification
     assert f"on {lead.verified_at:%d %b %Y}" in verification
+    # Codes read as words: "E-mail · verified", "Verification: Valid", not "email", "valid".
+    assert "<strong>Valid</strong>" in verification
+    kind = {"email": "E-mail", "phone": "Phone"}[lead.contact_kind]
+    assert f'<p class="help">{kind} · verified' in body
+
+
+def test_verification_flags_read_as_words():
+    assert flag_labels(["role_account", "free_provider"]) == "role account, free mail provider"
+    assert flag_labels([]) == ""
 
 
 @pytest.mark.parametrize(
