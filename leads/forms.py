@@ -52,4 +52,9 @@ class NotesForm(forms.Form):
 
 class LeadFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "All"), *LeadStatus.choices], required=False)
-    q = forms.CharField(required=False, max_length=100)
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Person or company"}),
+    )

@@ -124,6 +124,15 @@ def test_the_leads_list_filters_and_hides_other_organisations(
     body = client.get(url("list", tenant_a.org)).content.decode()
     assert all(lead.person_name in body for lead in a)
     assert not any(lead.company_name in body for lead in b)
+    assert '<label for="id_q">Search:</label>' in body  # not the parameter's name "Q:"
+    body = client.get(url("list", tenant_a.org), {"q": "no such person"}).content.decode()
+    assert "No leads match these filters." in body and "No leads yet." not in body
+
+
+def test_the_leads_list_says_where_leads_come_from(tenant_a):
+    body = tenant_a.client_for(tenant_a.member).get(url("list", tenant_a.org)).content.decode()
+    assert "No leads yet. Leads arrive the morning after the nightly search" in body
+    assert f'href="/o/{tenant_a.org.slug}/segments/"' in body
 
 
 def test_calendar_month_and_week_views_and_moving_a_lead(
