@@ -236,6 +236,15 @@ AUDIT_ACTION_LABELS = {
     "api_key.create": "created API key",
     "api_key.revoke": "revoked API key",
 }
+# The settings as the settings page names them, for "changed settings: …".
+SETTINGS_LABELS = {
+    "name": "organisation name",
+    "timezone": "time zone",
+    "delivery_mode": "how leads arrive",
+    "leads_per_day": "leads per working day",
+    "working_days": "working days",
+    "night_hour": "nightly search time",
+}
 
 
 class AuditEvent(TenantModel):
@@ -260,3 +269,16 @@ class AuditEvent(TenantModel):
     @property
     def action_label(self) -> str:
         return AUDIT_ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def data_label(self) -> str:
+        """What changed, in words: " (Member → Admin)", ": time zone, working days"."""
+        if self.action == "membership.role_change":
+            return f" ({_role_label(self.data.get('from'))} → {_role_label(self.data.get('to'))})"
+        if self.action == "organization.settings_update":
+            return ": " + ", ".join(sorted(SETTINGS_LABELS.get(key, key) for key in self.data))
+        return ""
+
+
+def _role_label(code: object) -> str:
+    return str(Role(code).label) if code in Role.values else str(code)

@@ -364,3 +364,22 @@ def test_error_pages_fit_a_phone(tenant_a, tenant_b, rf):
     assert 'name="viewport"' in server_error(rf.get("/")).content.decode()
     missing = tenant_a.client_for(tenant_a.member).get(url("org-home", tenant_b))
     assert missing.status_code == 404 and 'name="viewport"' in missing.content.decode()
+
+
+def test_recent_changes_read_as_words(tenant_a, tenant_b):
+    """The overview's activity names settings and roles as the pages do, not by their codes."""
+    from organizations.services import membership_change_role, organization_update_settings
+
+    organization_update_settings(
+        organization=tenant_a.org, actor=tenant_a.admin, leads_per_day=12, night_hour=4
+    )
+    membership = Membership.objects.for_org(tenant_a.org).get(user=tenant_a.member)
+    membership_change_role(
+        organization=tenant_a.org, membership_id=membership.pk, role="admin", actor=tenant_a.owner
+    )
+    organization_update_settings(organization=tenant_b.org, actor=tenant_b.admin, timezone="UTC")
+    body = tenant_a.client_for(tenant_a.member).get(url("org-home", tenant_a)).content.decode()
+    activity = body.split('id="activity"', 1)[1].split("</table>", 1)[0]
+    assert "changed settings: leads per working day, nightly search time" in activity
+    assert f"changed the role of {tenant_a.member.email} (Member → Admin)" in activity
+    assert "leads_per_day" not in activity and "time zone" not in activity
