@@ -39,6 +39,8 @@ def _user(request: Request):  # an API key's principal is not a User
 
 
 class BlockEntryListCreateAPI(OrgAPIView):
+    """The block list, newest first; POST blocks one value (admins; 200 if it was already blocked)."""
+
     required_role_for_write = Role.ADMIN
 
     @extend_schema(
@@ -83,6 +85,8 @@ class BlockEntryListCreateAPI(OrgAPIView):
 
 
 class BlockEntryDetailAPI(OrgAPIView):
+    """One block entry; DELETE unblocks it (admins): it can be delivered again from the next night."""
+
     required_role_for_write = Role.ADMIN
 
     @extend_schema(operation_id="block_entries_retrieve", responses=BlockEntryDetailSerializer)
@@ -136,6 +140,8 @@ class BlockEntryImportAPI(OrgAPIView):
 
 
 class BlockEntryExportAPI(OrgAPIView):
+    """The whole block list as CSV, in the columns the import reads."""
+
     @extend_schema(
         operation_id="block_entries_export",
         responses={(200, "text/csv"): OpenApiTypes.STR},

@@ -245,6 +245,8 @@ class SearchRunListAPI(OrgAPIView):
 
 
 class SearchRunDetailAPI(OrgAPIView):
+    """One nightly search run with its statistics."""
+
     @extend_schema(operation_id="search_runs_retrieve", responses=SearchRunDetailSerializer)
     def get(self, request: Request, org_slug: str, run_id: int) -> Response:
         try:

@@ -17,3 +17,14 @@ class OrganizationAPIKeyScheme(OpenApiAuthenticationExtension):
                 "page; a key works only under its own organisation's URLs."
             ),
         }
+
+
+def lib_doc_excludes() -> list[type]:
+    """Classes whose docstrings never become an operation's description: drf-spectacular's own
+    list plus the API base class, whose docstring is for developers (views without a docstring
+    of their own showed it in the public API docs)."""
+    from drf_spectacular.plumbing import get_lib_doc_excludes
+
+    from .base import OrgAPIView
+
+    return [*get_lib_doc_excludes(), OrgAPIView]

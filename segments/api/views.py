@@ -39,6 +39,9 @@ def _user(request: Request) -> Any:
 
 
 class SegmentListCreateAPI(OrgAPIView):
+    """Segments (target audiences), archived ones with ?archived=true; POST creates a draft
+    (admins)."""
+
     required_role_for_write = Role.ADMIN
 
     @extend_schema(
@@ -78,6 +81,9 @@ class SegmentListCreateAPI(OrgAPIView):
 
 
 class SegmentDetailAPI(OrgAPIView):
+    """One segment; PATCH changes it (admins); DELETE removes a draft that was never activated
+    (409 otherwise: archive it)."""
+
     required_role_for_write = Role.ADMIN
 
     @extend_schema(operation_id="segments_retrieve", responses=SegmentDetailSerializer)

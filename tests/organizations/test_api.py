@@ -274,6 +274,20 @@ def test_schema_is_valid_and_documents_key_auth(client, db, tmp_path):
     assert schema["components"]["securitySchemes"]["ApiKeyAuth"]["name"] == "Authorization"
 
 
+def test_every_operation_is_described_for_callers_not_by_the_base_class(client, db):
+    """The docs page shows each operation's description: views without a docstring used to
+    inherit the API base class's notes for developers ("Sets `self.organization` ...")."""
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    described = {
+        f"{method.upper()} {path}": operation.get("description", "")
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters"
+    }
+    assert [name for name, text in described.items() if not text] == []
+    assert [name for name, text in described.items() if "self.organization" in text] == []
+
+
 def test_docs_page_loads_its_assets_locally(client, db):
     response = client.get("/api/docs/")
     assert response.status_code == 200
