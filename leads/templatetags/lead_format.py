@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django import template
 from django.db import models
@@ -115,3 +116,10 @@ def run_duration(value: dt.timedelta | None) -> str:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+@register.filter
+def pretty_json(value: object) -> str:
+    """Evidence as indented JSON (null, true, "quotes"), the form the API gives it in, not as a
+    Python repr."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)

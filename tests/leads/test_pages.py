@@ -238,6 +238,9 @@ def test_lead_detail_reads_as_words(both_nights, tenant_a):
     assert "<strong>Valid</strong>" in verification
     kind = {"email": "E-mail", "phone": "Phone"}[lead.contact_kind]
     assert f'<p class="help">{kind} · verified' in body
+    # The evidence reads as JSON, as the API returns it, not as a Python repr.
+    evidence = body.split("<summary>Evidence</summary>", 1)[1].split("</pre>", 1)[0]
+    assert "&quot;" in evidence and "&#x27;" not in evidence and "None" not in evidence
 
 
 def test_verification_flags_read_as_words():
