@@ -35,6 +35,7 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(form_class=RateLimitedPasswordResetForm),
         name="password_reset",
     ),
+    path("accounts/profile/", org_views.ProfileView.as_view(), name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "organizations/new/",

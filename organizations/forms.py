@@ -86,6 +86,16 @@ def _timezone_choices() -> list[tuple[str, str]]:
     return [("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
 
 
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150, required=False)
+    wants_digest = forms.BooleanField(
+        label="Morning digest",
+        required=False,
+        help_text="An e-mail each morning when new leads await approval or are on today's "
+        "calendar, one per organisation.",
+    )
+
+
 class OrganizationSettingsForm(forms.Form):
     name = forms.CharField(label="Organisation name", max_length=200)
     timezone = forms.ChoiceField(

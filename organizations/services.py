@@ -248,6 +248,14 @@ def _open_invitation_for_update(token: str) -> Invitation:
 
 
 @transaction.atomic
+def user_profile_update(*, user: User, full_name: str, wants_digest: bool) -> User:
+    """A person's own settings: their name and whether the morning digest is mailed to them."""
+    user.full_name = full_name.strip()
+    user.wants_digest = wants_digest
+    user.save(update_fields=["full_name", "wants_digest"])
+    return user
+
+
 def invitation_accept(*, token: str, user: User) -> Membership:
     """A logged-in user accepts an invitation sent to their own e-mail address.
 

@@ -22,6 +22,7 @@ from .forms import (
     MembershipRoleForm,
     OrganizationCreateForm,
     OrganizationSettingsForm,
+    ProfileForm,
     SignUpForm,
 )
 from .models import Role
@@ -79,6 +80,26 @@ class SignUpView(FormView):
         )
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         return HttpResponseRedirect(reverse("org-home", kwargs={"org_slug": organization.slug}))
+
+
+class ProfileView(LoginRequiredMixin, FormView):
+    """The signed-in person's own settings (the digest mail links here to turn it off)."""
+
+    template_name = "registration/profile.html"
+    form_class = ProfileForm
+
+    def get_initial(self) -> dict[str, Any]:
+        user = self.request.user
+        return {"full_name": user.full_name, "wants_digest": user.wants_digest}
+
+    def form_valid(self, form: ProfileForm) -> HttpResponse:
+        services.user_profile_update(
+            user=self.request.user,
+            full_name=form.cleaned_data["full_name"],
+            wants_digest=form.cleaned_data["wants_digest"],
+        )
+        messages.success(self.request, "Profile saved.")
+        return HttpResponseRedirect(reverse("profile"))
 
 
 class OrganizationCreateView(LoginRequiredMixin, FormView):

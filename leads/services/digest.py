@@ -50,7 +50,10 @@ def _message(*, organization: Organization, pending: int, scheduled: int) -> tup
         cal = base + reverse("leads:calendar", kwargs={"org_slug": organization.slug})
         body.append(f"{scheduled} {noun} on today's calendar:\n{cal}")
     subject = f"{organization.name}: " + ", ".join(parts)
-    footer = "You get this because the morning digest is on in your LeadPilot profile."
+    footer = (
+        "You get this because the morning digest is on in your LeadPilot profile; "
+        f"turn it off there: {base}{reverse('profile')}"
+    )
     return subject, "\n\n".join([*body, footer]) + "\n"
 
 

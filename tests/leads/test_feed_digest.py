@@ -91,6 +91,7 @@ def test_the_digest_tells_members_who_want_it(night, tenant_a, tenant_b):
     message = mail.outbox[0]
     assert "3 new leads await approval" in message.subject
     assert "/o/alpha/queue/" in message.body
+    assert "/accounts/profile/" in message.body  # where to turn it off
     # Once per day; and organisation B, with nothing waiting, gets nothing.
     assert digest_send(organization=tenant_a.org, on=dt.date(2026, 11, 26)) is None
     assert digest_send(organization=tenant_b.org, on=dt.date(2026, 11, 26)) is None

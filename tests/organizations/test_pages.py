@@ -23,6 +23,31 @@ SETTINGS = {
 }
 
 
+# --- profile ----------------------------------------------------------------------------------
+
+
+def test_a_person_turns_the_morning_digest_off_on_their_profile(tenant_a):
+    import re
+
+    from django.test import Client
+
+    from organizations.models import User
+
+    client = tenant_a.client_for(tenant_a.member)
+    html = client.get(reverse("profile")).content.decode()
+    assert re.search(r'<input[^>]*name="wants_digest"[^>]*checked', html)
+    response = client.post(reverse("profile"), {"full_name": "Morgan Member"})  # box unticked
+    assert response.status_code == 302
+    me = User.objects.get(pk=tenant_a.member.pk)
+    assert (me.full_name, me.wants_digest) == ("Morgan Member", False)
+    assert User.objects.get(pk=tenant_a.admin.pk).wants_digest is True  # only their own
+    html = client.get(reverse("profile")).content.decode()
+    assert "Profile saved." in html
+    assert not re.search(r'<input[^>]*name="wants_digest"[^>]*checked', html)
+    signed_out = Client().get(reverse("profile"))
+    assert signed_out.status_code == 302 and reverse("login") in signed_out["Location"]
+
+
 # --- settings ---------------------------------------------------------------------------------
 
 
