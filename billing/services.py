@@ -44,9 +44,11 @@ class QuotaExhausted(Exception):
 
 def billing_quota_of(*, organization: Organization) -> int:
     """The organisation's monthly charged-lead quota (a setting until plans exist)."""
-    if organization.monthly_lead_quota is not None:
-        return organization.monthly_lead_quota
-    return settings.LEADPILOT_DEFAULT_MONTHLY_LEAD_QUOTA
+    return _quota(organization.monthly_lead_quota)
+
+
+def _quota(setting: int | None) -> int:
+    return settings.LEADPILOT_DEFAULT_MONTHLY_LEAD_QUOTA if setting is None else setting
 
 
 def billing_month_of(*, organization: Organization, at: dt.datetime) -> dt.date:
@@ -74,7 +76,7 @@ def billing_period_lock(*, organization: Organization, period_start: dt.date) ->
     (current,) = Organization.objects.filter(pk=organization.pk).values_list(
         "monthly_lead_quota", flat=True
     )
-    quota = settings.LEADPILOT_DEFAULT_MONTHLY_LEAD_QUOTA if current is None else current
+    quota = _quota(current)
     locked = BillingPeriod.objects.for_org(organization).select_for_update()
     period = locked.filter(period_start=period_start).first()
     if period is None:

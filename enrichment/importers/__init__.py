@@ -274,29 +274,21 @@ def registry_import(
                 with connection.cursor() as cur:
                     cur.execute("LOCK TABLE enrichment_company IN SHARE ROW EXCLUSIVE MODE")
             done = False
+            both = {
+                "path": path,
+                "run": run,
+                "source": src,
+                "emit": emit,
+                "progress": progress,
+                "result": result,
+                "allow_mass_dissolve": allow_mass_dissolve,
+            }
             if fast and spec.code == "ch_basic" and connection.vendor == "postgresql":
                 from enrichment.importers.fastpath import ch_basic_fast
 
-                done = ch_basic_fast(
-                    path=path,
-                    run=run,
-                    source=src,
-                    emit=emit,
-                    progress=progress,
-                    result=result,
-                    allow_mass_dissolve=allow_mass_dissolve,
-                )
+                done = ch_basic_fast(**both)
             if not done:
-                _import_python(
-                    spec=spec,
-                    path=path,
-                    run=run,
-                    source=src,
-                    emit=emit,
-                    progress=progress,
-                    result=result,
-                    allow_mass_dissolve=allow_mass_dissolve,
-                )
+                _import_python(spec=spec, **both)
     except Exception as exc:
         if result.cleanup:
             from enrichment.importers.copyparts import drop_tables

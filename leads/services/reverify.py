@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from blocklists.selectors import contacts_excluded
 from organizations.models import Organization
 
 from ..models import Lead
@@ -74,8 +75,6 @@ def leads_reverify(
     """
     if not leads:
         return []
-    from blocklists.selectors import contacts_excluded
-
     find = contacts_find or contacts_find_default()
     pairs = [(lead.company_id, lead.person_id) for lead in leads if lead.person_id]
     findings = find(candidates=pairs) if pairs else {}

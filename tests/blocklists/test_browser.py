@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from blocklists.services import block_entry_add
-from tests.conftest import PASSWORD
-from tests.organizations.test_browser import page  # noqa: F401 - the chromium page fixture
+from tests.organizations.test_browser import (
+    browser_login,
+    page,  # noqa: F401 - the chromium page fixture
+)
 from tests.organizations.test_browser import pytestmark as browser_marks
 
 pytestmark = browser_marks
@@ -21,12 +23,7 @@ def entries(tenant_a, tenant_b):
 
 
 def test_removing_a_block_entry_asks_first(tenant_a, tenant_b, entries, page):  # noqa: F811
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", tenant_a.admin.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/o/alpha/")
-    page.click("#cookie-consent [data-consent=necessary]")
+    browser_login(page, tenant_a.admin.email)
     page.goto("/o/alpha/block-list/")
     assert "bravo-only.example" not in page.content()
     row = page.locator("#block-entries tbody tr", has_text="acme.example")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.organizations.test_browser import page  # noqa: F401 - the chromium page fixture
+from tests.organizations.test_browser import (
+    browser_login,
+    page,  # noqa: F401 - the chromium page fixture
+)
 from tests.organizations.test_browser import pytestmark as browser_marks
 
 pytestmark = browser_marks
@@ -21,12 +23,7 @@ def queue(night, tenant_a, tenant_b):
 
 def test_a_bulk_action_answer_is_scrolled_into_view(tenant_a, queue, page):  # noqa: F811
     page.set_viewport_size({"width": 390, "height": 700})
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", tenant_a.member.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/o/alpha/")
-    page.click("#cookie-consent [data-consent=necessary]")
+    browser_login(page, tenant_a.member.email)
     page.goto("/o/alpha/queue/")
 
     # The bulk buttons sit below the table; the answer appears above it.

@@ -33,6 +33,17 @@ pytestmark = [
 ]
 
 
+def browser_login(page, email: str, *, org_path: str = "/o/alpha/") -> None:
+    """Log in through the form, land on the organisation, dismiss the cookie banner (it covers
+    the page corner)."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{org_path}")
+    page.click("#cookie-consent [data-consent=necessary]")
+
+
 @pytest.fixture
 def page(live_server, monkeypatch) -> Iterator:
     """A chromium page on the live server. Request it AFTER fixtures that write to the database
@@ -113,12 +124,7 @@ def test_pages_fit_a_phone_screen(tenant_a, tenant_b, page):
     """At 390 px a wide table scrolls inside its own box; the page itself never scrolls sideways
     (the sidebar and headings stay put). The owner sees every page of the menu."""
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", tenant_a.owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/o/alpha/")
-    page.click("#cookie-consent [data-consent=necessary]")
+    browser_login(page, tenant_a.owner.email)
     links = page.locator("nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert "/o/alpha/members/" in links
     wide = {}

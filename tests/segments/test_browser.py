@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.organizations.test_browser import page  # noqa: F401 - the chromium page fixture
+from tests.organizations.test_browser import (
+    browser_login,
+    page,  # noqa: F401 - the chromium page fixture
+)
 from tests.organizations.test_browser import pytestmark as browser_marks
 
 from .helpers import company, role
@@ -24,12 +26,7 @@ def directory(db):
 
 
 def test_live_preview_follows_the_criteria(tenant_a, directory, page):  # noqa: F811
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", tenant_a.admin.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/o/alpha/")
-    page.click("#cookie-consent [data-consent=necessary]")
+    browser_login(page, tenant_a.admin.email)
 
     page.click("nav >> text=Segments")
     page.click("text=New segment")
