@@ -211,8 +211,8 @@ def generate(cursor, *, companies: int, orgs: int, blocks: int, delivered: int) 
     cursor.execute(
         f"""
         INSERT INTO blocklists_deliveryrecord (organization_id, company_id, person_id, lead_id,
-            delivered_at)
-        SELECT o.id, r.company_id, r.person_id, NULL, now() - interval '40 days'
+            delivered_at, company_first)
+        SELECT o.id, r.company_id, r.person_id, NULL, now() - interval '40 days', true
         FROM organizations_organization o CROSS JOIN generate_series(1, {delivered * 21 // 20}) k
         JOIN enrichment_role r ON r.id = 1 + abs(hashint4(o.id::int * 1000003 + k)) % {roles}
         WHERE o.slug LIKE 'bench-%%'

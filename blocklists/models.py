@@ -21,7 +21,9 @@ class DeliveryRecord(TenantModel):
     # The organisation's first record at this company: true for every new record (the
     # constraint below refuses a second), false only on the later records of pairs made before
     # the constraint existed (migration 0006 keeps them: each is also its person's marker).
-    company_first = models.BooleanField(default=True, editable=False)
+    # The database default too: raw SQL written before the column (benches, set-based loads)
+    # still inserts.
+    company_first = models.BooleanField(default=True, db_default=True, editable=False)
 
     class Meta:
         base_manager_name = "all_orgs"
