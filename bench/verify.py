@@ -79,18 +79,14 @@ def reasons_print(verdicts) -> None:
 
 
 def engine_run(probes, sb: ChildSandbox, *, concurrency: int, smtp_timeout: float):
-    from enrichment.verification import Timeouts, VerificationConfig, Verifier
-    from enrichment.verification.dns import dns_cache_clear
-    from enrichment.verification.state import (
-        PROCESS_CATCH_ALL_CACHE,
-        PROCESS_MX_STATES,
-        PROCESS_VERDICT_CACHE,
+    from enrichment.verification import (
+        Timeouts,
+        VerificationConfig,
+        Verifier,
+        verification_caches_clear,
     )
 
-    dns_cache_clear()
-    PROCESS_CATCH_ALL_CACHE.clear()
-    PROCESS_VERDICT_CACHE.clear()
-    PROCESS_MX_STATES.clear()
+    verification_caches_clear()
     config = VerificationConfig(
         nameserver=("127.0.0.1", sb.dns_port),
         smtp_port=sb.smtp_port,

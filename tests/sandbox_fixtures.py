@@ -3,7 +3,7 @@ conftest modules)."""
 
 import pytest
 
-from enrichment.verification import FakeClock
+from enrichment.verification import FakeClock, verification_caches_clear
 from sandbox.servers import Sandbox
 
 
@@ -30,17 +30,7 @@ def sandbox_factory(clock):
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """DNS and catch-all caches are per process and keyed by nameserver/SMTP port; a later test's
-    sandbox can get a port an earlier one used, so each test starts with empty caches."""
-    from enrichment.verification.dns import dns_cache_clear
-    from enrichment.verification.state import (
-        PROCESS_CATCH_ALL_CACHE,
-        PROCESS_MX_STATES,
-        PROCESS_VERDICT_CACHE,
-    )
-
-    dns_cache_clear()
-    PROCESS_CATCH_ALL_CACHE.clear()
-    PROCESS_VERDICT_CACHE.clear()
-    PROCESS_MX_STATES.clear()
+    """The engine's caches are per process and keyed by nameserver/ports; a later test's sandbox
+    can get a port an earlier one used, so each test starts with empty caches."""
+    verification_caches_clear()
     yield

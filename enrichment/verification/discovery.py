@@ -143,6 +143,9 @@ class PageCache:
                 self._pages.clear()
             self._pages[key] = (page, time.monotonic() + PAGE_TTL)
 
+    def size(self) -> int:
+        return len(self._pages)
+
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()

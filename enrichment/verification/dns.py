@@ -100,6 +100,9 @@ class AnswerCache:
                     self._data.clear()
             self._data[key] = (time.monotonic() + ttl, records)
 
+    def size(self) -> int:
+        return len(self._data)
+
     def flush(self) -> None:
         with self._lock:
             self._data.clear()
@@ -121,11 +124,23 @@ def dns_cache(nameservers: tuple) -> AnswerCache:
 
 
 def dns_cache_clear() -> None:
-    """Forget every answer and mail route (a new sandbox world may reuse an old one's port)."""
+    """Forget every answer and mail route (a new sandbox world may reuse an old one's port).
+    Part of `state.verification_caches_clear()`, which forgets the engine's other caches too."""
     with _caches_lock:
         for cache in _caches.values():
             cache.flush()
         _routes.clear()
+
+
+def dns_cache_size() -> int:
+    """Answers (and NXDOMAIN names) cached, over every nameserver list."""
+    with _caches_lock:
+        return sum(cache.size() for cache in _caches.values())
+
+
+def dns_routes_size() -> int:
+    """Mail routes cached."""
+    return len(_routes)
 
 
 # -- the wire format ------------------------------------------------------------------------------

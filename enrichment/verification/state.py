@@ -1,4 +1,5 @@
-"""State the engine keeps between verifications: the catch-all and verdict caches, re-check entries."""
+"""State the engine keeps between verifications: the catch-all and verdict caches, re-check entries,
+and `verification_caches_clear()`, the one way to forget every per-process cache of the engine."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
+from enrichment.verification import dns as vdns
+from enrichment.verification.discovery import PROCESS_PAGE_CACHE
 from enrichment.verification.verdicts import (
     ACCEPT_ALL,
     DISABLED,
@@ -40,6 +43,9 @@ class CatchAllCache:
     def count_probe(self, key: tuple) -> None:
         with self._lock:
             self.probes[key] = self.probes.get(key, 0) + 1
+
+    def size(self) -> int:
+        return len(self._states)
 
     def clear(self) -> None:
         with self._lock:
@@ -84,6 +90,9 @@ class VerdictCache:
                 self._verdicts.clear()
             self._verdicts[key] = verdict
 
+    def size(self) -> int:
+        return len(self._verdicts)
+
     def clear(self) -> None:
         with self._lock:
             self._verdicts.clear()
@@ -108,6 +117,9 @@ class MxStates:
             if states is None:
                 states = self._worlds[world] = ({}, {})
             return states
+
+    def size(self) -> int:
+        return len(self._worlds)
 
     def clear(self) -> None:
         with self._lock:
@@ -137,6 +149,9 @@ class WrittenRows:
                 self.rows.clear()
             self.rows.update(written)
 
+    def size(self) -> int:
+        return len(self.rows)
+
     def clear(self) -> None:
         with self._lock:
             self.rows.clear()
@@ -156,3 +171,32 @@ def catch_all_local_part(domain: str) -> str:
     """A stable, unguessable-looking local part per domain: greylisting keys on the recipient,
     so the probe must repeat the same address to pass a greylist on the re-check."""
     return "lp-" + hashlib.sha256(f"leadpilot-catch-all:{domain}".encode()).hexdigest()[:14]
+
+
+def verification_caches_clear() -> None:
+    """Forget everything the engine keeps per process: DNS answers and mail routes, catch-all
+    states, settled verdicts, MX back-offs and strikes, rows last written, home pages. They are
+    keyed by nameserver and ports, and a new sandbox world (tests, benches, the demo) may get
+    ports an earlier one used. `Sandbox.start()` calls it; production, with one world, never
+    needs to. The pure memo caches (`address_parse`, `name_parts`, the disposable list) depend
+    on their argument alone, not on a world, and stay. Idempotent."""
+    vdns.dns_cache_clear()
+    PROCESS_CATCH_ALL_CACHE.clear()
+    PROCESS_VERDICT_CACHE.clear()
+    PROCESS_MX_STATES.clear()
+    PROCESS_WRITTEN_ROWS.clear()
+    PROCESS_PAGE_CACHE.clear()
+
+
+def verification_caches_sizes() -> dict[str, int]:
+    """Entries held by each per-process cache of the engine, by name (all 0 after
+    `verification_caches_clear()`)."""
+    return {
+        "dns_answers": vdns.dns_cache_size(),
+        "mail_routes": vdns.dns_routes_size(),
+        "catch_all": PROCESS_CATCH_ALL_CACHE.size(),
+        "verdicts": PROCESS_VERDICT_CACHE.size(),
+        "mx_states": PROCESS_MX_STATES.size(),
+        "written_rows": PROCESS_WRITTEN_ROWS.size(),
+        "pages": PROCESS_PAGE_CACHE.size(),
+    }

@@ -12,32 +12,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from enrichment.verification.state import verification_caches_clear
 from sandbox.servers.dns import SandboxDNS
 from sandbox.servers.http import SandboxHTTP
 from sandbox.servers.manifest import DomainSpec, ManifestError, domains_load, domains_parse
 from sandbox.servers.smtp import SandboxSMTPServer
 
 __all__ = ["DomainSpec", "ManifestError", "Sandbox"]
-
-
-def _engine_caches_forget() -> None:
-    """The engine's per-process DNS, catch-all, verdict, written-row and page caches are keyed by nameserver and port;
-    a new world may get ports an earlier one used, so what the process learned is dropped."""
-    from enrichment.verification.discovery import PROCESS_PAGE_CACHE
-    from enrichment.verification.dns import dns_cache_clear
-    from enrichment.verification.state import (
-        PROCESS_CATCH_ALL_CACHE,
-        PROCESS_MX_STATES,
-        PROCESS_VERDICT_CACHE,
-        PROCESS_WRITTEN_ROWS,
-    )
-
-    dns_cache_clear()
-    PROCESS_CATCH_ALL_CACHE.clear()
-    PROCESS_VERDICT_CACHE.clear()
-    PROCESS_WRITTEN_ROWS.clear()
-    PROCESS_MX_STATES.clear()
-    PROCESS_PAGE_CACHE.clear()
 
 
 class Sandbox:
@@ -78,7 +59,9 @@ class Sandbox:
     def start(
         self, *, dns_port: int = 0, smtp_port: int | None = None, http_port: int = 0
     ) -> Sandbox:
-        _engine_caches_forget()
+        # The engine's per-process caches key on nameserver and ports; this world may get ports
+        # an earlier one used.
+        verification_caches_clear()
         try:
             self.dns_port = self.dns.start(dns_port)
             self.smtp_port = self.smtp.start(smtp_port)

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from enrichment.verification import verification_caches_clear
 from sandbox.servers import Sandbox
 
 _prefixes = itertools.count()
@@ -85,11 +86,7 @@ def workers(transactional_db, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """The engine's DNS and catch-all caches are per process and keyed by nameserver/SMTP port;
-    a later test's sandbox can reuse a port, so each test starts with empty caches."""
-    from enrichment.verification.dns import dns_cache_clear
-    from enrichment.verification.engine import PROCESS_CATCH_ALL_CACHE
-
-    dns_cache_clear()
-    PROCESS_CATCH_ALL_CACHE.clear()
+    """The engine's caches are per process and keyed by nameserver/ports; a later test's sandbox
+    can reuse a port, so each test starts with empty caches."""
+    verification_caches_clear()
     yield
