@@ -5,7 +5,8 @@ stream, records an ``ImportRun``, writes every unreadable row as an ``ImportReje
 number + reason) and goes on, and merges the rest into the directory in one transaction: either
 the whole file lands or nothing does (the ImportRun then says ``failed`` and why). Re-importing an
 unchanged file changes nothing. Companies come before their roles: import ``ch_basic`` before
-``ch_psc`` and ``no_enheter`` before ``no_roller`` (``IMPORT_ORDER``).
+``ch_psc`` and ``no_enheter`` before ``no_roller`` (``IMPORT_ORDER``, defined in
+``enrichment.sources``).
 
 Escape hatch: ``fast=False`` forces the portable Python path on PostgreSQL (tests compare both).
 """
@@ -28,18 +29,9 @@ from enrichment.importers.records import CompanyRecord, Rejected, RoleRecord, Sk
 from enrichment.importers.roles import RoleMerge
 from enrichment.importers.streams import file_sha256, registry_open
 from enrichment.models import ImportRun, ImportStatus, Source
+from enrichment.sources import IMPORT_ORDER as IMPORT_ORDER  # re-exported: callers import it here
 
 log = logging.getLogger(__name__)
-
-IMPORT_ORDER = (
-    "ch_basic",
-    "no_enheter",
-    "se_bolagsverket",
-    "se_scb",
-    "ch_psc",
-    "no_roller",
-    "gleif",
-)
 
 PSC_NOT_PEOPLE = ("persons-with-significant-control-statement", "exemptions")
 _ADDRESS = ("address", "postcode", "postcode_prefix", "municipality", "region")

@@ -19,6 +19,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from enrichment.sources import IMPORT_ORDER
 from sandbox.world.firms import AS_OF_DEFAULT, firms, lei_for
 from sandbox.world.internet import InternetBuilder
 from sandbox.world.registry import (
@@ -33,17 +34,6 @@ from sandbox.world.registry import (
 )
 
 __all__ = ["IMPORT_ORDER", "WorldSummary", "ch_basic_write", "world_generate"]
-
-# Companies before the people and crosswalks that refer to them.
-IMPORT_ORDER = (
-    "ch_basic",
-    "no_enheter",
-    "se_bolagsverket",
-    "se_scb",
-    "ch_psc",
-    "no_roller",
-    "gleif",
-)
 
 SHARES = {"GB": 0.45, "NO": 0.40, "SE": 0.15}
 
