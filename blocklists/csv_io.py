@@ -32,7 +32,7 @@ from django.db import transaction
 from organizations.models import Organization, User
 
 from .models import BlockEntry, BlockKind
-from .services import BlockEntryError, block_value_normalize
+from .services import BlockEntryError, block_entries_statistics_refresh, block_value_normalize
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -231,6 +231,8 @@ def block_entries_import(
             )
         new = [entry for key, entry in wanted.items() if key not in existing]
         BlockEntry.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+        # A large import changes what the planner must know about the organisation's list.
+        block_entries_statistics_refresh(written=len(new))
     result.created = len(new)
     result.skipped += len(wanted) - len(new)
     return result

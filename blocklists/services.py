@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from enrichment.models import Person
 from organizations.models import Organization, User
@@ -148,3 +148,34 @@ def suppression_add(
             identifier_hash=identifier_hash(normalized),
             defaults={"kind": kind, "reason": reason[:200]},
         )
+
+
+# A bulk write of at least this many block entries refreshes the table's planner statistics
+# at once (block_entries_statistics_refresh).
+BULK_ANALYZE_MIN_ROWS = 1_000
+
+
+def block_entries_statistics_refresh(*, written: int) -> bool:
+    """Refresh PostgreSQL's planner statistics of the block list after a bulk write of `written`
+    rows (a CSV import); below BULK_ANALYZE_MIN_ROWS, and on SQLite, it does nothing.
+
+    Why: the matching query (segments/matching.py) anti-joins the organisation's block entries.
+    Until autovacuum next analyses the table, the planner still plans with the row counts from
+    before the import: after an import of 50,000 rows the organisation's segment preview took
+    10-32 s, until an ANALYZE.
+
+    Side effect: `ANALYZE blocklists_blockentry` once the current transaction commits (at once
+    outside one), so it samples the committed rows and holds its table lock only for itself; a
+    failure is logged, never undoes or fails the import (robust on_commit). Idempotent: a second
+    ANALYZE only re-samples. Returns whether an ANALYZE was scheduled.
+    """
+    if written < BULK_ANALYZE_MIN_ROWS or connection.vendor != "postgresql":
+        return False
+    table = connection.ops.quote_name(BlockEntry._meta.db_table)
+
+    def analyze() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+
+    transaction.on_commit(analyze, robust=True)
+    return True
