@@ -235,8 +235,19 @@ API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # 403/404 and other 4xx answers are logged as one WARNING line, without a traceback.
+        "client_error_without_traceback": {
+            "()": "leadpilot.log_filters.ClientErrorWithoutTraceback"
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # A logger's filter changes the record before any handler sees it (console, caplog,
+        # an error tracker attached to the root).
+        "django.request": {"filters": ["client_error_without_traceback"]},
+    },
 }
 
 # --- LeadPilot product settings -------------------------------------------------------------
