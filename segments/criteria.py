@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
+from django.utils.translation import gettext
 
 from enrichment.models import CompanyStatus, LegalForm, RoleKind, SizeBand
 
@@ -85,7 +86,7 @@ class SegmentCriteria:
         known = {f for f in cls.__dataclass_fields__ if f != "nace_classes"}
         for key in data:
             if key not in known:
-                errors.setdefault(str(key), []).append("is not a known criterion")
+                errors.setdefault(_printable(str(key)), []).append("is not a known criterion")
         p = _Parser(data, errors)
 
         countries = p.str_list("countries", upper=True)
@@ -198,6 +199,21 @@ class SegmentCriteria:
         return earliest, latest
 
 
+def _lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate of `text` as "U+D800" (a JSON "\\ud800" escape decodes to one),
+    or None when `text` is all text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"U+{ord(exc.object[exc.start]):04X}"
+    return None
+
+
+def _printable(text: str) -> str:
+    """`text` with lone surrogates written as \\udXXX escapes, so an error can name it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _years_before(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year - years)
@@ -236,6 +252,14 @@ class _Parser:
                 continue
             if "\x00" in item:  # PostgreSQL text cannot hold it: the preview query would fail
                 self.error(name, f"{item!r} contains a NUL character")
+                continue
+            surrogate = _lone_surrogate(item)
+            if surrogate:  # not text: UTF-8, and so PostgreSQL, cannot encode it
+                self.error(
+                    name,
+                    gettext("%(value)s contains a lone surrogate (%(code)s), which is not text")
+                    % {"value": repr(item), "code": surrogate},
+                )
                 continue
             text = " ".join(item.split())
             if upper:

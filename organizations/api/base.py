@@ -8,18 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, permissions
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, parsers, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Membership, Organization, OrganizationAPIKey, Role
 from ..selectors import membership_for_slug
+from .parsers import JSONParser
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
 
 
 class OrgAPIView(APIView):
@@ -30,10 +43,14 @@ class OrgAPIView(APIView):
     False` reserves unsafe methods for a person's session (e.g. managing keys).
 
     A model's DoesNotExist raised by a selector or service answers 404, and a Django
-    ValidationError answers 400 with its messages, so views need no try/except for either.
+    ValidationError answers 400 with its messages, so views need no try/except for either. A
+    body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` answers 413, one with too many form fields or files
+    400, both as ``{"detail": ...}`` (Django would answer its HTML 400 page). JSON bodies go
+    through parsers.JSONParser: too deep or holding a lone surrogate is a 400, not a 500.
     """
 
     permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [JSONParser, parsers.FormParser, parsers.MultiPartParser]
     required_role: str = Role.MEMBER
     required_role_for_write: str | None = None
     allow_api_key_writes: bool = True
@@ -78,4 +95,20 @@ class OrgAPIView(APIView):
             if "__all__" in detail:
                 detail["non_field_errors"] = detail.pop("__all__")
             exc = exceptions.ValidationError(detail)
+        elif isinstance(exc, RequestDataTooBig):
+            # 413, not 400: the request may be fine, only too large to read; the client can tell.
+            exc = RequestTooLarge(
+                _("The request body is larger than the limit of %(limit)d bytes.")
+                % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+            )
+        elif isinstance(exc, TooManyFieldsSent):
+            exc = exceptions.ParseError(
+                _("The request has more than %(limit)d form fields.")
+                % {"limit": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
+            )
+        elif isinstance(exc, TooManyFilesSent):
+            exc = exceptions.ParseError(
+                _("The request has more than %(limit)d files.")
+                % {"limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
+            )
         return super().handle_exception(exc)
