@@ -14,7 +14,8 @@ that process, Django included):
   - copy:      the floor: raw COPY of the same file into an unindexed table of text columns
                (three times; the median is the floor, min and max are printed too)
 It uses its own database (<DATABASE_URL name>_bench, created and dropped here) on the
-PostgreSQL server of DATABASE_URL. The last line is key=value figures.
+PostgreSQL server of DATABASE_URL. The generated file is cached under var/bench/ and made again
+when the sandbox's generator changed since (bench/_common.py). The last line is key=value figures.
 """
 
 from __future__ import annotations
@@ -230,16 +231,21 @@ def main() -> None:
         return
     rows = args.rows or (20_000 if args.quick else 1_000_000)
 
+    from bench._common import file_is_current, file_mark_current, source_digest
     from sandbox.world import ch_basic_write
 
     cache = ROOT / "var" / "bench"
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"BasicCompanyData-bench-{rows}.csv"
-    if not path.exists():
+    digest = source_digest(ROOT / "sandbox" / "world", "seed=7")
+    if not file_is_current(path, digest):
+        if path.exists():
+            print(f"the generator changed since {path} was made: generating it again")
         t0 = time.perf_counter()
         tmp = path.with_suffix(".tmp")
         ch_basic_write(seed=7, companies=rows, path=tmp)
         tmp.rename(path)
+        file_mark_current(path, digest)
         print(f"generated {rows} rows in {time.perf_counter() - t0:.1f}s -> {path}")
     size_mb = path.stat().st_size / 1e6
 

@@ -13,13 +13,16 @@ Figures, for one organisation and a selective, a medium and a broad segment:
 - the floor: count(*) over the same predicates and join without any anti-join.
 Goals: selective p95 <= 200 ms; broad (all, SQL) <= 3x the floor.
 
-Uses its own database (BENCH_DATABASE_URL, default .../leadpilot_bench_match); the generated
-directory is kept and reused when its sizes match (`--regenerate` forces a new one).
+Uses its own database (BENCH_DATABASE_URL, default .../leadpilot_bench_match[_quick]); the
+generated directory is kept and reused while its sizes match and it was built by the current
+migrations and this generator (bench/_common.py: otherwise the database is dropped and built again,
+with a line saying why); `--regenerate` forces a new one.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -28,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import figures_line, setup_django
+from _common import ROOT, figures_line, setup_django, source_digest
 
 FULL = {"companies": 500_000, "orgs": 50, "blocks": 10_000, "delivered": 20_000, "reps": 15}
 QUICK = {"companies": 20_000, "orgs": 5, "blocks": 1_000, "delivered": 2_000, "reps": 3}
@@ -281,7 +284,14 @@ def main() -> None:
         "postgres://postgres@127.0.0.1:5432/leadpilot_bench_match"
         + ("_quick" if args.quick else ""),
     )
-    setup_django()
+    # What the generated data depends on: the generator and the NACE classes it draws from.
+    db = setup_django(
+        built_by=source_digest(
+            inspect.getsource(generate),
+            ROOT / "enrichment" / "nace.py",
+            ROOT / "enrichment" / "data",
+        )
+    )
 
     from django.db import connection, transaction
 
@@ -293,12 +303,14 @@ def main() -> None:
     with connection.cursor() as cursor:
         have = counts(cursor)
         stale = (
-            have["companies"] != size["companies"]
+            not db.reusable
+            or have["companies"] != size["companies"]
             or have["orgs"] != size["orgs"]
             or not have["block_entries"]
             or not have["delivered"]
         )
         if args.regenerate or stale:
+            db.mark_building()
             # One transaction: an interrupted run leaves no half-built directory behind.
             with transaction.atomic():
                 generate(
@@ -312,6 +324,9 @@ def main() -> None:
             # (index-only scans).
             cursor.execute("VACUUM ANALYZE")
             have = counts(cursor)
+            db.mark_built()
+        else:
+            print(f"directory: reusing {db.name} (same migrations, generator and sizes)")
     print("directory: " + ", ".join(f"{k}={v:,}" for k, v in have.items()))
     org = Organization.objects.filter(slug="bench-1").get()
     today = organization_today(organization=org)

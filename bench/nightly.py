@@ -4,7 +4,9 @@
     .venv/bin/python bench/nightly.py --quick    # CI smoke: 3 orgs x 2 segments x cap 5, 3,000 companies
 
 Set-up (cached between runs, not timed): a generated world (`generate_world`) imported into its own
-database (`load_world`), BENCH_DATABASE_URL (default leadpilot_bench_nightly_<companies>). Each run
+database (`load_world`), BENCH_DATABASE_URL (default leadpilot_bench_nightly_<companies>). Both are
+rebuilt, with a line saying why, when the migrations, the world generator or seed, or the importers
+changed since they were built (bench/_common.py). Each run
 truncates the tenants (organisations, users and everything hanging off them, billing included), creates
 N organisations with S active segments each, starts the sandbox internet as its own process
 (`manage.py sandbox`, injected latency per DNS answer and per SMTP reply) and W Celery worker processes
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,7 +31,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, figures_line, setup_django
+from _common import (
+    ROOT,
+    BenchDatabase,
+    figures_line,
+    file_is_current,
+    file_mark_current,
+    setup_django,
+    source_digest,
+)
 
 # Segment criteria families; organisation i takes families 2i and 2i+1 (mod len). In the generated
 # world Norwegian companies carry CEOs/chairs and often a website in the registry; British ones only
@@ -76,19 +87,42 @@ def step(text: str) -> None:
     print(f"nightly-bench: {text}", flush=True)
 
 
-def prepare_world(args: argparse.Namespace) -> Path:
+def world_digest(args: argparse.Namespace) -> str:
+    """What the generated world's files depend on: the generator, its seed and size."""
+    return source_digest(
+        ROOT / "sandbox" / "world",
+        ROOT / "sandbox" / "management" / "commands" / "generate_world.py",
+        f"seed={args.seed} companies={args.companies}",
+    )
+
+
+def directory_digest(args: argparse.Namespace) -> str:
+    """What the bench database's directory depends on: the world and the importers."""
+    return source_digest(
+        world_digest(args),
+        ROOT / "enrichment" / "importers",
+        ROOT / "enrichment" / "management" / "commands" / "load_world.py",
+    )
+
+
+def prepare_world(args: argparse.Namespace, db: BenchDatabase) -> Path:
     from django.conf import settings
     from django.core.management import call_command
 
-    from enrichment.models import Company
-
     world = Path(settings.VAR_DIR) / "bench" / f"nightly-world-{args.companies}-s{args.seed}"
-    if not (world / "world.json").is_file():
+    digest = world_digest(args)
+    if not file_is_current(world, digest):
+        if world.exists():
+            step(f"the world generator changed since {world} was made: generating it again")
+            shutil.rmtree(world)
         step(f"generating a world of {args.companies:,} companies into {world} (once)")
         call_command("generate_world", seed=args.seed, companies=args.companies, out=world)
-    if not Company.objects.exists():
+        file_mark_current(world, digest)
+    if not db.reusable:
         step("importing the world's registry files (once)")
+        db.mark_building()
         call_command("load_world", str(world), "--no-progress")
+        db.mark_built()
     return world
 
 
@@ -289,7 +323,7 @@ def main() -> None:
     )
     broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/6")
     os.environ["CELERY_BROKER_URL"] = broker
-    setup_django()
+    db = setup_django(built_by=directory_digest(args))
 
     import redis
     from django.conf import settings
@@ -301,7 +335,7 @@ def main() -> None:
     from leads.models import Lead, SearchRun
     from leads.tasks import dispatch_nightly
 
-    world = prepare_world(args)
+    world = prepare_world(args, db)
     reset_tenants()
     create_tenants(args)
     analyze()
