@@ -232,6 +232,8 @@ def invitation_create(
 
 
 def _open_invitation_for_update(token: str) -> Invitation:
+    """The open invitation with this token, locked until the caller's transaction ends (the
+    caller is a service that owns its transaction.atomic)."""
     # Unscoped by necessity: the token is what tells us the organisation.
     invitation = (
         Invitation.all_orgs.select_for_update()
@@ -256,11 +258,14 @@ def user_profile_update(*, user: User, full_name: str, wants_digest: bool) -> Us
     return user
 
 
+@transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
     """A logged-in user accepts an invitation sent to their own e-mail address.
 
     The membership gets the invited role; if the user is a member already, their role is kept.
-    The invitation is used up either way. Not idempotent: a second call finds the link used.
+    The invitation is used up either way. Runs in its own transaction, with the invitation row
+    locked, so two clicks cannot both use the link. Not idempotent: a second call finds the link
+    used.
     """
     invitation = _open_invitation_for_update(token)
     if invitation.email != user.email.lower():

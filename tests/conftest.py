@@ -9,6 +9,7 @@ from django.test import Client
 
 from organizations.models import Membership, Organization, Role, User
 from organizations.services import organization_create_with_owner
+from tests.lock_guard import _locks_need_their_own_transaction  # noqa: F401
 
 PASSWORD = "correct horse battery staple"
 
