@@ -30,6 +30,12 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/signup/", org_views.SignUpView.as_view(), name="signup"),
+    path("accounts/signup/sent/", org_views.SignUpSentView.as_view(), name="signup-sent"),
+    path(
+        "accounts/signup/<str:token>/",
+        org_views.SignUpConfirmView.as_view(),
+        name="signup-confirm",
+    ),
     path(
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=RateLimitedPasswordResetForm),

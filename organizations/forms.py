@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
 from .models import APIKeyScope, DeliveryMode, Role, User
 
@@ -37,35 +38,16 @@ class RateLimitedPasswordResetForm(PasswordResetForm):
 
 
 class SignUpForm(forms.Form):
-    organization_name = forms.CharField(label="Organisation name", max_length=200)
-    full_name = forms.CharField(label="Your name", max_length=150, required=False)
+    """Sign-up asks only what the confirmation e-mail needs; the password is chosen on the
+    e-mailed link's page (NewAccountForm), so whoever holds the mailbox sets it."""
+
+    organization_name = forms.CharField(label=_("Organisation name"), max_length=200)
     email = forms.EmailField(
-        label="E-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
-    password = forms.CharField(
-        label="Password",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("An account with this e-mail address already exists.")
-        return email
-
-    def clean(self) -> dict:
-        cleaned = super().clean() or {}
-        password = cleaned.get("password")
-        if password:
-            try:
-                password_validation.validate_password(
-                    password,
-                    User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", "")),
-                )
-            except forms.ValidationError as exc:
-                self.add_error("password", exc)
-        return cleaned
+        return self.cleaned_data["email"].strip().lower()
 
 
 WEEKDAYS = [
@@ -151,12 +133,14 @@ class APIKeyCreateForm(forms.Form):
     scope = forms.ChoiceField(label="Scope", choices=APIKeyScope.choices, initial=APIKeyScope.READ)
 
 
-class InvitationSignUpForm(forms.Form):
-    """A new person accepting an invitation: the e-mail comes from the invitation."""
+class NewAccountForm(forms.Form):
+    """A new person's name and password, for an e-mail address a link proved (an invitation or
+    the sign-up confirmation). The one place a new password is checked against the validators,
+    with the address and name the account will have."""
 
-    full_name = forms.CharField(label="Your name", max_length=150, required=False)
+    full_name = forms.CharField(label=_("Your name"), max_length=150, required=False)
     password = forms.CharField(
-        label="Choose a password",
+        label=_("Choose a password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )

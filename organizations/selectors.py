@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from .models import AuditEvent, Invitation, Membership, Organization, OrganizationAPIKey, User
@@ -65,6 +65,19 @@ def api_keys_of_organization(*, organization: Organization) -> QuerySet[Organiza
         .select_related("created_by")
         .order_by("-created")
     )
+
+
+def api_key_counts_by_creator(*, organization: Organization) -> dict[int, int]:
+    """Unrevoked keys of the organisation per creating user id: the keys that removing or
+    demoting that person below admin revokes (services.membership_remove / _change_role)."""
+    rows = (
+        OrganizationAPIKey.objects.for_org(organization)
+        .filter(revoked=False, created_by__isnull=False)
+        .values("created_by")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["created_by"]: row["n"] for row in rows}
 
 
 def api_key_get(*, organization: Organization, key_id: str) -> OrganizationAPIKey:

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, cast
 
 import structlog
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -26,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from .models import (
     APIKeyScope,
@@ -129,6 +133,111 @@ def organization_create(*, name: str, owner: User, timezone: str = "Europe/Londo
     Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
     audit_record(organization=organization, actor=owner, action="organization.create")
     return organization
+
+
+# --- sign-up ----------------------------------------------------------------------------------
+
+SIGNUP_LINK_VALID_FOR = timedelta(days=2)
+_SIGNUP_SALT = "organizations.signup"
+
+
+@dataclass(frozen=True)
+class SignUpRequest:
+    """What a sign-up link carries (signed, not secret): the address and the organisation name."""
+
+    email: str
+    organization_name: str
+
+
+def _signup_mail_due(email: str) -> bool:
+    # One sign-up mail per address per interval, whichever kind: anyone may type any address.
+    digest = hashlib.sha256(email.encode()).hexdigest()
+    timeout = settings.LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES * 60
+    return bool(cache.add(f"signup-mail:{digest}", 1, timeout))
+
+
+def _site_link(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _send_signup_email(*, email: str, template: str, context: dict[str, Any]) -> None:
+    subject = render_to_string(f"organizations/emails/{template}_subject.txt", context)
+    send_mail(
+        subject=" ".join(subject.split()),
+        message=render_to_string(f"organizations/emails/{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[email],
+    )
+
+
+def signup_request(*, email: str, organization_name: str) -> None:
+    """Someone asks to sign up. The answer never tells whether the address has an account: the
+    caller shows the same page either way, and only the mailbox learns.
+
+    New address: e-mails a link (valid SIGNUP_LINK_VALID_FOR) on whose page the mailbox's holder
+    chooses the password; nothing is stored until then (`signup_confirm`). Address with an
+    account: e-mails its holder that someone tried to sign up, with log-in and password-reset
+    links; the account is untouched. Side effect: at most one such e-mail per address per
+    LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES (further requests send nothing). Writes nothing to
+    the database; idempotent within the interval.
+    """
+    email = User.objects.normalize_email(email.strip()).lower()
+    organization_name = organization_name.strip()
+    if not _signup_mail_due(email):
+        return
+    context: dict[str, Any]
+    if User.objects.filter(email=email).exists():
+        context = {
+            "email": email,
+            "login_link": _site_link(reverse("login")),
+            "reset_link": _site_link(reverse("password_reset")),
+            "create_link": _site_link(reverse("organization-create")),
+        }
+        _send_signup_email(email=email, template="signup_existing", context=context)
+        return
+    token = signing.dumps({"email": email, "org": organization_name}, salt=_SIGNUP_SALT)
+    context = {
+        "email": email,
+        "organization_name": organization_name,
+        "link": _site_link(reverse("signup-confirm", kwargs={"token": token})),
+        "valid_days": SIGNUP_LINK_VALID_FOR.days,
+    }
+    _send_signup_email(email=email, template="signup_confirm", context=context)
+
+
+def signup_request_read(*, token: str) -> SignUpRequest | None:
+    """The sign-up a link stands for, or None when the link is forged, altered or expired."""
+    try:
+        data = signing.loads(token, salt=_SIGNUP_SALT, max_age=SIGNUP_LINK_VALID_FOR)
+    except signing.BadSignature:
+        return None
+    return SignUpRequest(email=data["email"], organization_name=data["org"])
+
+
+@transaction.atomic
+def signup_confirm(*, token: str, password: str, full_name: str = "") -> tuple[Organization, User]:
+    """The holder of the mailbox opened the sign-up link and chose a password: create the
+    account and its organisation, with the account as owner, in one transaction.
+
+    Raises ValidationError when the link is not valid, when the address has an account by now
+    (the link has been used, or the account was made another way) and for a password the
+    validators refuse; nothing is written then. Not idempotent: a second use finds the account.
+    """
+    request = signup_request_read(token=token)
+    if request is None:
+        raise ValidationError(_("This sign-up link is not valid or has expired: sign up again."))
+    if User.objects.filter(email=request.email).exists():
+        raise ValidationError(
+            _("An account for %(email)s exists already: log in instead.") % {"email": request.email}
+        )
+    candidate = User(email=request.email, full_name=full_name.strip())
+    password_validation.validate_password(password, candidate)
+    return organization_create_with_owner(
+        name=request.organization_name,
+        owner_email=request.email,
+        owner_password=password,
+        owner_name=full_name.strip(),
+    )
 
 
 SETTINGS_FIELDS = (
@@ -327,6 +436,30 @@ def invitation_revoke(*, organization: Organization, invitation_id: int, actor: 
 # --- memberships ------------------------------------------------------------------------------
 
 
+def _api_keys_revoke_created_by(
+    *, organization: Organization, creator: User, actor: User, reason: str
+) -> int:
+    """Revoke the organisation's usable keys that `creator` made, in the caller's transaction,
+    one audit row each (`reason` in its data). Returns how many were revoked."""
+    keys = list(
+        OrganizationAPIKey.objects.for_org(organization)
+        .select_for_update()
+        .filter(created_by=creator, revoked=False)
+        .order_by("pk")
+    )
+    for api_key in keys:
+        api_key.revoked = True
+        api_key.save(update_fields=["revoked"])
+        audit_record(
+            organization=organization,
+            actor=actor,
+            action="api_key.revoke",
+            target=api_key.prefix,
+            data={"name": api_key.name, "reason": reason},
+        )
+    return len(keys)
+
+
 def _lock_owners(organization: Organization) -> list[Membership]:
     return list(
         Membership.objects.for_org(organization)
@@ -340,7 +473,13 @@ def _lock_owners(organization: Organization) -> list[Membership]:
 def membership_change_role(
     *, organization: Organization, membership_id: int, role: str, actor: User
 ) -> Membership:
-    """Give a member another role (owners). The last owner cannot be demoted. Idempotent."""
+    """Give a member another role (owners). The last owner cannot be demoted. Idempotent.
+
+    Demoted below admin, the member can no longer manage API keys, so the organisation's keys
+    they created are revoked in the same transaction (audited as `api_key.revoke`, reason
+    `creator_demoted`); the caller can count them beforehand with
+    `selectors.api_key_counts_by_creator`.
+    """
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
     owners = _lock_owners(organization)
@@ -366,13 +505,26 @@ def membership_change_role(
         target=membership.user.email,
         data={"from": old, "to": role},
     )
+    if not membership.has_role(Role.ADMIN):
+        _api_keys_revoke_created_by(
+            organization=organization,
+            creator=membership.user,
+            actor=actor,
+            reason="creator_demoted",
+        )
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, organization: Organization, membership_id: int, actor: User) -> None:
+def membership_remove(*, organization: Organization, membership_id: int, actor: User) -> int:
     """Remove a member (owners), who then loses access at their next request. The last owner
-    cannot be removed. The user account stays (it may belong to other organisations)."""
+    cannot be removed. The user account stays (it may belong to other organisations).
+
+    The organisation's keys the member created are revoked in the same transaction (a key must
+    not outlive the access of the person who made it; audited as `api_key.revoke`, reason
+    `creator_removed`). Returns how many keys were revoked. Not idempotent (the membership is
+    gone: Membership.DoesNotExist).
+    """
     owners = _lock_owners(organization)
     membership = (
         Membership.objects.for_org(organization)
@@ -392,6 +544,9 @@ def membership_remove(*, organization: Organization, membership_id: int, actor: 
         action="membership.remove",
         target=email,
         data={"role": membership.role},
+    )
+    return _api_keys_revoke_created_by(
+        organization=organization, creator=membership.user, actor=actor, reason="creator_removed"
     )
 
 

@@ -11,15 +11,18 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from . import selectors, services
+from .auth import signup_attempt_allowed
 from .forms import (
     APIKeyCreateForm,
     InvitationForm,
-    InvitationSignUpForm,
     MembershipRoleForm,
+    NewAccountForm,
     OrganizationCreateForm,
     OrganizationSettingsForm,
     ProfileForm,
@@ -27,7 +30,6 @@ from .forms import (
 )
 from .models import Role
 from .selectors import memberships_of_user
-from .services import organization_create_with_owner
 from .views_base import OrgViewMixin
 
 
@@ -68,17 +70,85 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 class SignUpView(FormView):
+    """Sign-up answers the same whether or not the address has an account (only the mailbox
+    learns, `services.signup_request`), and is limited per client address."""
+
     template_name = "registration/signup.html"
     form_class = SignUpForm
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not signup_attempt_allowed(request):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(
+                None,
+                _(
+                    "Too many sign-up attempts from your network. Please try again in an hour, "
+                    "or log in if you have an account."
+                ),
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: SignUpForm) -> HttpResponse:
-        organization, user = organization_create_with_owner(
-            name=form.cleaned_data["organization_name"],
-            owner_email=form.cleaned_data["email"],
-            owner_password=form.cleaned_data["password"],
-            owner_name=form.cleaned_data["full_name"],
+        services.signup_request(
+            email=form.cleaned_data["email"],
+            organization_name=form.cleaned_data["organization_name"],
         )
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return HttpResponseRedirect(reverse("signup-sent"))
+
+
+class SignUpSentView(TemplateView):
+    """After sign-up, whatever the address: look in your inbox."""
+
+    template_name = "registration/signup_sent.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["interval_minutes"] = settings.LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES
+        return context
+
+
+class SignUpConfirmView(View):
+    """/accounts/signup/<token>/: the e-mailed sign-up link. Its holder chooses a name and
+    password; the account and the organisation are created then, and they are logged in."""
+
+    template_name = "registration/signup_confirm.html"
+
+    def _render(
+        self, request: HttpRequest, context: dict[str, Any], status: int = 200
+    ) -> HttpResponse:
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        signup = services.signup_request_read(token=token)
+        if signup is None:
+            return self._render(request, {"invalid": True}, status=404)
+        form = NewAccountForm(email=signup.email)
+        return self._render(request, {"signup": signup, "form": form})
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        signup = services.signup_request_read(token=token)
+        if signup is None:
+            return self._render(request, {"invalid": True}, status=404)
+        form = NewAccountForm(request.POST, email=signup.email)
+        context = {"signup": signup, "form": form}
+        if not form.is_valid():
+            return self._render(request, context, status=400)
+        try:
+            organization, user = services.signup_confirm(
+                token=token,
+                password=form.cleaned_data["password"],
+                full_name=form.cleaned_data["full_name"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self._render(request, context, status=400)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            _("Welcome to LeadPilot. You are the owner of %(name)s.") % {"name": organization.name},
+        )
         return HttpResponseRedirect(reverse("org-home", kwargs={"org_slug": organization.slug}))
 
 
@@ -141,6 +211,22 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _revoked_keys_text(count: int, *, own: bool = False) -> str:
+    if own:
+        text = ngettext(
+            "The API key you created was revoked.",
+            "The %(count)d API keys you created were revoked.",
+            count,
+        )
+    else:
+        text = ngettext(
+            "The API key they created was revoked.",
+            "The %(count)d API keys they created were revoked.",
+            count,
+        )
+    return text % {"count": count}
+
+
 class OrgSettingsView(OrgViewMixin, FormView):
     """Organisation settings (admins)."""
 
@@ -175,6 +261,11 @@ class MembersView(OrgViewMixin, TemplateView):
         context["can_manage"] = self.membership.has_role(Role.OWNER)
         context["roles"] = Role.choices
         if context["can_manage"]:
+            # Removing or demoting a member below admin revokes the keys they created: the
+            # confirmation says how many.
+            usable = selectors.api_key_counts_by_creator(organization=self.organization)
+            for member in context["members"]:
+                member.usable_key_count = usable.get(member.user_id, 0)
             context["invite_form"] = InvitationForm()
             context["pending_count"] = selectors.invitations_pending(
                 organization=self.organization
@@ -196,8 +287,11 @@ class MemberRoleView(OrgViewMixin, View):
         if not form.is_valid():
             messages.error(request, "Choose one of the roles owner, admin or member.")
         else:
+            keys = selectors.api_key_counts_by_creator(organization=self.organization).get(
+                membership.user_id, 0
+            )
             try:
-                services.membership_change_role(
+                changed = services.membership_change_role(
                     organization=self.organization,
                     membership_id=membership.pk,
                     role=form.cleaned_data["role"],
@@ -206,10 +300,10 @@ class MemberRoleView(OrgViewMixin, View):
             except ValidationError as exc:
                 messages.error(request, _error_text(exc))
             else:
-                messages.success(
-                    request,
-                    f"{membership.user.email} is now {Role(form.cleaned_data['role']).label.lower()}.",
-                )
+                text = f"{membership.user.email} is now {Role(changed.role).label.lower()}."
+                if keys and not changed.has_role(Role.ADMIN):
+                    text += " " + _revoked_keys_text(keys)
+                messages.success(request, text)
         return redirect("org-members", org_slug=org_slug)
 
 
@@ -224,16 +318,18 @@ class MemberRemoveView(OrgViewMixin, View):
         except ObjectDoesNotExist:
             raise Http404("No such member") from None
         try:
-            services.membership_remove(
+            revoked = services.membership_remove(
                 organization=self.organization, membership_id=membership.pk, actor=request.user
             )
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
             return redirect("org-members", org_slug=org_slug)
-        if membership.user_id == request.user.pk:
-            messages.success(request, f"You left {self.organization.name}.")
+        own = membership.user_id == request.user.pk
+        suffix = f" {_revoked_keys_text(revoked, own=own)}" if revoked else ""
+        if own:
+            messages.success(request, f"You left {self.organization.name}.{suffix}")
             return redirect("home")
-        messages.success(request, f"{membership.user.email} was removed.")
+        messages.success(request, f"{membership.user.email} was removed.{suffix}")
         return redirect("org-members", org_slug=org_slug)
 
 
@@ -379,7 +475,7 @@ class InvitationAcceptView(View):
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
         context = self._context(request, token)
         if not context.get("invalid") and not request.user.is_authenticated:
-            context["form"] = InvitationSignUpForm(email=context["invitation"].email)
+            context["form"] = NewAccountForm(email=context["invitation"].email)
         return render(
             request, self.template_name, context, status=404 if context.get("invalid") else 200
         )
@@ -392,7 +488,7 @@ class InvitationAcceptView(View):
             if request.user.is_authenticated:
                 membership = services.invitation_accept(token=token, user=request.user)  # type: ignore[arg-type]
             else:
-                form = InvitationSignUpForm(request.POST, email=context["invitation"].email)
+                form = NewAccountForm(request.POST, email=context["invitation"].email)
                 context["form"] = form
                 if not form.is_valid():
                     return render(request, self.template_name, context, status=400)

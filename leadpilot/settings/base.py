@@ -118,6 +118,9 @@ LOGOUT_REDIRECT_URL = "login"
 LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES = env.int(
     "LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES", default=10
 )
+# Sign-up attempts per client address (see LEADPILOT_TRUSTED_PROXIES) per hour, counted in the
+# cache above; the sign-up e-mail to one address follows the password-reset interval.
+LEADPILOT_SIGNUP_ATTEMPTS_PER_HOUR = env.int("LEADPILOT_SIGNUP_ATTEMPTS_PER_HOUR", default=10)
 
 # Login lockout (django-axes): lock the username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

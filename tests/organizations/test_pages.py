@@ -6,7 +6,12 @@ import pytest
 from django.urls import reverse
 
 from organizations.models import AuditEvent, Membership, Organization, OrganizationAPIKey, Role
-from organizations.services import api_key_create, invitation_accept_new_user, invitation_create
+from organizations.services import (
+    api_key_create,
+    api_key_revoke,
+    invitation_accept_new_user,
+    invitation_create,
+)
 
 
 def url(name: str, tenant, **kwargs) -> str:
@@ -408,3 +413,24 @@ def test_recent_changes_read_as_words(tenant_a, tenant_b):
     assert "changed settings: leads per working day, nightly search time" in activity
     assert f"changed the role of {tenant_a.member.email} (Member → Admin)" in activity
     assert "leads_per_day" not in activity and "time zone" not in activity
+
+
+def test_members_page_says_how_many_keys_removing_or_demoting_revokes(tenant_a, tenant_b):
+    api_key_create(organization=tenant_a.org, actor=tenant_a.admin, name="CRM")
+    api_key_create(organization=tenant_a.org, actor=tenant_a.admin, name="BI")
+    revoked, _full = api_key_create(organization=tenant_a.org, actor=tenant_a.admin, name="Old")
+    api_key_revoke(organization=tenant_a.org, key_id=revoked.prefix, actor=tenant_a.admin)
+    api_key_create(organization=tenant_b.org, actor=tenant_b.admin, name="Other org")
+    owner = tenant_a.client_for(tenant_a.owner)
+    body = owner.get(url("org-members", tenant_a)).content.decode()
+    admin = Membership.objects.for_org(tenant_a.org).get(user=tenant_a.admin)
+    row = body[body.index(f'id="member-{admin.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert (
+        "Remove admin@alpha.example from Alpha? The 2 API keys they created will be revoked." in row
+    )
+    assert "becomes a member, the 2 API keys they created will be revoked" in row
+
+    response = owner.post(url("org-member-remove", tenant_a, membership_id=admin.pk))
+    message = owner.get(response.url).content.decode()
+    assert "admin@alpha.example was removed. The 2 API keys they created were revoked." in message

@@ -173,3 +173,68 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(tenant_a):
     assert sorted(outcomes) == ["demoted", "refused"]
     owners = Membership.objects.for_org(tenant_a.org).filter(role=Role.OWNER).count()
     assert owners == 1
+
+
+# --- a member's keys go with the member -------------------------------------------------------
+
+
+def _key_works(full_key: str, tenant) -> int:
+    from django.test import Client
+
+    client = Client(headers={"Authorization": f"Api-Key {full_key}"})
+    return client.get(f"/api/v1/orgs/{tenant.org.slug}/segments/").status_code
+
+
+def test_removing_a_member_revokes_the_keys_they_created(tenant_a, tenant_b):
+    # Issue 12: a key created by an admin kept working after that admin was removed.
+    from organizations.services import api_key_create, membership_remove
+
+    org = tenant_a.org
+    _theirs, theirs_full = api_key_create(organization=org, actor=tenant_a.admin, name="CRM")
+    _other, other_full = api_key_create(
+        organization=org, actor=tenant_a.admin, name="BI", scope="write"
+    )
+    _owners, owners_full = api_key_create(organization=org, actor=tenant_a.owner, name="Ops")
+    # The same person in another organisation, with a key there.
+    Membership.objects.create(organization=tenant_b.org, user=tenant_a.admin, role=Role.ADMIN)
+    _b_key, b_full = api_key_create(organization=tenant_b.org, actor=tenant_a.admin, name="B")
+    assert _key_works(theirs_full, tenant_a) == 200
+
+    membership = Membership.objects.for_org(org).get(user=tenant_a.admin)
+    revoked = membership_remove(organization=org, membership_id=membership.pk, actor=tenant_a.owner)
+
+    assert revoked == 2
+    assert [_key_works(k, tenant_a) for k in (theirs_full, other_full)] == [401, 401]
+    assert _key_works(owners_full, tenant_a) == 200
+    assert _key_works(b_full, tenant_b) == 200
+    events = AuditEvent.objects.for_org(org).filter(action="api_key.revoke")
+    assert sorted(e.data["name"] for e in events) == ["BI", "CRM"]
+    assert {e.data["reason"] for e in events} == {"creator_removed"}
+    assert {e.actor for e in events} == {tenant_a.owner}
+    assert not AuditEvent.objects.for_org(tenant_b.org).filter(action="api_key.revoke").exists()
+
+
+def test_demoting_an_admin_to_member_revokes_their_keys_and_owner_to_admin_does_not(tenant_a):
+    from organizations.services import api_key_create
+
+    org = tenant_a.org
+    _k, owners_full = api_key_create(organization=org, actor=tenant_a.owner, name="Ops")
+    _k, admins_full = api_key_create(organization=org, actor=tenant_a.admin, name="CRM")
+    admin = Membership.objects.for_org(org).get(user=tenant_a.admin)
+    owner = Membership.objects.for_org(org).get(user=tenant_a.owner)
+    member = Membership.objects.for_org(org).get(user=tenant_a.member)
+
+    # The owner steps down to admin (another owner first): admins manage keys, so theirs stays.
+    membership_change_role(
+        organization=org, membership_id=member.pk, role="owner", actor=owner.user
+    )
+    membership_change_role(organization=org, membership_id=owner.pk, role="admin", actor=owner.user)
+    assert _key_works(owners_full, tenant_a) == 200
+
+    membership_change_role(
+        organization=org, membership_id=admin.pk, role="member", actor=member.user
+    )
+    assert _key_works(admins_full, tenant_a) == 401
+    assert _key_works(owners_full, tenant_a) == 200
+    event = AuditEvent.objects.for_org(org).get(action="api_key.revoke")
+    assert event.data == {"name": "CRM", "reason": "creator_demoted"}
