@@ -1,8 +1,22 @@
-from django.contrib import admin
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 
 from organizations.admin import TenantAdmin
 
-from .models import BillingPeriod, LedgerEntry, UsageEvent
+from .disputes import DisputeStateError, dispute_accept, dispute_reject
+from .models import BillingPeriod, Dispute, LedgerEntry, UsageEvent
 
 
 class _ReadOnlyAdmin(TenantAdmin):
@@ -45,3 +59,252 @@ class LedgerEntryAdmin(_ReadOnlyAdmin):
     list_display = ["organization", "kind", "units", "usage_event", "idempotency_key", "created_at"]
     list_filter = ["kind"]
     search_fields = ["organization__slug", "idempotency_key"]
+
+
+# --- disputes: the staff review queue -------------------------------------------------------
+
+DISPUTE_OVERDUE = dt.timedelta(hours=48)
+# An organisation disputing more than this share of its charges (last 90 days) is "high".
+DISPUTE_RATE_HIGH = 0.10
+DISPUTE_RATE_WINDOW = dt.timedelta(days=90)
+
+
+class DisputeAgeFilter(admin.SimpleListFilter):
+    title = _("age")
+    parameter_name = "age"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return [
+            ("lt24", _("under 24 hours")),
+            ("24to48", _("24 to 48 hours")),
+            ("gt48", _("over 48 hours")),
+        ]
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        now = timezone.now()
+        day, two_days = now - dt.timedelta(hours=24), now - DISPUTE_OVERDUE
+        if self.value() == "lt24":
+            return queryset.filter(created_at__gte=day)
+        if self.value() == "24to48":
+            return queryset.filter(created_at__lt=day, created_at__gte=two_days)
+        if self.value() == "gt48":
+            return queryset.filter(created_at__lt=two_days)
+        return queryset
+
+
+def organizations_with_high_dispute_rate(*, now: dt.datetime) -> set[int]:
+    """Organisation ids whose disputes exceed DISPUTE_RATE_HIGH of their charges (90 days).
+    Staff-wide, hence the unscoped managers (admin only)."""
+    since = now - DISPUTE_RATE_WINDOW
+    charged = dict(
+        UsageEvent.all_orgs.filter(occurred_at__gte=since)
+        .values("organization_id")
+        .annotate(n=Count("id"))
+        .values_list("organization_id", "n")
+    )
+    disputed = (
+        Dispute.all_orgs.filter(created_at__gte=since)
+        .values("organization_id")
+        .annotate(n=Count("id"))
+        .values_list("organization_id", "n")
+    )
+    return {
+        org_id
+        for org_id, n in disputed
+        if not charged.get(org_id) or n / charged[org_id] > DISPUTE_RATE_HIGH
+    }
+
+
+class DisputeRateFilter(admin.SimpleListFilter):
+    title = _("organisation's dispute rate")
+    parameter_name = "rate"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return [
+            ("high", _("high (over %d %% of charges)") % int(DISPUTE_RATE_HIGH * 100)),
+            ("normal", _("normal")),
+        ]
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        if self.value() not in ("high", "normal"):
+            return queryset
+        high = organizations_with_high_dispute_rate(now=timezone.now())
+        if self.value() == "high":
+            return queryset.filter(organization_id__in=high)
+        return queryset.exclude(organization_id__in=high)
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note to the customer"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        required=False,
+        max_length=2000,
+    )
+
+
+@admin.register(Dispute)
+class DisputeAdmin(TenantAdmin):
+    list_display = [
+        "id",
+        "organization",
+        "lead_id",
+        "reason",
+        "status",
+        "recheck_outcome",
+        "age",
+        "overdue",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "reason",
+        DisputeAgeFilter,
+        "organization",
+        DisputeRateFilter,
+    ]
+    list_select_related = ["organization"]
+    search_fields = ["organization__slug", "lead_id"]
+    ordering = ["created_at"]
+    actions = ["accept_selected", "reject_selected"]
+    readonly_fields = [
+        "organization",
+        "lead_id",
+        "usage_event",
+        "reason",
+        "note",
+        "status",
+        "age",
+        "charged_contact",
+        "evidence",
+        "recheck_text",
+        "recheck_result_json",
+        "rechecked_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "created_by",
+        "created_at",
+    ]
+    fieldsets = [
+        (
+            _("The dispute"),
+            {
+                "fields": [
+                    "organization",
+                    "lead_id",
+                    "reason",
+                    "note",
+                    "status",
+                    "age",
+                    "created_by",
+                ]
+            },
+        ),
+        (
+            _("The lead's evidence (what was charged)"),
+            {"fields": ["usage_event", "charged_contact", "evidence"]},
+        ),
+        (
+            _("Automatic re-check"),
+            {"fields": ["recheck_text", "recheck_result_json", "rechecked_at"]},
+        ),
+        (_("Decision"), {"fields": ["decided_by", "decided_at", "decision_note"]}),
+    ]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return super().get_queryset(request).select_related("organization", "usage_event")
+
+    @admin.display(description=_("age"))
+    def age(self, obj: Dispute) -> str:
+        return timesince(obj.created_at)
+
+    @admin.display(description=_("> 48 h"), boolean=True)
+    def overdue(self, obj: Dispute) -> bool:
+        return obj.is_undecided and timezone.now() - obj.created_at > DISPUTE_OVERDUE
+
+    @admin.display(description=_("re-check"))
+    def recheck_outcome(self, obj: Dispute) -> str:
+        return (obj.recheck_result or {}).get("outcome", "-")
+
+    @admin.display(description=_("charged contact"))
+    def charged_contact(self, obj: Dispute) -> str:
+        snapshot = obj.usage_event.verification_snapshot
+        return (
+            f"{snapshot.get('kind', '')} {snapshot.get('value', '')} · "
+            f"{snapshot.get('status', '')} {snapshot.get('reason') or ''} · "
+            f"checked {snapshot.get('checked_at', '')} · charged {obj.usage_event.occurred_at:%Y-%m-%d %H:%M}"
+        )
+
+    @admin.display(description=_("verification snapshot"))
+    def evidence(self, obj: Dispute) -> str:
+        return format_html("<pre>{}</pre>", _pretty(obj.usage_event.verification_snapshot))
+
+    @admin.display(description=_("re-check result"))
+    def recheck_result_json(self, obj: Dispute) -> str:
+        return format_html("<pre>{}</pre>", _pretty(obj.recheck_result))
+
+    # -- actions: an intermediate page asks for the note, then each dispute is decided by the
+    # billing services (audited, the customer e-mailed), one transaction each.
+
+    @admin.action(description=_("Accept selected disputes (credit)"))
+    def accept_selected(self, request, queryset):  # type: ignore[no-untyped-def]
+        return self._decide(request, queryset, accept=True)
+
+    @admin.action(description=_("Reject selected disputes"))
+    def reject_selected(self, request, queryset):  # type: ignore[no-untyped-def]
+        return self._decide(request, queryset, accept=False)
+
+    def _decide(self, request, queryset, *, accept: bool):  # type: ignore[no-untyped-def]
+        form = DecisionForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            note = form.cleaned_data["note"]
+            if not accept and not note.strip():
+                form.add_error("note", _("Say why: the customer reads it."))
+            else:
+                done, errors = 0, []
+                for dispute in queryset.select_related("organization"):
+                    try:
+                        if accept:
+                            dispute_accept(
+                                organization=dispute.organization,
+                                dispute_id=dispute.pk,
+                                decided_by=request.user,
+                                note=note,
+                            )
+                        else:
+                            dispute_reject(
+                                organization=dispute.organization,
+                                dispute_id=dispute.pk,
+                                decided_by=request.user,
+                                note=note,
+                            )
+                        done += 1
+                    except DisputeStateError as exc:
+                        errors.append(f"#{dispute.pk}: {exc}")
+                verb = _("Accepted") if accept else _("Rejected")
+                self.message_user(request, f"{verb}: {done}.", messages.SUCCESS)
+                for error in errors:
+                    self.message_user(request, error, messages.WARNING)
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Accept disputes") if accept else _("Reject disputes"),
+            "opts": self.model._meta,
+            "disputes": queryset.select_related("organization", "usage_event"),
+            "form": form,
+            "action": "accept_selected" if accept else "reject_selected",
+            "accept": accept,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/billing/dispute/decide.html", context)
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)

@@ -18,6 +18,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from organizations.tenancy import TenantModel
 
@@ -188,3 +189,112 @@ class LedgerEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.units:+d} ({self.idempotency_key})"
+
+
+class DisputeReason(models.TextChoices):
+    BOUNCED = "bounced", _("The e-mail bounced")
+    WRONG_PERSON = "wrong_person", _("Wrong person (left the company, not the decision-maker)")
+    OUTSIDE_CRITERIA = "outside_criteria", _("Outside the segment's criteria")
+    DUPLICATE = "duplicate", _("Duplicate of a lead we already had")
+    BLOCKED = "blocked", _("On our block list")
+    OTHER = "other", _("Other")
+
+
+# Reasons the service can check on its own; the rest always wait for staff.
+OBJECTIVE_REASONS = frozenset(
+    {
+        DisputeReason.BOUNCED,
+        DisputeReason.OUTSIDE_CRITERIA,
+        DisputeReason.DUPLICATE,
+        DisputeReason.BLOCKED,
+    }
+)
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CHECKING = "checking", _("Being checked")
+    AWAITING_STAFF = "awaiting_staff", _("Awaiting staff review")
+    ACCEPTED = "accepted", _("Accepted (credited)")
+    REJECTED = "rejected", _("Rejected")
+
+
+UNDECIDED_STATUSES = (DisputeStatus.OPEN, DisputeStatus.CHECKING, DisputeStatus.AWAITING_STAFF)
+
+
+class Dispute(TenantModel):
+    """A customer's claim that a charged lead is wrong. Contract (docs/billing.md):
+
+    - At most one undecided dispute per lead (partial UNIQUE), at most one accepted per charge.
+    - open -> checking -> accepted | awaiting_staff -> accepted | rejected. Only accepting writes
+      a credit (billing/disputes.py `dispute_accept`), exactly one per charge.
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    lead_id = models.BigIntegerField()
+    usage_event = models.ForeignKey(UsageEvent, on_delete=models.PROTECT, related_name="disputes")
+    reason = models.CharField(max_length=24, choices=DisputeReason.choices)
+    note = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    # What the automatic re-check found: {"outcome": agrees|disagrees|could_not_run|manual, ...}.
+    recheck_result = models.JSONField(default=dict, blank=True)
+    recheck_text = models.TextField(blank=True)
+    rechecked_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "lead_id"],
+                condition=models.Q(status__in=["open", "checking", "awaiting_staff"]),
+                name="dispute_one_open_per_lead",
+            ),
+            models.UniqueConstraint(
+                fields=["usage_event"],
+                condition=models.Q(status="accepted"),
+                name="dispute_one_accepted_per_charge",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reason="other") | ~models.Q(note=""),
+                name="dispute_other_has_note",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["open", "checking", "awaiting_staff"])
+                | models.Q(decided_at__isnull=False),
+                name="dispute_decided_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "id"], name="dispute_org_status"),
+            models.Index(fields=["status", "created_at"], name="dispute_status_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute {self.pk} of lead {self.lead_id} ({self.status})"
+
+    @property
+    def is_undecided(self) -> bool:
+        return self.status in UNDECIDED_STATUSES

@@ -1,14 +1,28 @@
-"""Reads of the usage ledger."""
+"""Reads of the usage ledger, disputes and the usage page."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from organizations.models import Organization
 
-from .models import BillingPeriod, LedgerEntry, LedgerEntryKind, UsageEvent
+from .models import (
+    UNDECIDED_STATUSES,
+    BillingPeriod,
+    Dispute,
+    DisputeReason,
+    DisputeStatus,
+    LedgerEntry,
+    LedgerEntryKind,
+    UsageEvent,
+)
 from .services import billing_month_of, billing_quota_of
 
 
@@ -54,17 +68,53 @@ def billing_invariant_violations(*, organization: Organization) -> list[str]:
     )
     uncharged = events.exclude(id__in=charged_events).values_list("id", flat=True)
     problems += [f"I2: usage event {event_id} has no charge entry" for event_id in uncharged]
-    sums = dict(
-        entries.values("period_id").annotate(net=Sum("units")).values_list("period_id", "net")
-    )
+    per_period = {
+        row["period_id"]: row
+        for row in entries.values("period_id").annotate(
+            net=Sum("units"),
+            charges=Count("id", filter=Q(kind=LedgerEntryKind.CHARGE)),
+            credits=Count("id", filter=Q(kind=LedgerEntryKind.CREDIT)),
+        )
+    }
     for period in BillingPeriod.objects.for_org(organization):
-        if period.units_net != sums.get(period.pk, 0):
+        row = per_period.get(period.pk, {"net": 0, "charges": 0, "credits": 0})
+        month = f"{period.period_start:%Y-%m}"
+        if period.units_net != row["net"]:
+            problems.append(f"I3: period {month} counter {period.units_net} != ledger {row['net']}")
+        if period.units_credited != row["credits"]:
             problems.append(
-                f"I3: period {period.period_start:%Y-%m} counter {period.units_net} "
-                f"!= ledger {sums.get(period.pk, 0)}"
+                f"C4: period {month} units_credited {period.units_credited} "
+                f"!= {row['credits']} credit entries"
             )
         if period.hard_cap and period.units_net > period.quota_included:
-            problems.append(f"I8: period {period.period_start:%Y-%m} exceeds its quota")
+            problems.append(f"I8: period {month} exceeds its quota")
+    problems += _credit_violations(organization=organization, entries=entries)
+    return problems
+
+
+def _credit_violations(*, organization: Organization, entries: QuerySet[LedgerEntry]) -> list[str]:
+    """C1 at most one credit per charge; C2 a credit only for an accepted dispute (and C3 every
+    accepted dispute credited); C5 the organisation's net units never negative."""
+    problems: list[str] = []
+    credits = entries.filter(kind=LedgerEntryKind.CREDIT)
+    doubled = (
+        credits.values("usage_event_id").annotate(n=Count("id")).filter(n__gt=1)
+    ).values_list("usage_event_id", flat=True)
+    problems += [f"C1: charge {event_id} has more than one credit" for event_id in doubled]
+    disputes = Dispute.objects.for_org(organization)
+    accepted = disputes.filter(usage_event=OuterRef("usage_event"), status=DisputeStatus.ACCEPTED)
+    unbacked = credits.filter(~Exists(accepted)).values_list("usage_event_id", flat=True)
+    problems += [
+        f"C2: credit of charge {event_id} has no accepted dispute" for event_id in unbacked
+    ]
+    credited = credits.filter(usage_event=OuterRef("usage_event"))
+    uncredited = disputes.filter(status=DisputeStatus.ACCEPTED).filter(~Exists(credited))
+    problems += [
+        f"C3: accepted dispute {pk} has no credit" for pk in uncredited.values_list("pk", flat=True)
+    ]
+    total = entries.aggregate(net=Sum("units"))["net"] or 0
+    if total < 0:
+        problems.append(f"C5: net units {total} are negative")
     return problems
 
 
@@ -75,3 +125,173 @@ def usage_counts(*, organization: Organization) -> dict[str, int]:
         credits=Count("id", filter=Q(kind=LedgerEntryKind.CREDIT)),
     )
     return {"events": UsageEvent.objects.for_org(organization).count(), **entries}
+
+
+# --- disputes -----------------------------------------------------------------------------------
+
+
+def disputes_of_organization(
+    *, organization: Organization, status: str | None = None, reason: str | None = None
+) -> QuerySet[Dispute]:
+    """Newest first, with the charge each one disputes (no query per row)."""
+    disputes = Dispute.objects.for_org(organization).select_related("usage_event")
+    if status == "undecided":
+        disputes = disputes.filter(status__in=UNDECIDED_STATUSES)
+    elif status:
+        disputes = disputes.filter(status=status)
+    if reason:
+        disputes = disputes.filter(reason=reason)
+    return disputes.order_by("-created_at", "-id")
+
+
+def dispute_get(*, organization: Organization, dispute_id: int) -> Dispute:
+    return Dispute.objects.for_org(organization).select_related("usage_event").get(pk=dispute_id)
+
+
+def disputes_of_lead(*, organization: Organization, lead_id: int) -> list[Dispute]:
+    return list(
+        Dispute.objects.for_org(organization).filter(lead_id=lead_id).order_by("-created_at")
+    )
+
+
+@dataclass(frozen=True)
+class DisputeEligibility:
+    """Whether a lead can be disputed now, and if not why (for a page's button)."""
+
+    can_dispute: bool
+    why_not: str = ""  # not_charged | open | accepted | window
+    deadline: dt.datetime | None = None
+
+
+def dispute_eligibility(
+    *, organization: Organization, lead_id: int, now: dt.datetime | None = None
+) -> DisputeEligibility:
+    from .disputes import dispute_deadline
+
+    event = UsageEvent.objects.for_org(organization).filter(lead_id=lead_id).first()
+    if event is None:
+        return DisputeEligibility(False, "not_charged")
+    deadline = dispute_deadline(usage_event=event)
+    disputes = Dispute.objects.for_org(organization).filter(lead_id=lead_id)
+    if disputes.filter(status__in=UNDECIDED_STATUSES).exists():
+        return DisputeEligibility(False, "open", deadline)
+    credited = LedgerEntry.objects.for_org(organization).filter(
+        usage_event=event, kind=LedgerEntryKind.CREDIT
+    )
+    if credited.exists():
+        return DisputeEligibility(False, "accepted", deadline)
+    if (now or timezone.now()) > deadline:
+        return DisputeEligibility(False, "window", deadline)
+    return DisputeEligibility(True, "", deadline)
+
+
+# --- usage page ---------------------------------------------------------------------------------
+
+
+@dataclass
+class UsageDay:
+    day: dt.date
+    charged: int = 0
+    credited: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.charged - self.credited
+
+
+@dataclass
+class UsageMonth:
+    period_start: dt.date
+    period_end: dt.date
+    quota: int
+    hard_cap: bool
+    charged: int
+    credited: int
+    days: list[UsageDay] = field(default_factory=list)
+
+    @property
+    def net(self) -> int:
+        return self.charged - self.credited
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.quota - self.net)
+
+
+def usage_month(*, organization: Organization, month: dt.date) -> UsageMonth:
+    """Quota, charged, credited and net of one month, and per day (the organisation's days).
+    Charges count on the day of the charge; credits on the day they were written. Three queries."""
+    start = month.replace(day=1)
+    period = BillingPeriod.objects.for_org(organization).filter(period_start=start).first()
+    tz = organization.tz
+    charged_by_day = dict(
+        UsageEvent.objects.for_org(organization)
+        .filter(period_start=start)
+        .annotate(day=TruncDate("occurred_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    credited_by_day: dict[dt.date, int] = {}
+    if period is not None:
+        credited_by_day = dict(
+            LedgerEntry.objects.for_org(organization)
+            .filter(period=period, kind=LedgerEntryKind.CREDIT)
+            .annotate(day=TruncDate("created_at", tzinfo=tz))
+            .values("day")
+            .annotate(n=Count("id"))
+            .values_list("day", "n")
+        )
+    days = [
+        UsageDay(day=day, charged=charged_by_day.get(day, 0), credited=credited_by_day.get(day, 0))
+        for day in sorted(set(charged_by_day) | set(credited_by_day))
+    ]
+    return UsageMonth(
+        period_start=start,
+        period_end=period.period_end
+        if period
+        else start.replace(day=calendar.monthrange(start.year, start.month)[1]),
+        quota=period.quota_included if period else billing_quota_of(organization=organization),
+        hard_cap=period.hard_cap if period else True,
+        charged=period.units_charged if period else 0,
+        credited=period.units_credited if period else 0,
+        days=days,
+    )
+
+
+@dataclass(frozen=True)
+class BounceRate:
+    status: str
+    charged: int
+    bounced: int
+
+    @property
+    def rate(self) -> float:
+        return self.bounced / self.charged if self.charged else 0.0
+
+
+def bounce_rates(*, organization: Organization) -> list[BounceRate]:
+    """Reported bounces (disputes with reason `bounced`, whatever their outcome) per verification
+    status of the e-mail at charge time. One query."""
+    bounced = Dispute.objects.for_org(organization).filter(
+        usage_event=OuterRef("pk"), reason=DisputeReason.BOUNCED
+    )
+    rows = (
+        UsageEvent.objects.for_org(organization)
+        .filter(verification_snapshot__kind="email")
+        .annotate(status=KeyTextTransform("status", "verification_snapshot"))
+        .values("status")
+        .annotate(charged=Count("id"), bounced=Count("id", filter=Exists(bounced)))
+        .order_by("status")
+    )
+    return [
+        BounceRate(status=row["status"] or "", charged=row["charged"], bounced=row["bounced"])
+        for row in rows
+    ]
+
+
+def dispute_rate(*, organization: Organization, since: dt.datetime) -> float:
+    """Disputes opened per charged lead since `since` (the admin's high/normal filter)."""
+    charged = UsageEvent.objects.for_org(organization).filter(occurred_at__gte=since).count()
+    disputed = Dispute.objects.for_org(organization).filter(created_at__gte=since).count()
+    return disputed / charged if charged else 0.0

@@ -13,12 +13,14 @@ org_patterns = [
     path("", include("segments.urls", namespace="segments")),
     path("", include("blocklists.urls", namespace="blocklists")),
     path("", include("leads.urls", namespace="leads")),
+    path("", include("billing.urls", namespace="billing")),
 ]
 api_org_patterns = [
     path("", include("organizations.api.urls")),
     path("", include("segments.api.urls", namespace="segments-api")),
     path("", include("blocklists.api.urls", namespace="blocklists-api")),
     path("", include("leads.api.urls", namespace="leads-api")),
+    path("", include("billing.api.urls", namespace="billing-api")),
 ]
 
 urlpatterns = [

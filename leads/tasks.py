@@ -3,6 +3,7 @@
 - `leads.dispatch_nightly` (beat, every few minutes): creates the due runs and fans out one
   `leads.run_segment_search` per new run, after commit; also fans out the morning digests.
 - `leads.run_segment_search`: one segment's run; safe to redeliver (see leads/services/search.py).
+- `leads.dispute_recheck`: the automatic re-check of one dispute (leads/services/disputes.py).
 - `leads.send_digest`: one organisation's morning: today's scheduled leads with stale evidence are
   re-verified, then the digest is sent (at most once per local date).
 """
@@ -25,6 +26,7 @@ from .services import (
     nightly_dispatch,
     search_run_execute,
 )
+from .services.disputes import dispute_recheck as dispute_recheck_service
 
 
 def enqueue_run(run: SearchRun) -> None:
@@ -67,3 +69,21 @@ def send_digest(*, organization_id: int, digest_date: str) -> bool:
     leads_reverify_scheduled(organization=organization, on=day)
     log = digest_send(organization=organization, on=day)
     return log is not None
+
+
+@shared_task(
+    name="leads.dispute_recheck",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # A bounce re-check probes one mail server: seconds, or the engine's timeouts at worst.
+    soft_time_limit=240,
+    time_limit=300,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_kwargs={"max_retries": 5},
+)
+def dispute_recheck(*, organization_id: int, dispute_id: int) -> str | None:
+    """The automatic re-check of a dispute (enqueued by billing.disputes.dispute_open on commit)."""
+    organization = Organization.objects.get(pk=organization_id)
+    dispute = dispute_recheck_service(organization=organization, dispute_id=dispute_id)
+    return dispute.status if dispute is not None else None

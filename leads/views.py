@@ -14,14 +14,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from billing.disputes import EXPECTED_ANSWER
+from billing.selectors import dispute_eligibility
 from organizations.views_base import OrgViewMixin
 
 from . import selectors, services
 from .forms import BulkActionForm, LeadFilterForm, MoveForm, NotesForm, RejectForm
 from .models import Lead, LeadStatus, RejectionReason, SearchRun
+from .services.disputes import REJECTION_DISPUTE_REASONS, lead_reject_and_dispute
 
 PAGE_SIZE = 50
 
@@ -86,19 +90,41 @@ class BulkActionView(_LeadActionView):
                         "in the queue.",
                     )
             else:
-                leads = services.leads_reject(
+                leads, disputes, problems = lead_reject_and_dispute(
                     organization=self.organization,
                     lead_ids=ids,
                     rejected_by=request.user,
                     reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["note"],
+                    dispute=form.cleaned_data["dispute"],
                 )
                 messages.success(request, f"Rejected {len(leads)} leads.")
+                self._dispute_messages(form, disputes, problems)
         except Lead.DoesNotExist:
             raise Http404("No such lead") from None
         except services.LeadStateError as exc:
             messages.error(request, str(exc))
         return self._answer(queue)
+
+    def _dispute_messages(
+        self, form: BulkActionForm, disputes: list[Any], problems: list[str]
+    ) -> None:
+        if not form.cleaned_data["dispute"]:
+            return
+        if form.cleaned_data["reason"] not in REJECTION_DISPUTE_REASONS:
+            messages.info(
+                self.request,
+                _("Only “Wrong person” and “Contact data wrong” rejections dispute the charge."),
+            )
+            return
+        if disputes:
+            messages.success(
+                self.request,
+                _("Disputed %(n)d charge(s). %(when)s")
+                % {"n": len(disputes), "when": EXPECTED_ANSWER},
+            )
+        for problem in problems:
+            messages.warning(self.request, _("Not disputed: %(why)s") % {"why": problem})
 
     def _answer(self, queue: str) -> HttpResponse:
         if self.request.htmx:
@@ -226,6 +252,9 @@ class LeadDetailView(OrgViewMixin, TemplateView):
         context.update(
             lead=lead,
             usage_event=selectors.lead_usage_event(organization=self.organization, lead_id=lead.id),
+            dispute_eligibility=dispute_eligibility(
+                organization=self.organization, lead_id=lead.id
+            ),
             reasons=RejectionReason.choices,
             notes_form=NotesForm(initial={"notes": lead.notes}),
             statuses=LeadStatus,

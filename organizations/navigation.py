@@ -3,21 +3,25 @@ the menu in the same commit that adds its page, and nowhere earlier."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 # (label, url name, minimum role)
-SECTIONS: list[tuple[str, str, str]] = [
-    ("Overview", "org-home", "member"),
-    ("Segments", "segments:list", "member"),
-    ("Approval queue", "leads:queue", "member"),
-    ("Calendar", "leads:calendar", "member"),
-    ("Leads", "leads:list", "member"),
-    ("Block list", "blocklists:list", "member"),
-    ("Uploads", "leads:uploads", "member"),
-    ("Usage & disputes", "billing:usage", "member"),
-    ("Settings", "org-settings", "admin"),
-    ("Members", "org-members", "member"),
-    ("API keys", "org-api-keys", "admin"),
+SECTIONS: list[tuple[Any, str, str]] = [
+    (_("Overview"), "org-home", "member"),
+    (_("Segments"), "segments:list", "member"),
+    (_("Approval queue"), "leads:queue", "member"),
+    (_("Calendar"), "leads:calendar", "member"),
+    (_("Leads"), "leads:list", "member"),
+    (_("Block list"), "blocklists:list", "member"),
+    (_("Uploads"), "leads:uploads", "member"),
+    (_("Usage"), "billing:usage", "member"),
+    (_("Disputes"), "billing:disputes", "member"),
+    (_("Settings"), "org-settings", "admin"),
+    (_("Members"), "org-members", "member"),
+    (_("API keys"), "org-api-keys", "admin"),
 ]
 
 

@@ -231,6 +231,8 @@ SPECTACULAR_SETTINGS = {
         "SearchRunStatusEnum": "leads.models.SearchRunStatus",
         "RejectionReasonEnum": "leads.models.RejectionReason",
         "SegmentStatusEnum": "segments.models.SegmentStatus",
+        "DisputeReasonEnum": "billing.models.DisputeReason",
+        "DisputeStatusEnum": "billing.models.DisputeStatus",
     },
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
@@ -256,6 +258,8 @@ LOGGING = {
 # --- LeadPilot product settings -------------------------------------------------------------
 # Monthly charged-lead quota per organisation until billing plans exist.
 LEADPILOT_DEFAULT_MONTHLY_LEAD_QUOTA = env.int("LEADPILOT_DEFAULT_MONTHLY_LEAD_QUOTA", default=500)
+# Days from a lead's delivery in which a member may dispute its charge.
+LEADPILOT_DISPUTE_WINDOW_DAYS = env.int("LEADPILOT_DISPUTE_WINDOW_DAYS", default=90)
 # Verification identity: a domain we own, with matching PTR/SPF in production.
 LEADPILOT_EHLO_NAME = env("LEADPILOT_EHLO_NAME", default="verify.leadpilot.localhost")
 LEADPILOT_MAIL_FROM = env("LEADPILOT_MAIL_FROM", default="probe@verify.leadpilot.localhost")

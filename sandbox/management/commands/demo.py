@@ -6,7 +6,9 @@
    changes nothing);
 4. two active demo segments;
 5. the sandbox DNS/SMTP/HTTP servers on loopback for the world's internet, and one nightly search
-   against them, so the approval queue and the calendar have leads next "morning".
+   against them, so the approval queue and the calendar have leads next "morning";
+6. a staff account (credentials printed) and a few disputes of different reasons for it to review
+   in the admin (a bounce is re-verified against the sandbox while it runs).
 
 Lives in sandbox/ because it starts the sandbox: production code never imports it.
 """
@@ -20,6 +22,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from billing.disputes import dispute_open
+from billing.models import Dispute
+from leads.models import Lead
 from organizations.models import DeliveryMode, Membership, Organization, Role, User
 from organizations.services import organization_create_with_owner
 from sandbox.servers import Sandbox
@@ -28,6 +33,13 @@ from segments.services import segment_activate, segment_create
 
 DEMO_EMAIL = "demo@leadpilot.localhost"
 DEMO_PASSWORD = "demo-pilot-2026"  # noqa: S105 - printed on purpose, local demo only
+STAFF_EMAIL = "staff@leadpilot.localhost"
+DEMO_DISPUTES = [
+    ("bounced", "Our mail to this address came back: 550 5.1.1 user unknown."),
+    ("wrong_person", "She left the company in the spring."),
+    ("outside_criteria", "This company is far smaller than the segment asks for."),
+    ("other", "The phone number belongs to the reception, not to the CEO."),
+]
 DEMO_SEGMENTS = [
     (
         "Norwegian companies: CEO or chair",
@@ -61,8 +73,13 @@ class Command(BaseCommand):
         if not options["skip_nightly"]:
             self._nightly(org, world)
         self.stdout.write(self.style.SUCCESS(f"Demo ready in {time.monotonic() - started:.0f} s."))
+        staff = self._staff()
         self.stdout.write(
             f"  Log in at {settings.SITE_URL}/accounts/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD}"
+        )
+        self.stdout.write(
+            f"  Staff: review disputes at {settings.SITE_URL}/admin/billing/dispute/ as "
+            f"{staff.email} / {DEMO_PASSWORD}"
         )
 
     def _step(self, text: str) -> None:
@@ -114,6 +131,32 @@ class Command(BaseCommand):
             settings.LEADPILOT_HTTP_PORT = sandbox.http_port
             self._step("Running the nightly search once")
             call_command("run_nightly", org=org.slug, sync=True, stdout=self.stdout)
+            self._disputes(org)
+
+    def _staff(self) -> User:
+        """The staff account that reviews disputes in the admin (idempotent)."""
+        staff = User.objects.filter(email=STAFF_EMAIL).first()
+        if staff is None:
+            self._step("Creating the staff account")
+            staff = User.objects.create_superuser(STAFF_EMAIL, DEMO_PASSWORD)
+        return staff
+
+    def _disputes(self, org: Organization) -> None:
+        """A few disputes of different reasons, once; the objective ones are re-checked now."""
+        if Dispute.objects.for_org(org).exists():
+            return
+        members = Membership.objects.for_org(org).select_related("user").order_by("id")
+        member = members.first()
+        leads = list(Lead.objects.for_org(org).order_by("id")[: len(DEMO_DISPUTES)])
+        for lead, (reason, note) in zip(leads, DEMO_DISPUTES, strict=False):
+            dispute_open(
+                organization=org,
+                lead_id=lead.id,
+                reason=reason,
+                note=note,
+                created_by=member.user if member else None,
+            )
+        self._step(f"Opened {min(len(leads), len(DEMO_DISPUTES))} disputes for staff to review")
 
 
 class _Quiet:

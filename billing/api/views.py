@@ -1,0 +1,166 @@
+"""API of disputes, bounce reports and usage under /api/v1/orgs/<org_slug>/.
+
+Ids resolve through for_org(organization): another organisation's lead or dispute answers 404.
+Members (and write-scoped keys) dispute and report bounces; every key may read.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from organizations.api.base import OrgAPIView
+from organizations.api.pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
+from organizations.models import User
+
+from .. import selectors
+from ..disputes import DisputeConflict, bounces_report, dispute_open
+from ..services import billing_month_of
+from .serializers import (
+    BounceReportResultSerializer,
+    BounceReportSerializer,
+    ConflictSerializer,
+    DisputeCreateSerializer,
+    DisputeListQuerySerializer,
+    DisputeSerializer,
+    UsageQuerySerializer,
+    UsageSerializer,
+)
+
+
+def _actor(request: Request) -> User | None:
+    """The person acting, or None for an API key."""
+    return request.user if isinstance(request.user, User) else None
+
+
+class LeadDisputeCreateAPI(OrgAPIView):
+    """Dispute the charge of a lead. Objective reasons (bounced, outside_criteria, duplicate,
+    blocked) are re-checked automatically within minutes; the others wait for staff (2 working
+    days). 409 when a dispute of the lead is undecided, it was credited, or the window passed."""
+
+    @extend_schema(
+        operation_id="lead_disputes_create",
+        request=DisputeCreateSerializer,
+        responses={
+            201: DisputeSerializer,
+            404: OpenApiResponse(description="No such charged lead."),
+            409: ConflictSerializer,
+        },
+    )
+    def post(self, request: Request, org_slug: str, lead_id: int) -> Response:
+        # The lead first: another organisation's lead is a 404 whatever the body says.
+        selectors.usage_events_of_organization(organization=self.organization).get(lead_id=lead_id)
+        data = DisputeCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            dispute = dispute_open(
+                organization=self.organization,
+                lead_id=lead_id,
+                reason=data.validated_data["reason"],
+                note=data.validated_data.get("note", ""),
+                created_by=_actor(request),
+            )
+        except DisputeConflict as exc:
+            return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        except ValueError as exc:
+            raise ValidationError({"note": [str(exc)]}) from None
+        dispute = selectors.dispute_get(organization=self.organization, dispute_id=dispute.pk)
+        return Response(DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+
+class DisputeListAPI(OrgAPIView):
+    """The organisation's disputes, newest first; filter by ?status= and ?reason=."""
+
+    @extend_schema(
+        operation_id="disputes_list",
+        parameters=[*PAGE_PARAMETERS, DisputeListQuerySerializer],
+        responses=paginated(DisputeSerializer),
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        query = DisputeListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        disputes = selectors.disputes_of_organization(
+            organization=self.organization,
+            status=query.validated_data.get("status"),
+            reason=query.validated_data.get("reason"),
+        )
+        paginator = DefaultCursorPagination()
+        page = paginator.paginate_queryset(disputes, request, view=self)
+        return paginator.get_paginated_response(DisputeSerializer(page, many=True).data)
+
+
+class DisputeDetailAPI(OrgAPIView):
+    """One dispute: its status, the automatic re-check and the decision."""
+
+    @extend_schema(operation_id="disputes_retrieve", responses=DisputeSerializer)
+    def get(self, request: Request, org_slug: str, dispute_id: int) -> Response:
+        dispute = selectors.dispute_get(organization=self.organization, dispute_id=dispute_id)
+        return Response(DisputeSerializer(dispute).data)
+
+
+class BounceReportAPI(OrgAPIView):
+    """Report e-mail addresses that bounced. Each address that is a charged lead's e-mail opens a
+    `bounced` dispute (re-checked like any other); the answer says, per address, what happened."""
+
+    @extend_schema(
+        operation_id="bounces_report",
+        request=BounceReportSerializer,
+        responses={200: BounceReportResultSerializer},
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        data = BounceReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = bounces_report(
+            organization=self.organization,
+            addresses=data.validated_data["addresses"],
+            message=data.validated_data.get("message", ""),
+            reported_by=_actor(request),
+        )
+        return Response(
+            BounceReportResultSerializer(
+                {
+                    "matched": len({line.address for line in report.matched}),
+                    "opened": len(report.opened),
+                    "lines": report.lines,
+                }
+            ).data
+        )
+
+
+class UsageAPI(OrgAPIView):
+    """A month's usage: quota, charged, credited and net, per day, and the reported bounce rate
+    by verification status."""
+
+    @extend_schema(
+        operation_id="usage_retrieve", parameters=[UsageQuerySerializer], responses=UsageSerializer
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        query = UsageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        current = billing_month_of(organization=self.organization, at=timezone.now())
+        month = selectors.usage_month(
+            organization=self.organization, month=query.validated_month(current)
+        )
+        body = {
+            "period_start": month.period_start,
+            "period_end": month.period_end,
+            "quota": month.quota,
+            "hard_cap": month.hard_cap,
+            "charged": month.charged,
+            "credited": month.credited,
+            "net": month.net,
+            "remaining": month.remaining,
+            "days": [
+                {"day": d.day, "charged": d.charged, "credited": d.credited, "net": d.net}
+                for d in month.days
+            ],
+            "bounce_rates": [
+                {"status": r.status, "charged": r.charged, "bounced": r.bounced, "rate": r.rate}
+                for r in selectors.bounce_rates(organization=self.organization)
+            ],
+        }
+        return Response(UsageSerializer(body).data)
