@@ -6,23 +6,31 @@ For each (company, person), stopping at the first verified result:
   2. e-mail: an address of this person on the company website, else the domain's learned pattern,
      else every pattern in order; each verified (SMTP) until one is chargeable or the domain's
      answer makes further guesses pointless (catch-all, unverifiable provider, dead DNS...);
-  3. phone: the registry number, then the website's numbers, validated for the company's country.
+  3. phone: a number the company's website lists next to the person's name, validated for the
+     company's country. Only such a number is the person's (attribution "person"); the registry
+     phone and the site's other numbers are the company's (switchboard) and never chargeable, and
+     so is a number equal to the registry phone or listed for someone else too, even when a page
+     prints it next to the person.
+Company-level contacts found on the way (registry phone, switchboard, info@/post@) are reported
+as `company_contacts`: shown on the lead as company data, never charged.
 `services.decision_maker_contacts_find` loads the rows, runs `contacts_find` and persists.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from enrichment.verification import verdicts as v
-from enrichment.verification.candidates import email_candidates, pattern_infer
+from enrichment.verification.candidates import email_candidates, name_fold, pattern_infer
 from enrichment.verification.config import VerificationConfig
 from enrichment.verification.discovery import Discovery, WebPage
 from enrichment.verification.engine import Verifier
+from enrichment.verification.lists import is_role_account
 from enrichment.verification.phone import phone_verify
 
 T = TypeVar("T")
@@ -85,6 +93,9 @@ class CandidateResult:
     attempts: list[Attempt] = field(default_factory=list)
     chosen: Attempt | None = None  # the verified contact, else the most informative attempt
     learned_pattern: str | None = None
+    # Company-level contacts seen (never charged): {"kind", "value", "label", "source"}, label
+    # "registry_phone" | "switchboard" | "general_email".
+    company_contacts: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -98,6 +109,140 @@ def domain_normalize(value: str) -> str:
     value = re.sub(r"^[a-z][a-z0-9+.\-]*://", "", value)
     value = value.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0].rstrip(".")
     return value.removeprefix("www.")
+
+
+# A page's text blocks: a number is "next to" a name when both sit in one list item, paragraph,
+# table row or division (how contact and team pages print "Kari Nordmann, CEO, +47 912 34 567").
+_BLOCK_SPLIT = re.compile(
+    r"<(?:li|p|tr|td|div|dd|dt|h[1-6]|br|section|article|footer)\b[^>]*>", re.I
+)
+_TAG = re.compile(r"<[^>]+>")
+_TEL_HREF = re.compile(r'href="tel:([^"]+)"', re.I)
+_PHONE_TEXT = re.compile(r"\+\d[\d \-()]{6,18}\d")
+
+
+@dataclass(frozen=True)
+class PhoneListing:
+    """One phone number printed on a page, with the plain text of the block around it."""
+
+    raw: str
+    block: str
+
+
+def page_phone_listings(html_text: str) -> list[PhoneListing]:
+    """Every phone number of a page with its block's text (tel: links, else +-numbers in text)."""
+    listings: list[PhoneListing] = []
+    for chunk in _BLOCK_SPLIT.split(html_text):
+        plain = " ".join(html.unescape(_TAG.sub(" ", chunk)).split())
+        numbers = _TEL_HREF.findall(chunk) or _PHONE_TEXT.findall(plain)
+        listings += [PhoneListing(raw=html.unescape(n), block=plain) for n in numbers]
+    return listings
+
+
+def block_names_person(block: str, *, first: str, last: str) -> bool:
+    """The block names the person: their first and last name as whole words (letters folded)."""
+    words = set(name_fold(block).replace("-", " ").split())
+    firsts = name_fold(first).replace("-", " ").split()
+    lasts = name_fold(last).replace("-", " ").split()
+    return bool(firsts and lasts) and firsts[0] in words and all(w in words for w in lasts)
+
+
+# Words a general contact line carries beside its number ("Tel.", "Sentralbord", "Växel").
+_GENERAL_WORDS = frozenset(
+    {"tel", "tlf", "telefon", "phone", "telephone", "switchboard", "sentralbord", "vaxel",
+     "vxl", "kontor", "office", "main", "call", "us", "ring", "oss", "mobil", "mobile"}
+)  # fmt: skip
+
+
+def block_is_general(block: str) -> bool:
+    """The block holds a number and no name: a line of the company's general contact list."""
+    words = re.findall(r"[a-z]+", name_fold(block))
+    return all(w in _GENERAL_WORDS for w in words)
+
+
+@dataclass(frozen=True)
+class PhoneCandidate:
+    raw: str
+    origin: str  # ContactOrigin value
+    attribution: str
+    source: str  # page URL or "registry"
+    listed_with: str | None = None
+
+
+def phone_candidates(
+    *, company: CompanyFacts, person: PersonFacts, page: WebPage | None
+) -> list[PhoneCandidate]:
+    """The numbers of a company and whose each is: person-attributed ones first.
+
+    A number is the person's only when a block of the company's page names the person next to
+    it, no other block (the general contact list, another person) lists it too, and it is not
+    the company's registry phone. The registry phone and numbers of the general contact list
+    are the company's. A number printed only next to someone else is theirs: left out."""
+    country = company.country or None
+
+    def key(raw: str) -> str:
+        return phone_verify(raw, country=country).e164 or re.sub(r"[^\d+]", "", raw)
+
+    registry = key(company.phone) if company.phone else None
+    personal: list[PhoneCandidate] = []
+    shared: list[PhoneCandidate] = []
+    if company.phone:
+        shared.append(PhoneCandidate(company.phone, "registry", v.ATTRIBUTION_COMPANY, "registry"))
+    if page is not None:
+        listings = page_phone_listings(page.text)
+        named: dict[str, bool] = {}  # number -> every block listing it names the person
+        general: dict[str, bool] = {}  # number -> some block lists it without a name
+        first_raw: dict[str, str] = {}
+        for listing in listings:
+            k = key(listing.raw)
+            first_raw.setdefault(k, listing.raw)
+            names = block_names_person(
+                listing.block, first=person.first_name, last=person.last_name
+            )
+            named[k] = named.get(k, True) and names
+            general[k] = general.get(k, False) or block_is_general(listing.block)
+        for k, raw in first_raw.items():
+            if k == registry or not (named[k] or general[k]):
+                continue
+            if named[k]:
+                personal.append(
+                    PhoneCandidate(
+                        raw,
+                        "website",
+                        v.ATTRIBUTION_PERSON,
+                        page.url,
+                        f"{person.first_name} {person.last_name}",
+                    )
+                )
+            else:
+                shared.append(PhoneCandidate(raw, "website", v.ATTRIBUTION_COMPANY, page.url))
+    return personal + shared
+
+
+def company_contacts_of(
+    *, company: CompanyFacts, domain: str | None, page: WebPage | None, phones: list[PhoneCandidate]
+) -> list[dict[str, str]]:
+    """The company-level contacts to show as company data: registry phone, the site's other
+    numbers (switchboard) and its role addresses (info@, post@)."""
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for c in phones:
+        if c.attribution != v.ATTRIBUTION_COMPANY:
+            continue
+        verdict = phone_verify(c.raw, country=company.country or None)
+        value = verdict.e164 or c.raw
+        if verdict.status == v.VALID and value not in seen:
+            seen.add(value)
+            label = "registry_phone" if c.origin == "registry" else "switchboard"
+            out.append({"kind": "phone", "value": value, "label": label, "source": c.source})
+    for email in page.emails if page else []:
+        local, _, email_domain = email.rpartition("@")
+        if email_domain == domain and is_role_account(local) and email not in seen:
+            seen.add(email)
+            out.append(
+                {"kind": "email", "value": email, "label": "general_email", "source": page.url}
+            )
+    return out
 
 
 class _Memo:
@@ -150,11 +295,15 @@ class ContactFinder:
         result.domain, result.domain_source = domain, source
         result.discovery = evidence or None
         page = await self._page(domain) if domain else None
+        phones = phone_candidates(company=company, person=person, page=page)
+        result.company_contacts = company_contacts_of(
+            company=company, domain=domain, page=page, phones=phones
+        )
         if domain:
             await self._emails_try(result, domain, person, page, known)
         if result.verified:
             return result
-        await self._phones_try(result, company, page)
+        self._phones_try(result, company, phones)
         return result
 
     async def _emails_try(
@@ -198,14 +347,18 @@ class ContactFinder:
             if verdict.reason in DOMAIN_WIDE_REASONS or verdict.status == v.ACCEPT_ALL:
                 return
 
-    async def _phones_try(
-        self, result: CandidateResult, company: CompanyFacts, page: WebPage | None
+    def _phones_try(
+        self, result: CandidateResult, company: CompanyFacts, phones: list[PhoneCandidate]
     ) -> None:
-        numbers = [(company.phone, "registry")] if company.phone else []
-        numbers += [(p, "website") for p in (page.phones if page else [])]
-        for raw, origin in numbers:
-            verdict = phone_verify(raw, country=company.country or None)
-            attempt = Attempt("phone", raw, origin, verdict)
+        for c in phones:
+            verdict = phone_verify(
+                c.raw,
+                country=company.country or None,
+                attribution=c.attribution,
+                attribution_source=c.source,
+                listed_with=c.listed_with,
+            )
+            attempt = Attempt("phone", c.raw, c.origin, verdict)
             result.attempts.append(attempt)
             if verdict.is_chargeable:
                 result.chosen = attempt

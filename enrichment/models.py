@@ -202,6 +202,13 @@ class ContactOrigin(models.TextChoices):
     CANDIDATE = "candidate", "Name-derived candidate"
 
 
+class ContactAttribution(models.TextChoices):
+    """Whose contact a source says it is. Only a person's own contact is ever charged."""
+
+    PERSON = "person", "The person"
+    COMPANY = "company", "The company"
+
+
 class VerificationStatus(models.TextChoices):
     UNVERIFIED = "unverified", "Not verified yet"
     VALID = "valid", "Valid"
@@ -230,6 +237,17 @@ class ContactPoint(models.Model):
     flags = models.JSONField(default=list, blank=True)
     evidence = models.JSONField(default=dict, blank=True)
     line_type = models.CharField(max_length=32, blank=True)  # phones
+    # Whose contact the source says it is (DESIGN.md section 5) and which source: the page URL
+    # that lists the number next to the person, or the registry file. A person's e-mail address
+    # is theirs unless it is a role account; a phone is the person's only when a source says so.
+    # db_default: raw INSERTs (bench/match.py) keep working.
+    attribution = models.CharField(
+        max_length=8,
+        choices=ContactAttribution.choices,
+        default=ContactAttribution.COMPANY,
+        db_default=ContactAttribution.COMPANY,
+    )
+    attribution_source = models.CharField(max_length=500, blank=True, default="", db_default="")
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -23,6 +23,7 @@ from enrichment.discovery import (
 )
 from enrichment.models import (
     Company,
+    ContactAttribution,
     ContactKind,
     ContactPoint,
     DomainProfile,
@@ -72,10 +73,13 @@ def decision_maker_contacts_find(
     loads a page of candidates at once); ids missing there are loaded here.
 
     Rule: `verified` is True only for a `valid` e-mail without the disposable/role flags, or a
-    valid phone from the registry or the company's own website (DESIGN.md section 5). A timeout
+    valid phone the company's website lists next to the person (attribution "person"; never the
+    registry phone, a switchboard or a number listed for others too) (DESIGN.md section 5).
+    Company-level contacts seen are in the evidence's `company_contacts`, never charged; a best
+    attempt that is valid but the company's has reason `company_contact`. A timeout
     or 4xx never makes a contact valid or invalid; greylisted addresses keep `recheck_at` in
     their evidence. Side effects: upserts ContactPoint rows (every address tried, per person;
-    phones per company) and DomainProfile rows (MX, catch-all state, learned pattern,
+    phones per person when attributed to them, else per company, with their attribution) and DomainProfile rows (MX, catch-all state, learned pattern,
     discovery). Idempotent for a stable world: a rerun updates the same rows.
     Unknown ids raise Company.DoesNotExist / Person.DoesNotExist naming the id.
     """
@@ -199,6 +203,8 @@ def _attempt_row(
             "flags": list(verdict.flags),
             "evidence": evidence,
             "line_type": "",
+            "attribution": verdict.attribution,
+            "attribution_source": "",
             "verified_at": verdict.checked_at,
         }
     else:
@@ -206,9 +212,12 @@ def _attempt_row(
         normalized = verdict.e164 or "".join(
             ch for ch in attempt.value if ch.isdigit() or ch == "+"
         )
+        # A number a source attributes to the person is stored as theirs (per person); the
+        # company's numbers once per company.
+        personal = verdict.attribution == v.ATTRIBUTION_PERSON
         keys = {
             "company_id": company_id,
-            "person_id": None,
+            "person_id": person_id if personal else None,
             "kind": ContactKind.PHONE,
             "normalized": normalized,
         }
@@ -220,16 +229,27 @@ def _attempt_row(
             "flags": [],
             "evidence": {"phone": verdict.as_dict(), "source": attempt.origin},
             "line_type": verdict.line_type or "",
+            "attribution": verdict.attribution or ContactAttribution.COMPANY,
+            "attribution_source": verdict.attribution_source or "",
             "verified_at": verifier.clock.now(),
         }
     return keys, values
 
 
-# The partial unique indexes a ContactPoint is upserted on (ContactPoint.Meta.constraints).
+# The partial unique indexes a ContactPoint is upserted on (ContactPoint.Meta.constraints), by
+# owner: a person's contact (every e-mail address tried, a phone attributed to the person) or
+# the company's (its phones).
 _UPSERT_TARGETS = {
-    ContactKind.EMAIL: ("person_id", "(person_id, kind, normalized) WHERE person_id IS NOT NULL"),
-    ContactKind.PHONE: ("company_id", "(company_id, kind, normalized) WHERE person_id IS NULL"),
+    "person": ("person_id", "(person_id, kind, normalized) WHERE person_id IS NOT NULL"),
+    "company": ("company_id", "(company_id, kind, normalized) WHERE person_id IS NULL"),
 }
+
+
+def _point_key(keys: dict[str, Any]) -> tuple:
+    """(owner kind, owner id, contact kind, normalized) of a ContactPoint's unique key."""
+    if keys["person_id"] is not None:
+        return ("person", keys["person_id"], keys["kind"], keys["normalized"])
+    return ("company", keys["company_id"], keys["kind"], keys["normalized"])
 
 
 def _contact_points_upsert(
@@ -243,8 +263,7 @@ def _contact_points_upsert(
 
     latest: dict[tuple, tuple[dict[str, Any], dict[str, Any]]] = {}
     for keys, values in rows:
-        owner = keys["person_id"] if keys["kind"] == ContactKind.EMAIL else keys["company_id"]
-        latest[(owner, keys["kind"], keys["normalized"])] = (keys, values)
+        latest[_point_key(keys)] = (keys, values)
     points: dict[tuple, ContactPoint] = {}
     # A row this process committed with the same content (a reused verdict: same check time,
     # status, origin...) is not written again; its id is known.
@@ -287,8 +306,8 @@ def _contact_points_write(
         return
     meta = ContactPoint._meta
     now = dt.datetime.now(tz=dt.UTC)
-    for kind, (owner_col, target) in _UPSERT_TARGETS.items():
-        group = [(key, kv) for key, kv in latest.items() if key[1] == kind]
+    for owner, (owner_col, target) in _UPSERT_TARGETS.items():
+        group = [(key, kv) for key, kv in latest.items() if key[0] == owner]
         if not group:
             continue
         columns = list({**group[0][1][0], **group[0][1][1]})
@@ -303,7 +322,7 @@ def _contact_points_write(
             params.append(now)
         row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
         updates = [c for c in columns if c not in ("person_id", "kind", "normalized")]
-        if kind == ContactKind.PHONE:
+        if owner == "company":
             updates.remove("company_id")
         # Identifiers come from the model's metadata and the constant table above; every value
         # is a parameter.
@@ -321,7 +340,7 @@ def _contact_points_write(
                 for pk, owner, normalized, created in cursor.fetchall()
             }
         for key, (keys, values) in group:
-            pk, created = returned[(key[0], key[2])]
+            pk, created = returned[(key[1], key[3])]
             point = ContactPoint(id=pk, **keys, **values)
             point.created_at = created
             point._state.adding = False
@@ -347,8 +366,7 @@ def _results_persist(
 
     def saved(attempt: Attempt) -> ContactPoint:
         keys, _ = rows[id(attempt)]
-        owner = keys["person_id"] if keys["kind"] == ContactKind.EMAIL else keys["company_id"]
-        return stored[(owner, keys["kind"], keys["normalized"])]
+        return stored[_point_key(keys)]
 
     for result in results:
         chosen = result.chosen
@@ -368,6 +386,8 @@ def _results_persist(
         }
         if result.discovery:
             evidence["discovery"] = result.discovery
+        if result.company_contacts:
+            evidence["company_contacts"] = result.company_contacts
         if chosen is None:
             findings[(result.company_id, result.person_id)] = ContactFinding(
                 verified=False,
@@ -391,13 +411,17 @@ def _results_persist(
                 checked_at = point.verified_at or now
             evidence["checked_at"] = checked_at.isoformat()
             evidence["source"] = chosen.origin
+            reason = verdict.reason
+            if not result.verified and verdict.status == v.VALID:
+                # The best we found is valid but the company's (switchboard, info@).
+                reason = v.COMPANY_CONTACT
             findings[(result.company_id, result.person_id)] = ContactFinding(
                 verified=result.verified,
                 contact_point_id=point.id,
                 kind=chosen.kind,
                 value=point.normalized,
                 status=verdict.status,
-                reason=verdict.reason,
+                reason=reason,
                 flags=flags,
                 evidence=evidence,
             )

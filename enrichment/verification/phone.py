@@ -26,20 +26,38 @@ _LINE_TYPES = {
 }
 
 
-def phone_verify(raw: str, *, country: str | None = None) -> v.PhoneVerdict:
+def phone_verify(
+    raw: str,
+    *,
+    country: str | None = None,
+    attribution: str | None = None,
+    attribution_source: str | None = None,
+    listed_with: str | None = None,
+) -> v.PhoneVerdict:
     """`country` (ISO 3166 alpha-2) is where the number is written/dialled from; numbers written
-    with a leading + need none."""
+    with a leading + need none. `attribution` and its source say whose number the source calls it
+    (verdicts.ATTRIBUTION_*); without one a valid number is not chargeable."""
+    owner = {
+        "attribution": attribution,
+        "attribution_source": attribution_source,
+        "listed_with": listed_with,
+    }
     region = country.upper() if country else None
     if region == "UK":
         region = "GB"
     try:
         number = phonenumbers.parse(raw, region)
     except NumberParseException:
-        return v.PhoneVerdict(raw=raw, e164=None, status=v.INVALID, reason=v.PHONE_SYNTAX)
+        return v.PhoneVerdict(raw=raw, e164=None, status=v.INVALID, reason=v.PHONE_SYNTAX, **owner)
     extension = number.extension or None
     if not phonenumbers.is_valid_number(number):
         return v.PhoneVerdict(
-            raw=raw, e164=None, status=v.INVALID, reason=v.PHONE_INVALID_NUMBER, extension=extension
+            raw=raw,
+            e164=None,
+            status=v.INVALID,
+            reason=v.PHONE_INVALID_NUMBER,
+            extension=extension,
+            **owner,
         )
     return v.PhoneVerdict(
         raw=raw,
@@ -49,4 +67,5 @@ def phone_verify(raw: str, *, country: str | None = None) -> v.PhoneVerdict:
         line_type=_LINE_TYPES.get(phonenumbers.number_type(number), "unknown"),
         region=phonenumbers.region_code_for_number(number),
         extension=extension,
+        **owner,
     )

@@ -33,6 +33,8 @@ PROVIDER_UNVERIFIABLE = "provider_unverifiable"
 # Phone reasons.
 PHONE_SYNTAX = "syntax"
 PHONE_INVALID_NUMBER = "invalid_number"
+# Not a reason about the contact: it is the company's (switchboard, role account), not the person's.
+COMPANY_CONTACT = "company_contact"
 
 # Flags.
 FLAG_DISPOSABLE = "disposable"
@@ -45,6 +47,10 @@ FLAG_GREYLISTED = "greylisted"
 FLAG_BLOCKED = "blocked"
 
 NOT_CHARGEABLE_FLAGS = frozenset({FLAG_DISPOSABLE, FLAG_ROLE})
+
+# Whose contact a source says it is (DESIGN.md section 5): only a person's own contact is charged.
+ATTRIBUTION_PERSON = "person"
+ATTRIBUTION_COMPANY = "company"
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,11 @@ class EmailVerdict:
         return self.status == VALID and not (NOT_CHARGEABLE_FLAGS & set(self.flags))
 
     @property
+    def attribution(self) -> str:
+        """A role account (info@, post@) is the company's, whoever's name led us to it."""
+        return ATTRIBUTION_COMPANY if FLAG_ROLE in self.flags else ATTRIBUTION_PERSON
+
+    @property
     def domain(self) -> str | None:
         if not self.normalized:
             return None
@@ -77,6 +88,7 @@ class EmailVerdict:
             "reason": self.reason,
             "flags": list(self.flags),
             "chargeable": self.is_chargeable,
+            "attribution": self.attribution,
             "evidence": self.evidence,
             "checked_at": self.checked_at.isoformat() if self.checked_at else None,
         }
@@ -91,11 +103,18 @@ class PhoneVerdict:
     line_type: str | None = None
     region: str | None = None
     extension: str | None = None
+    # Whose number the source says it is: ATTRIBUTION_PERSON (named next to the person on the
+    # company's site, or listed for the person by a registry) or ATTRIBUTION_COMPANY (registry
+    # phone, switchboard). None: nobody said (a number checked on its own).
+    attribution: str | None = None
+    attribution_source: str | None = None  # the page URL or the registry file
+    listed_with: str | None = None  # the name the source prints next to the number
 
     @property
     def is_chargeable(self) -> bool:
-        """Valid means "in the numbering plan", never that the line is live."""
-        return self.status == VALID
+        """Valid means "in the numbering plan", never that the line is live or whose it is: only
+        a valid number a source attributes to the person counts as theirs."""
+        return self.status == VALID and self.attribution == ATTRIBUTION_PERSON
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -107,5 +126,8 @@ class PhoneVerdict:
             "line_type": self.line_type,
             "region": self.region,
             "extension": self.extension,
+            "attribution": self.attribution,
+            "attribution_source": self.attribution_source,
+            "listed_with": self.listed_with,
             "chargeable": self.is_chargeable,
         }

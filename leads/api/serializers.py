@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from enrichment.evidence import charge_sentences, company_contacts
 
 from ..models import Lead, LeadStatus, RejectionReason, SearchRun
 from ..selectors import CALENDAR_FIRST_DAY, CALENDAR_LAST_DAY
@@ -30,9 +33,25 @@ class LeadListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CompanyContactSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[("email", "E-mail"), ("phone", "Phone")])
+    value = serializers.CharField()
+    label = serializers.CharField(help_text="What it is, in words: 'Company switchboard'.")
+    source = serializers.CharField(help_text="'registry' or the URL of the page it is on.")
+
+
 class LeadDetailSerializer(serializers.ModelSerializer):
     segment_id = serializers.IntegerField(allow_null=True)
     search_run_id = serializers.IntegerField(allow_null=True)
+    evidence_summary = serializers.SerializerMethodField(
+        help_text=(
+            "Why this lead was charged, in sentences: where the address or number came from, "
+            "what was checked, when, and the result. `evidence` holds the raw record."
+        )
+    )
+    company_contacts = serializers.SerializerMethodField(
+        help_text="The company's own numbers and addresses (switchboard, info@): never charged."
+    )
     # Declared so the schema documents "" (not rejected): a read-only model field loses allow_blank.
     rejection_reason = serializers.ChoiceField(
         choices=RejectionReason.choices, allow_blank=True, read_only=True
@@ -53,6 +72,8 @@ class LeadDetailSerializer(serializers.ModelSerializer):
             "contact_kind",
             "contact_value",
             "evidence",
+            "evidence_summary",
+            "company_contacts",
             "verified_at",
             "scheduled_date",
             "rejection_reason",
@@ -63,6 +84,18 @@ class LeadDetailSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_evidence_summary(self, lead: Lead) -> list[str]:
+        return charge_sentences(
+            evidence=lead.evidence or {},
+            person=lead.person_snapshot or {},
+            company=lead.company_snapshot or {},
+        )
+
+    @extend_schema_field(CompanyContactSerializer(many=True))
+    def get_company_contacts(self, lead: Lead) -> list[dict[str, str]]:
+        return company_contacts(evidence=lead.evidence or {}, company=lead.company_snapshot or {})
 
 
 class LeadNotesUpdateSerializer(serializers.Serializer):

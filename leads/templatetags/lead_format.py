@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from django import template
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from enrichment.evidence import charge_sentences, company_contacts
 from enrichment.models import ContactKind, RoleKind, VerificationStatus
 from enrichment.verification import verdicts as v
 
@@ -33,6 +35,7 @@ REASONS = {
     v.DNS_ERROR: "DNS lookup failed",
     v.PROVIDER_UNVERIFIABLE: "Mail provider does not allow checks",
     v.PHONE_INVALID_NUMBER: "Phone number not valid",
+    v.COMPANY_CONTACT: "Only company numbers or addresses found, not the person's",
     v.ACCEPT_ALL: "Catch-all domain (any address accepted)",
     v.UNKNOWN: "Could not be verified",
     v.INVALID: "Invalid",
@@ -123,3 +126,20 @@ def pretty_json(value: object) -> str:
     """Evidence as indented JSON (null, true, "quotes"), the form the API gives it in, not as a
     Python repr."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@register.simple_tag
+def lead_charge_sentences(lead: Any) -> list[str]:
+    """Why the lead was charged, in sentences (enrichment.evidence): `{% lead_charge_sentences
+    lead as sentences %}`."""
+    return charge_sentences(
+        evidence=lead.evidence or {},
+        person=lead.person_snapshot or {},
+        company=lead.company_snapshot or {},
+    )
+
+
+@register.simple_tag
+def lead_company_contacts(lead: Any) -> list[dict[str, str]]:
+    """The company's own numbers and addresses seen for the lead: company data, never charged."""
+    return company_contacts(evidence=lead.evidence or {}, company=lead.company_snapshot or {})

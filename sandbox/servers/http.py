@@ -3,7 +3,8 @@
 Virtual hosting by the Host header (`example.no` and `www.example.no`); unknown hosts get 404.
 One asyncio server on its own thread, one request per connection, each host's page rendered once: the
 sandbox spends little CPU per request next to the engine under test.
-The page names the registry number the way real sites do ("Org.nr. 912 345 678").
+The page names the registry number the way real sites do ("Org.nr. 912 345 678"), and the people
+the world lists on it with their direct numbers ("Kari Nordmann, Daglig leder · +47 912 34 567").
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ REGISTRY_LABEL = {
     "FI": "Y-tunnus",
     "GB": "Company No.",
 }
+PEOPLE_HEADING = {"NO": "Kontaktpersoner", "SE": "Kontaktpersoner", "GB": "Our people"}
 
 
 def _group(registry_id: str) -> str:
@@ -40,11 +42,26 @@ def page_render(domain: str, web: WebSpec) -> str:
         f'<li><a href="tel:{e(p.replace(" ", ""))}">{e(p)}</a></li>' for p in web.phones
     )
     reg = f"<p>{e(label)} {e(_group(web.registry_id))}</p>" if web.registry_id else ""
+    # The people the site names, each with their number in the same list item, as team and
+    # contact pages print them.
+    people = "".join(
+        f"<li><strong>{e(p.name)}</strong>"
+        + (f", {e(p.title)}" if p.title else "")
+        + (
+            f' &middot; <a href="tel:{e(p.phone.replace(" ", ""))}">{e(p.phone)}</a>'
+            if p.phone
+            else ""
+        )
+        + "</li>"
+        for p in web.people
+    )
+    team = f"<h2>{e(PEOPLE_HEADING.get(web.country or '', 'Our people'))}</h2><ul>{people}</ul>"
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{e(web.company_name)}</title></head><body>"
         f"<h1>{e(web.company_name)}</h1><p>Welcome to {e(domain)}.</p>"
         f"<h2>Contact</h2><ul>{contacts}{phones}</ul>"
+        f"{team if people else ''}"
         f"<footer>{e(web.company_name)} &middot; {reg}</footer></body></html>"
     )
 

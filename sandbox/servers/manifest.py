@@ -34,12 +34,35 @@ class MailSpec:
 
 
 @dataclass(frozen=True)
+class WebPerson:
+    """Someone the company's site names ("Kari Nordmann, Daglig leder, +47 912 34 567")."""
+
+    name: str
+    title: str = ""
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
 class WebSpec:
     company_name: str
     country: str | None = None
     registry_id: str | None = None
     emails: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
+    people: tuple[WebPerson, ...] = ()
+
+
+def _web_people(value, where: str) -> tuple[WebPerson, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(p, Mapping) and isinstance(p.get("name"), str) for p in value
+    ):
+        raise ManifestError(f"{where}: field 'web.people' must be a list of {{name, title, phone}}")
+    return tuple(
+        WebPerson(name=p["name"], title=str(p.get("title") or ""), phone=p.get("phone") or None)
+        for p in value
+    )
 
 
 @dataclass(frozen=True)
@@ -126,6 +149,7 @@ def domain_spec_parse(obj: Mapping, *, where: str = "domain") -> DomainSpec:
             registry_id=str(web_raw["registry_id"]) if web_raw.get("registry_id") else None,
             emails=tuple(web_raw.get("emails") or ()),
             phones=tuple(web_raw.get("phones") or ()),
+            people=_web_people(web_raw.get("people"), where),
         )
     known = {"domain", "dns", "mx", "a", "spf", "mail", "pattern", "web"}
     return DomainSpec(

@@ -1,7 +1,9 @@
 """The world's internet: one manifest entry per domain (contract A in the helpers' CONTRACTS).
 
-Which companies own a domain, whether the registry lists it, how its mail servers behave and
-which mailboxes exist. Mailboxes of decision-makers follow the domain's address pattern, built
+Which companies own a domain, whether the registry lists it, how its mail servers behave, which
+mailboxes exist, and whom the company's site names with which number (`web.people`: a direct
+number next to the CEO is the person's; the switchboard printed next to them is still the
+company's). Mailboxes of decision-makers follow the domain's address pattern, built
 from the person's first and last name folded to ASCII (see ``firms.ascii_fold``), so a search that
 knows the pattern rules can find and verify them.
 """
@@ -46,6 +48,62 @@ def _tld(firm: Firm, rng: random.Random) -> str:
 def name_domain(firm: Firm, tld: str, hyphen: bool) -> str:
     words = slug_words(firm.name)
     return ("-" if hyphen else "").join(words) + tld
+
+
+# Who a company's site lists by name, and with which number: a direct mobile (the person's own,
+# the only kind the search may charge), the company's switchboard or registry phone printed next
+# to the CEO (company data all the same), or the name alone.
+WEB_PERSON_KINDS = ("direct", "switchboard", "name_only", None)
+WEB_PERSON_WEIGHTS = (40, 15, 10, 35)
+WEB_TITLES = {
+    "DAGL": "Daglig leder",
+    "LEDE": "Styreleder",
+    "INNH": "Innehaver",
+    "DTPR": "Deltaker",
+    "individual-person-with-significant-control": "Director",
+}
+
+
+def _direct_number(firm: Firm, rng: random.Random) -> str:
+    """A mobile number in the country's plan (never the Ofcom drama range)."""
+    d = lambda n: "".join(str(rng.randrange(10)) for _ in range(n))  # noqa: E731
+    if firm.country == "GB":
+        return f"+44 7{rng.choice('458')}{d(2)} {d(6)}"
+    if firm.country == "NO":
+        return f"+47 9{d(2)} {d(2)} {d(3)}"
+    return f"+46 70 {d(3)} {d(2)} {d(2)}"
+
+
+def web_people(firm: Firm, *, seed: int, switchboard: str | None) -> list[dict[str, Any]]:
+    """The people a company's site names (manifest `web.people`), from their own random stream
+    so that adding them changed no other draw of the world. The decision-maker (CEO, owner, sole
+    proprietor) is listed with a direct mobile, next to the switchboard/registry number, by name
+    only, or not at all; a chair now and then by name."""
+    rng = random.Random(f"{seed}/{firm.country}/{firm.index}/web-people")
+    company_numbers = {n for n in (firm.phone, firm.mobile, switchboard) if n}
+    out: list[dict[str, Any]] = []
+    listed: set[str] = set()
+    for role in firm.roles:
+        p = role.person
+        if p is None or role.ended or role.kind not in DECISION_KINDS or p.full in listed:
+            continue
+        lead_role = role.kind in ("DAGL", "INNH", "individual-person-with-significant-control")
+        if lead_role:
+            how = rng.choices(WEB_PERSON_KINDS, weights=WEB_PERSON_WEIGHTS)[0]
+        else:
+            how = "name_only" if rng.random() < 0.15 else None
+        if how is None:
+            continue
+        phone = None
+        if how == "direct":
+            phone = _direct_number(firm, rng)
+            if phone in company_numbers:
+                phone = None
+        elif how == "switchboard":
+            phone = firm.phone or firm.mobile or switchboard  # None: listed by name only
+        listed.add(p.full)
+        out.append({"name": p.full, "title": WEB_TITLES.get(role.kind, ""), "phone": phone})
+    return out
 
 
 def _phone(firm: Firm, rng: random.Random) -> str:
@@ -217,12 +275,16 @@ class InternetBuilder:
                 "phones": [],
             }
         elif rng.random() < 0.9:
+            phones = [_phone(firm, rng)] if rng.random() < 0.8 else []
             web = {
                 "company_name": firm.name if firm.country != "GB" else firm.name.title(),
                 "country": firm.country,
                 "registry_id": firm.registry_id,
                 "emails": emails,
-                "phones": [_phone(firm, rng)] if rng.random() < 0.8 else [],
+                "phones": phones,
+                "people": web_people(
+                    firm, seed=self.seed, switchboard=phones[0] if phones else None
+                ),
             }
         return {
             "domain": domain,

@@ -113,21 +113,27 @@ def night(org, segment, capture):
     return search_run_execute(organization=org, run_id=run.id)
 
 
-def test_an_objector_reached_by_the_company_phone_is_not_charged(
+def test_an_objector_reached_by_their_direct_phone_is_not_charged(
     sandbox, prefix, tenant_a, django_capture_on_commit_callbacks
 ):
     """The person objected with their e-mail address. Their mail domain accepts everything, so the
     address cannot be verified, but the engine tried it (now a known contact of theirs) and
-    reached the company's registry phone: the objection is about the person, whatever the
-    channel."""
+    reached the direct number the company's site lists next to them: the objection is about the
+    person, whatever the channel. (This used to reach the registry phone, which is the
+    company's and no longer verifies anyone.)"""
     world = world_build(prefix=prefix, size=2)
+    person = world.people[1]
+    site = {
+        "company_name": world.companies[1].name,
+        "country": "GB",
+        "registry_id": world.companies[1].registry_id,
+        "people": [{"name": person.full_name, "title": "Director", "phone": "+44 7400 123456"}],
+    }
     domains = [
-        domain_entry(d["domain"], behaviour="catch_all") if i == 1 else d
+        domain_entry(d["domain"], behaviour="catch_all", web=site) if i == 1 else d
         for i, d in enumerate(world.domains)
     ]
     sandbox(domains)
-    world.companies[1].phone = "020 7946 0303"
-    world.companies[1].save(update_fields=["phone"])
     suppression_add(kind="email", value=address(world, 1), reason="objected")
 
     run = night(tenant_a.org, segment_for(world, tenant_a.org), django_capture_on_commit_callbacks)

@@ -131,7 +131,10 @@ def test_phone_verify(raw, country, e164, line_type, region, ext):
         region,
         ext,
     )
-    assert v.is_chargeable
+    # In the numbering plan says nothing about whose line it is: no source attributed it.
+    assert v.is_chargeable is False
+    mine = phone_verify(raw, country=country, attribution="person", attribution_source="u")
+    assert mine.is_chargeable is True
 
 
 def test_phone_invalid_and_unparseable():
