@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import phonenumbers
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,3 +53,27 @@ def test_demo_fills_the_embedded_default_with_charged_leads(tmp_path):
     assert leads > 0
     assert usage == leads
     assert duplicates == 0
+
+    # Honest charges (docs/charges.md): a charged phone is a number a source attributes to the
+    # person, never the company's registry phone (42 of 131 demo charges were, before).
+    phone_leads = db.execute(
+        "SELECT l.contact_value, c.phone, c.country, p.attribution, p.person_id, l.person_id "
+        "FROM leads_lead l JOIN enrichment_company c ON c.id = l.company_id "
+        "JOIN enrichment_contactpoint p ON p.id = l.contact_point_id "
+        "WHERE l.contact_kind = 'phone'"
+    ).fetchall()
+    assert phone_leads, "the demo world delivers phone leads (direct numbers on company sites)"
+
+    def e164(raw: str, country: str) -> str:
+        return phonenumbers.format_number(
+            phonenumbers.parse(raw, country), phonenumbers.PhoneNumberFormat.E164
+        )
+
+    registry_phone = [
+        value
+        for value, phone, country, *_ in phone_leads
+        if phone and value == e164(phone, country)
+    ]
+    assert registry_phone == []
+    assert {(a, owner == person) for *_, a, owner, person in phone_leads} == {("person", True)}
+    print(f"demo: {leads} charged leads, {len(phone_leads)} by phone, 0 the registry phone")
