@@ -16,7 +16,9 @@ class BlockEntryListSerializer(serializers.ModelSerializer):
 
 class BlockEntryListQuerySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=BlockKind.choices, required=False)
-    q = serializers.CharField(required=False, allow_blank=True, max_length=320)
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=320, help_text="part of the normalised value"
+    )
 
 
 class BlockEntryCreateSerializer(serializers.Serializer):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from organizations.api.base import OrgAPIView
-from organizations.api.pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
+from organizations.api.lists import OrgListAPIView
 from organizations.models import Role
 
 from .. import selectors, services
@@ -21,7 +23,6 @@ from ..csv_io import (
     block_entries_export_lines,
     block_entries_import,
 )
-from ..models import BlockKind
 from .serializers import (
     BlockEntryCreatedSerializer,
     BlockEntryCreateSerializer,
@@ -38,31 +39,17 @@ def _user(request: Request):  # an API key's principal is not a User
     return request.user if getattr(request.user, "pk", None) else None
 
 
-class BlockEntryListCreateAPI(OrgAPIView):
+class BlockEntryListCreateAPI(OrgListAPIView):
     """The block list, newest first; POST blocks one value (admins; 200 if it was already blocked)."""
 
     required_role_for_write = Role.ADMIN
+    list_operation_id = "block_entries_list"
+    selector = staticmethod(selectors.block_entries_of_organization)
+    serializer_class = BlockEntryListSerializer
+    query_serializer_class = BlockEntryListQuerySerializer
 
-    @extend_schema(
-        operation_id="block_entries_list",
-        parameters=[
-            *PAGE_PARAMETERS,
-            OpenApiParameter("kind", str, enum=list(BlockKind.values)),
-            OpenApiParameter("q", str, description="part of the normalised value"),
-        ],
-        responses=paginated(BlockEntryListSerializer),
-    )
-    def get(self, request: Request, org_slug: str) -> Response:
-        query = BlockEntryListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        qs = selectors.block_entries_of_organization(
-            organization=self.organization,
-            kind=query.validated_data.get("kind"),
-            search=query.validated_data.get("q", ""),
-        )
-        paginator = DefaultCursorPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(BlockEntryListSerializer(page, many=True).data)
+    def selector_kwargs(self, query: dict[str, Any]) -> dict[str, Any]:
+        return {"kind": query.get("kind"), "search": query.get("q", "")}
 
     @extend_schema(
         operation_id="block_entries_create",

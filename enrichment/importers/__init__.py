@@ -23,10 +23,17 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from enrichment.importers import parsers
-from enrichment.importers.merge import CompanyMerge, CompanyPolicy, Counts, Sql, Stager
+from enrichment.importers.merge import (
+    CompanyMerge,
+    CompanyPolicy,
+    Counts,
+    MergeContext,
+    RoleMerge,
+    Sql,
+    Stager,
+)
 from enrichment.importers.merge import rejections_write as _rejections_write
 from enrichment.importers.records import CompanyRecord, Rejected, RoleRecord, Skipped, Trailer
-from enrichment.importers.roles import RoleMerge
 from enrichment.importers.streams import file_sha256, registry_open
 from enrichment.models import ImportRun, ImportStatus, Source
 from enrichment.sources import IMPORT_ORDER as IMPORT_ORDER  # re-exported: callers import it here
@@ -341,27 +348,14 @@ def _import_python(
     now = timezone.now()
     with connection.cursor() as cur, registry_open(path, progress=progress) as opened:
         result.encoding = opened.encoding
+        ctx = MergeContext(
+            sql=sql, cursor=cur, run_id=run.pk, source_id=source.pk, now=now, emit_events=emit
+        )
         if spec.policy is not None:
-            merger: CompanyMerge | RoleMerge = CompanyMerge(
-                sql=sql,
-                cursor=cur,
-                policy=spec.policy,
-                run_id=run.pk,
-                source_id=source.pk,
-                now=now,
-                emit_events=emit,
-            )
+            merger: CompanyMerge | RoleMerge = CompanyMerge(ctx, policy=spec.policy)
             merger.open_stage()
         else:
-            merger = RoleMerge(
-                sql=sql,
-                cursor=cur,
-                run_id=run.pk,
-                source_id=source.pk,
-                now=now,
-                emit_events=emit,
-                snapshot=bool(spec.role_snapshot),
-            )
+            merger = RoleMerge(ctx, snapshot=bool(spec.role_snapshot))
         read = rejected = skipped = 0
         rejections: list[tuple[int, str, str]] = []
         rejected_ids: list[str] = []  # rejected rows that name their company

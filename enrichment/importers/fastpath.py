@@ -18,6 +18,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -32,7 +33,17 @@ from enrichment.importers.copyparts import (
     line_expr,
     side_connection,
 )
-from enrichment.importers.merge import REJ, TIMING, CompanyMerge, Counts, Sql, Timed, timing_print
+from enrichment.importers.merge import (
+    CompanyMerge,
+    CompanyPolicy,
+    Counts,
+    MergeContext,
+    PreparedRows,
+    Sql,
+    Timed,
+    timing_print,
+)
+from enrichment.importers.merge.sql import REJECTION, TIMING
 from enrichment.importers.parsers import CH_REQUIRED, FileFormatError
 from enrichment.importers.records import CH_CATEGORY, CH_HASHED, CH_SIZE, CH_STATUS
 from enrichment.importers.streams import registry_open
@@ -50,6 +61,17 @@ PG_ENCODINGS = {
 
 DATE_YEARS = (1700, 2199)  # the dates in lp_dmy_date (migration enrichment 0003)
 COPY_PARTS = 2  # COPY connections at once: one per core of the database server
+
+
+@dataclass(frozen=True)
+class CopiedFile:
+    """The file after COPY: its rows as one relation and the staging tables the pass makes."""
+
+    raw: str  # a subquery of every row: ``line`` (1 = first row after the header), c0, c1, ...
+    col: dict[str, str]  # header name -> its column in ``raw`` ("r.c3")
+    read: int  # rows in the file
+    todo: str  # the rows to merge (CompanyMerge.TODO_COLUMNS plus SIC codes and reasons)
+    sic: str  # the UK SIC code list (and {sic}_text: the file's SicText values)
 
 
 def _sic_raw(x: str) -> str:
@@ -170,11 +192,13 @@ def ch_basic_fast(
         connection.cursor() as raw_cur,
     ):
         cur = Timed(raw_cur)
+        ctx = MergeContext(
+            sql=sql, cursor=cur, run_id=run.pk, source_id=source.pk, now=now, emit_events=emit
+        )
+        copied = CopiedFile(raw=raw, col=col, read=read, todo=todo, sic=sic)
         counts = _merge(
-            cur=cur, sql=sql, col=col, read=read, run=run, source=source, emit=emit,
-            now=now, raw=raw, todo=todo, sic=sic, side=side, pool=pool,
-            allow_mass_dissolve=allow_mass_dissolve,
-        )  # fmt: skip
+            ctx, copied=copied, side=side, pool=pool, allow_mass_dissolve=allow_mass_dissolve
+        )
         for table in (*raws, *staged):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         result.counts = counts
@@ -213,12 +237,21 @@ def _values(mapping: dict[str, str]) -> str:
 
 
 def _merge(
-    *, cur, sql, col, read, run, source, emit, now, raw, todo, sic, side, pool, allow_mass_dissolve
+    ctx: MergeContext,
+    *,
+    copied: CopiedFile,
+    side: psycopg.Connection | None,
+    pool: ThreadPoolExecutor,
+    allow_mass_dissolve: bool,
 ) -> Counts:
+    """The pass over the copied rows (on ``side``, when given, committed there) into the rows
+    to merge, then CompanyMerge.merge_todo on this transaction's connection."""
+    col, raw, todo, sic, read = copied.col, copied.raw, copied.todo, copied.sic, copied.read
+    cur = main_cur = ctx.cursor
+
     def c(name: str) -> str:
         return col.get(name, "''").removeprefix("r.")
 
-    main_cur = cur
     if side is not None:
         cur = Timed(side.cursor())
     # Parallel plans for the pass over the file's rows (the machine's 2 cores; every function
@@ -350,9 +383,9 @@ def _merge(
     rejected = 0
     if bad:
         cur.execute(
-            f"INSERT INTO {REJ} (import_run_id, line_number, reason, raw) "
+            f"INSERT INTO {REJECTION} (import_run_id, line_number, reason, raw) "
             f"SELECT %s, line, reason, excerpt FROM {todo} WHERE reason IS NOT NULL",
-            [run.pk],
+            [ctx.run_id],
         )
         rejected = max(cur.rowcount, 0)
         if rejected:
@@ -382,6 +415,7 @@ def _merge(
         caller goes on with its own statements meanwhile)."""
 
         def create() -> str:
+            assert side is not None
             with side.cursor() as side_cur:
                 # One process: it has the core the company insert leaves; parallel workers
                 # would only add the cost of passing 1.3M rows per million to a leader.
@@ -392,24 +426,18 @@ def _merge(
 
         return pool.submit(create)
 
-    merger = CompanyMerge(
-        sql=sql,
-        cursor=cur,
-        policy=_policy(),
-        run_id=run.pk,
-        source_id=source.pk,
-        now=now,
-        emit_events=emit,
+    prepared = PreparedRows(
         todo=todo,
         industries_select=industries,
-        # Rows this transaction rejects stay visible to the side connection: it skips them.
-        stage_industries=(stage_industries, "t.reason IS NULL") if side is not None else None,
-        ids_from_line=read + 1,
         staged_keys=f"SELECT 'GB' AS country, btrim(r.{c('CompanyNumber')}) AS registry_id, "
         f"r.line + 1 AS line FROM {raw} r",
+        ids_from_line=read + 1,
+        # Rows this transaction rejects stay visible to the side connection: it skips them.
+        stage_industries=(stage_industries, "t.reason IS NULL") if side is not None else None,
     )
+    merger = CompanyMerge(ctx, policy=_policy(), prepared=prepared)
     counts = merger.merge_todo(staged=read - rejected, todo_rows=hits - rejected)
-    if emit and _full_snapshot():
+    if ctx.emit_events and _full_snapshot():
         # Every row of the file names its company, rejected or not (COPY took them all).
         merger.retire_missing(
             seen=f"SELECT btrim(r.{c('CompanyNumber')}) AS registry_id FROM {raw} r",
@@ -427,7 +455,9 @@ def _full_snapshot() -> bool:
     return SOURCES["ch_basic"].full_snapshot
 
 
-def _policy():
+def _policy() -> CompanyPolicy:
     from enrichment.importers import SOURCES
 
-    return SOURCES["ch_basic"].policy
+    policy = SOURCES["ch_basic"].policy
+    assert policy is not None
+    return policy

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from organizations.api.base import OrgAPIView
-from organizations.api.pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
+from organizations.api.lists import OrgListAPIView
 from organizations.models import User
 
 from .. import selectors, services
@@ -50,25 +50,16 @@ class _LeadAPIView(OrgAPIView):
             raise NotFound("No such lead.") from None
 
 
-class LeadListAPI(OrgAPIView):
+class LeadListAPI(OrgListAPIView):
     """Leads, newest first, cursor-paginated; filter by ?status= and ?segment=."""
 
-    @extend_schema(
-        operation_id="leads_list",
-        parameters=[*PAGE_PARAMETERS, LeadListQuerySerializer],
-        responses=paginated(LeadListSerializer),
-    )
-    def get(self, request: Request, org_slug: str) -> Response:
-        query = LeadListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        leads = selectors.leads_of_organization(
-            organization=self.organization,
-            status=query.validated_data.get("status"),
-            segment_id=query.validated_data.get("segment"),
-        )
-        paginator = DefaultCursorPagination()
-        page = paginator.paginate_queryset(leads, request, view=self)
-        return paginator.get_paginated_response(LeadListSerializer(page, many=True).data)
+    list_operation_id = "leads_list"
+    selector = staticmethod(selectors.leads_of_organization)
+    serializer_class = LeadListSerializer
+    query_serializer_class = LeadListQuerySerializer
+
+    def selector_kwargs(self, query: dict[str, Any]) -> dict[str, Any]:
+        return {"status": query.get("status"), "segment_id": query.get("segment")}
 
 
 class LeadDetailAPI(_LeadAPIView):
@@ -226,22 +217,12 @@ class CalendarAPI(OrgAPIView):
         return Response(CalendarDaySerializer(days, many=True).data)
 
 
-class SearchRunListAPI(OrgAPIView):
+class SearchRunListAPI(OrgListAPIView):
     """Nightly search runs, newest first, cursor-paginated, with their statistics."""
 
-    @extend_schema(
-        operation_id="search_runs_list",
-        parameters=PAGE_PARAMETERS,
-        responses=paginated(SearchRunListSerializer),
-    )
-    def get(self, request: Request, org_slug: str) -> Response:
-        paginator = DefaultCursorPagination()
-        page = paginator.paginate_queryset(
-            selectors.search_runs_of_organization(organization=self.organization),
-            request,
-            view=self,
-        )
-        return paginator.get_paginated_response(SearchRunListSerializer(page, many=True).data)
+    list_operation_id = "search_runs_list"
+    selector = staticmethod(selectors.search_runs_of_organization)
+    serializer_class = SearchRunListSerializer
 
 
 class SearchRunDetailAPI(OrgAPIView):

@@ -21,10 +21,11 @@ class OrganizationAPIKeyScheme(OpenApiAuthenticationExtension):
 
 def lib_doc_excludes() -> list[type]:
     """Classes whose docstrings never become an operation's description: drf-spectacular's own
-    list plus the API base class, whose docstring is for developers (views without a docstring
+    list plus the API base classes, whose docstrings are for developers (views without a docstring
     of their own showed it in the public API docs)."""
     from drf_spectacular.plumbing import get_lib_doc_excludes
 
     from .base import OrgAPIView
+    from .lists import OrgListAPIView
 
-    return [*get_lib_doc_excludes(), OrgAPIView]
+    return [*get_lib_doc_excludes(), OrgListAPIView, OrgAPIView]

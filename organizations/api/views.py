@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from .. import selectors, services
 from ..models import Role
 from .base import OrgAPIView
-from .pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
+from .lists import OrgListAPIView
 from .serializers import (
     APIKeyCreatedSerializer,
     APIKeyCreateSerializer,
@@ -51,49 +51,23 @@ class OrganizationDetailAPI(OrgAPIView):
         return Response(OrganizationDetailSerializer(organization).data)
 
 
-class MemberPagination(DefaultCursorPagination):
-    ordering = "-id"
-
-
-class MemberListAPI(OrgAPIView):
+class MemberListAPI(OrgListAPIView):
     """The organisation's members, newest first, cursor-paginated."""
 
-    @extend_schema(
-        operation_id="members_list",
-        parameters=PAGE_PARAMETERS,
-        responses=paginated(MemberListSerializer),
-    )
-    def get(self, request: Request, org_slug: str) -> Response:
-        paginator = MemberPagination()
-        page = paginator.paginate_queryset(
-            selectors.organization_members(organization=self.organization), request, view=self
-        )
-        return paginator.get_paginated_response(MemberListSerializer(page, many=True).data)
+    list_operation_id = "members_list"
+    selector = staticmethod(selectors.organization_members)
+    serializer_class = MemberListSerializer
 
 
-class APIKeyPagination(DefaultCursorPagination):
-    ordering = "-created"
-
-
-class APIKeyListCreateAPI(OrgAPIView):
+class APIKeyListCreateAPI(OrgListAPIView):
     """List keys (admins, any key); create one (an admin's session only: a key never mints keys)."""
 
     required_role = Role.ADMIN
     allow_api_key_writes = False
-
-    @extend_schema(
-        operation_id="api_keys_list",
-        parameters=PAGE_PARAMETERS,
-        responses=paginated(APIKeyListSerializer),
-    )
-    def get(self, request: Request, org_slug: str) -> Response:
-        paginator = APIKeyPagination()
-        page = paginator.paginate_queryset(
-            selectors.api_keys_of_organization(organization=self.organization),
-            request,
-            view=self,
-        )
-        return paginator.get_paginated_response(APIKeyListSerializer(page, many=True).data)
+    list_operation_id = "api_keys_list"
+    selector = staticmethod(selectors.api_keys_of_organization)
+    serializer_class = APIKeyListSerializer
+    ordering = "-created"
 
     @extend_schema(
         operation_id="api_keys_create",
@@ -173,27 +147,15 @@ class MemberDetailAPI(OrgAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationPagination(DefaultCursorPagination):
-    ordering = "-created_at"
-
-
-class InvitationListCreateAPI(OrgAPIView):
+class InvitationListCreateAPI(OrgListAPIView):
     """Pending invitations; POST invites someone (the link goes by e-mail, never in the
     answer). Owners' sessions only."""
 
     required_role = Role.OWNER
-
-    @extend_schema(
-        operation_id="invitations_list",
-        parameters=PAGE_PARAMETERS,
-        responses=paginated(InvitationListSerializer),
-    )
-    def get(self, request: Request, org_slug: str) -> Response:
-        paginator = InvitationPagination()
-        page = paginator.paginate_queryset(
-            selectors.invitations_pending(organization=self.organization), request, view=self
-        )
-        return paginator.get_paginated_response(InvitationListSerializer(page, many=True).data)
+    list_operation_id = "invitations_list"
+    selector = staticmethod(selectors.invitations_pending)
+    serializer_class = InvitationListSerializer
+    ordering = "-created_at"
 
     @extend_schema(
         operation_id="invitations_create",

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from organizations.api.base import OrgAPIView
-from organizations.api.pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
+from organizations.api.lists import OrgListAPIView
 from organizations.models import Role
 
 from .. import selectors, services
@@ -38,28 +38,18 @@ def _user(request: Request) -> Any:
     return request.user if getattr(request.user, "pk", None) else None
 
 
-class SegmentListCreateAPI(OrgAPIView):
+class SegmentListCreateAPI(OrgListAPIView):
     """Segments (target audiences), archived ones with ?archived=true; POST creates a draft
     (admins)."""
 
     required_role_for_write = Role.ADMIN
+    list_operation_id = "segments_list"
+    selector = staticmethod(selectors.segments_of_organization)
+    serializer_class = SegmentListSerializer
+    list_parameters = [OpenApiParameter("archived", bool, description="include archived segments")]
 
-    @extend_schema(
-        operation_id="segments_list",
-        parameters=[
-            *PAGE_PARAMETERS,
-            OpenApiParameter("archived", bool, description="include archived segments"),
-        ],
-        responses=paginated(SegmentListSerializer),
-    )
-    def get(self, request: Request, org_slug: str) -> Response:
-        qs = selectors.segments_of_organization(
-            organization=self.organization,
-            include_archived=request.query_params.get("archived") in ("1", "true"),
-        )
-        paginator = DefaultCursorPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(SegmentListSerializer(page, many=True).data)
+    def selector_kwargs(self, query: dict[str, Any]) -> dict[str, Any]:
+        return {"include_archived": self.request.query_params.get("archived") in ("1", "true")}
 
     @extend_schema(
         operation_id="segments_create",
