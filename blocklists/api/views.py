@@ -20,7 +20,7 @@ from .. import selectors, services
 from ..csv_io import (
     MAX_BYTES,
     BlockImportError,
-    block_entries_export_lines,
+    block_entries_export_response,
     block_entries_import,
 )
 from .serializers import (
@@ -134,15 +134,7 @@ class BlockEntryExportAPI(OrgAPIView):
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request, org_slug: str) -> HttpResponse:
-        # Built whole: a block list is at most some 100,000 short lines.
-        response = HttpResponse(
-            "".join(block_entries_export_lines(organization=self.organization)),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{self.organization.slug}-block-list.csv"'
-        )
-        return response
+        return block_entries_export_response(organization=self.organization)
 
 
 def _import_failed(errors: list, *, truncated: bool) -> Response:
