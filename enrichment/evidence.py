@@ -38,7 +38,8 @@ def _date(value: dt.datetime) -> str:
 
 
 def _time(value: dt.datetime) -> str:
-    return time_format(value, "TIME_FORMAT")
+    # 24-hour, as the rest of the lead page ("18:29"), whatever the locale's a.m./p.m.
+    return time_format(value, "H:i")
 
 
 def phone_display(value: str) -> str:

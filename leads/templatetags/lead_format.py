@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from enrichment.evidence import charge_sentences, company_contacts
+from enrichment.evidence import charge_sentences, company_contacts, phone_display
 from enrichment.models import ContactKind, RoleKind, VerificationStatus
 from enrichment.verification import verdicts as v
 
@@ -143,3 +143,9 @@ def lead_charge_sentences(lead: Any) -> list[str]:
 def lead_company_contacts(lead: Any) -> list[dict[str, str]]:
     """The company's own numbers and addresses seen for the lead: company data, never charged."""
     return company_contacts(evidence=lead.evidence or {}, company=lead.company_snapshot or {})
+
+
+@register.filter
+def contact_display(value: str, kind: str | None) -> str:
+    """A charged contact as people write it: phones in international format (+44 7400 123456)."""
+    return phone_display(value) if kind == ContactKind.PHONE and value else value

@@ -153,7 +153,7 @@ def test_the_evidence_reads_as_sentences_on_the_page_and_in_the_api(charged, ten
         "common company format (first.last).",
         f"{d0} is the website the company registry lists for {world.companies[0].name}.",
         f"Its mail server mx1.{d0} accepted it on {date_format(at, 'DATE_FORMAT')} at "
-        f"{time_format(at, 'TIME_FORMAT')} and rejects addresses that do not exist, so the "
+        f"{time_format(at, 'H:i')} and rejects addresses that do not exist, so the "
         "mailbox exists.",
     ]
     phone_sentences = [
@@ -194,7 +194,11 @@ def test_the_evidence_reads_as_sentences_on_the_page_and_in_the_api(charged, ten
     html = client.get(page).content.decode()
     for sentence in phone_sentences:
         assert f"<li>{sentence}</li>" in html
-    assert 'Company switchboard: <span class="wrap">+44 20 7946 0555</span>' in html
+    assert (
+        '<span class="muted">Company switchboard:</span> <span class="wrap">+44 20 7946 0555</span>'
+        in html
+    )
+    assert '<p class="wrap">+44 7400 123456</p>' in html  # the charged number, as people write it
     assert '<details class="evidence-raw">' in html and "line_type" in html  # folded away
     assert (
         " style="
