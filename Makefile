@@ -28,7 +28,8 @@ run: install
 	LEADPILOT_SITE_URL=$(LEADPILOT_SITE_URL) $(PY) manage.py demo
 	LEADPILOT_SITE_URL=$(LEADPILOT_SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
-## test: install, make sure PostgreSQL and Redis are up, lint, check migrations, run pytest.
+## test: install, make sure PostgreSQL and Redis are up, lint, check migrations, run pytest and
+## the benches' quick versions. `.ci/run` (CI=true) first drops what an earlier run left behind.
 test: install services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -36,6 +37,10 @@ test: install services
 	DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_SETTINGS_MODULE=leadpilot.settings.test \
 		$(PY) manage.py makemigrations --check --dry-run
 	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+# docker-compose validates docker-compose.yml (tests/deploy/) without a Docker daemon: Debian's
+# Compose v1 package, without its recommends (the Docker engine).
+	test -x /usr/bin/docker-compose || (apt-get update && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends docker-compose)
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(VENV)/bin/pytest
 	$(MAKE) --no-print-directory bench-quick
 

@@ -1,7 +1,11 @@
 """Production: secrets and hosts are required from the environment; HTTPS everywhere."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import INSTALLED_APPS, env
+
+# The simulated internet (demo, tests, benchmarks) never ships: no demo/generate_world/sandbox
+# command in production, and no production module imports it (tests/deploy/).
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "sandbox"]
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False
@@ -10,7 +14,9 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# The TLS proxy that sets that header also appends the client to X-Forwarded-For.
+# The TLS proxy that sets that header also puts the client's address last in X-Forwarded-For
+# (docker-compose.yml: Caddy, the only way in; gunicorn is not published). Exposing gunicorn
+# directly with this setting lets every client choose its own address, escaping the lockout.
 LEADPILOT_TRUSTED_PROXIES = env.int("LEADPILOT_TRUSTED_PROXIES", default=1)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
