@@ -122,9 +122,9 @@ class BounceReportResultSerializer(serializers.Serializer):
 
 class UsageQuerySerializer(serializers.Serializer):
     month = serializers.RegexField(
-        r"^\d{4}-(0[1-9]|1[0-2])$",
+        r"^(19|20)\d{2}-(0[1-9]|1[0-2])$",
         required=False,
-        help_text="YYYY-MM; the organisation's current month when absent.",
+        help_text="YYYY-MM (1900-2099); the organisation's current month when absent.",
     )
 
     def validated_month(self, default: dt.date) -> dt.date:
