@@ -29,12 +29,24 @@
   });
 })();
 
-// Small progressive enhancements: confirm before destructive plain forms, copy a secret.
+// Small progressive enhancements: confirm before destructive plain forms, copy a secret, tick
+// every box of a list. Behaviour lives here, bound by data attributes: the Content-Security-Policy
+// runs no inline handler (onclick=, onsubmit=) and no inline <script>.
 (function () {
   document.addEventListener("submit", function (ev) {
     const form = ev.target;
     const question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) ev.preventDefault();
+  });
+  // <input type="checkbox" data-select-all="lead_ids">: (un)ticks every checkbox named lead_ids in
+  // its form. Delegated from the document, so it also works in rows htmx swapped in.
+  document.addEventListener("change", function (ev) {
+    const name = ev.target.getAttribute && ev.target.getAttribute("data-select-all");
+    if (!name) return;
+    const scope = ev.target.form || document;
+    scope.querySelectorAll('input[type="checkbox"]').forEach(function (box) {
+      if (box.name === name) box.checked = ev.target.checked;
+    });
   });
   document.addEventListener("click", function (ev) {
     const selector = ev.target.getAttribute && ev.target.getAttribute("data-copy");
