@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         "SearchRunStatusEnum": "leads.models.SearchRunStatus",
         "RejectionReasonEnum": "leads.models.RejectionReason",
         "SegmentStatusEnum": "segments.models.SegmentStatus",
+        "BlockKindEnum": "blocklists.models.BlockKind",
         "DisputeReasonEnum": "billing.models.DisputeReason",
         "DisputeStatusEnum": "billing.models.DisputeStatus",
     },
