@@ -192,7 +192,7 @@ def test_a_lone_surrogate_in_segment_criteria_is_a_400_naming_the_criterion(
         ("leads/bulk/", f'{{"action": {SURROGATE}, "lead_ids": [1]}}', "action"),
         # An unknown criterion is named in the answer: a surrogate key could not be.
         ("segments/preview/", f'{{"criteria": {{{SURROGATE}: 1}}}}', "criteria"),
-        ("", f'{{"name": "x", "working_days": [1, {SURROGATE}]}}', "working_days"),
+        ("", f'{{"working_days": [1], "delivery_mode": {SURROGATE}}}', "delivery_mode"),
     ],
 )
 def test_a_lone_surrogate_anywhere_in_a_json_body_is_a_400_naming_the_field(
