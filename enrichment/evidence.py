@@ -42,10 +42,12 @@ def _time(value: dt.datetime) -> str:
     return time_format(value, "H:i")
 
 
-def phone_display(value: str) -> str:
-    """'+4791234567' -> '+47 912 34 567' (international format); as given when not a number."""
+def phone_display(value: str, country: str | None = None) -> str:
+    """'+4791234567' -> '+47 912 34 567' (international format); as given when not a number.
+    `country`: where a number without + is written (registry numbers)."""
+    region = (country or "").upper().replace("UK", "GB") or None
     try:
-        number = phonenumbers.parse(value, None)
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return value
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
@@ -271,17 +273,22 @@ def company_contacts(
             if company.get("phone")
             else []
         )
+    country = company.get("country")
     charged = str(evidence.get("value") or "")
+    if evidence.get("kind") == "phone":
+        charged = phone_display(charged, country)
     out = []
     for item in raw:
+        kind = str(item.get("kind") or "")
         value = str(item.get("value") or "")
+        if kind == "phone":
+            value = phone_display(value, country)
         if not value or value == charged:
             continue
-        kind = str(item.get("kind") or "")
         out.append(
             {
                 "kind": kind,
-                "value": phone_display(value) if kind == "phone" else value,
+                "value": value,
                 "label": labels.get(str(item.get("label")), _("Company contact")),
                 "source": str(item.get("source") or ""),
             }
