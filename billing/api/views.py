@@ -6,6 +6,8 @@ Members (and write-scoped keys) dispute and report bounces; every key may read.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -14,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from organizations.api.base import OrgAPIView
-from organizations.api.pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
+from organizations.api.lists import OrgListAPIView
 from organizations.models import User
 
 from .. import selectors
@@ -72,25 +74,16 @@ class LeadDisputeCreateAPI(OrgAPIView):
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 
-class DisputeListAPI(OrgAPIView):
+class DisputeListAPI(OrgListAPIView):
     """The organisation's disputes, newest first; filter by ?status= and ?reason=."""
 
-    @extend_schema(
-        operation_id="disputes_list",
-        parameters=[*PAGE_PARAMETERS, DisputeListQuerySerializer],
-        responses=paginated(DisputeSerializer),
-    )
-    def get(self, request: Request, org_slug: str) -> Response:
-        query = DisputeListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        disputes = selectors.disputes_of_organization(
-            organization=self.organization,
-            status=query.validated_data.get("status"),
-            reason=query.validated_data.get("reason"),
-        )
-        paginator = DefaultCursorPagination()
-        page = paginator.paginate_queryset(disputes, request, view=self)
-        return paginator.get_paginated_response(DisputeSerializer(page, many=True).data)
+    list_operation_id = "disputes_list"
+    selector = staticmethod(selectors.disputes_of_organization)
+    serializer_class = DisputeSerializer
+    query_serializer_class = DisputeListQuerySerializer
+
+    def selector_kwargs(self, query: dict[str, Any]) -> dict[str, Any]:
+        return {"status": query.get("status"), "reason": query.get("reason")}
 
 
 class DisputeDetailAPI(OrgAPIView):
