@@ -298,3 +298,88 @@ class Dispute(TenantModel):
     @property
     def is_undecided(self) -> bool:
         return self.status in UNDECIDED_STATUSES
+
+
+class StripeOutboxKind(models.TextChoices):
+    METER_EVENT = "meter_event", "Meter event (charge)"
+    # A credit is decided when it is first sent: a cancel while Stripe still allows one (within
+    # 24 h of receiving the charge), else a customer balance credit. The row keeps the choice.
+    CREDIT = "credit", "Credit (choice pending)"
+    METER_CANCEL = "meter_cancel", "Meter event adjustment (cancel)"
+    BALANCE_CREDIT = "balance_credit", "Customer balance credit"
+
+
+class StripeOutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    DEAD = "dead", "Dead (needs staff)"
+
+
+class StripeOutbox(TenantModel):
+    """One ledger change Stripe must learn. Contract (docs/billing.md, "Stripe outbox"):
+
+    - Written in the ledger row's transaction (billing/services.py, billing/disputes.py), always,
+      whether or not Stripe is configured: turning Stripe on later sends the history.
+    - `idempotency_key` is UNIQUE and derived from our ids (`meter:{usage_event_id}`,
+      `credit:{ledger_entry_id}`); it is the Idempotency-Key of every attempt, so a resend after a
+      lost response is answered from Stripe's idempotency cache, and the meter event's identifier
+      (the usage event id) dedups it again.
+    - billing/stripe_sync.py claims due pending rows FOR UPDATE SKIP LOCKED, sends, marks sent;
+      on error it backs off; after STRIPE_OUTBOX_MAX_ATTEMPTS failures the row is dead.
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    kind = models.CharField(max_length=16, choices=StripeOutboxKind.choices)
+    usage_event = models.ForeignKey(
+        UsageEvent, on_delete=models.PROTECT, related_name="stripe_outbox"
+    )
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="stripe_outbox"
+    )
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        max_length=8, choices=StripeOutboxStatus.choices, default=StripeOutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # What Stripe answered (object id, identifier), for the admin and the reconciliation.
+    response = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        verbose_name = "Stripe outbox row"
+        ordering = ["next_attempt_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(status="pending"),
+                name="stripe_outbox_due",
+            ),
+            models.Index(fields=["status", "created_at"], name="stripe_outbox_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} ({self.status})"
+
+
+class StripeCustomer(TenantModel):
+    """The organisation's Stripe customer, created by the sender on first need. Until the
+    subscription model carries the customer id this is where the outbox finds it."""
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    customer_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.customer_id}"
