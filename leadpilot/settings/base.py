@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "blocklists",
     "leads",
     "billing",
+    "privacy",
     "sandbox",
 ]
 
