@@ -18,6 +18,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.tenancy import TenantModel
@@ -383,3 +384,207 @@ class StripeCustomer(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.customer_id}"
+
+
+# --- plans and subscriptions (docs/billing.md, "Plans and subscriptions") ----------------------
+
+
+class PlanKind(models.TextChoices):
+    FREE = "free", _("Free")
+    PAID = "paid", _("Paid")
+    AGREEMENT = "agreement", _("Agreement")
+
+
+class Currency(models.TextChoices):
+    SEK = "SEK", "SEK"
+    EUR = "EUR", "EUR"
+    GBP = "GBP", "GBP"
+
+
+FREE_PLAN_CODE = "free"
+
+
+class Plan(models.Model):
+    """What an organisation buys: a monthly lead quota, a price per month and per extra lead.
+
+    Data, edited by staff in the admin. Not tenant data: every organisation reads the same rows.
+    An agreement plan's quota and prices are per organisation (on its Subscription); a plan that
+    organisations use is deactivated (`is_active`), never deleted (PROTECT).
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=16, choices=PlanKind.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.EUR)
+    monthly_quota = models.PositiveIntegerField(help_text="Leads included per billing month.")
+    price_per_month = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    price_per_extra_lead = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0, help_text="Overage, billed on a soft cap."
+    )
+    hard_cap = models.BooleanField(
+        default=True, help_text="Stop the search at the quota (else bill each extra lead)."
+    )
+    free_trial_leads = models.PositiveIntegerField(
+        default=0, help_text="Extra leads included in the first month of a subscription."
+    )
+    stripe_price_id = models.CharField(max_length=64, blank=True, help_text="Monthly fee.")
+    stripe_overage_price_id = models.CharField(
+        max_length=64, blank=True, help_text="Metered price of the lead meter (graduated tiers)."
+    )
+    is_active = models.BooleanField(default=True)
+    is_public = models.BooleanField(default=True, help_text="Offered on the Billing page.")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sort_order", "currency", "price_per_month", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="free") | models.Q(price_per_month=0, hard_cap=True),
+                name="plan_free_is_free_and_capped",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.currency})"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.kind == PlanKind.PAID
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    TRIALING = "trialing", _("Trial")
+    PAST_DUE = "past_due", _("Past due")
+    CANCELED = "canceled", _("Canceled")
+
+
+class Subscription(TenantModel):
+    """The organisation's plan and its state at Stripe. Contract (billing/subscriptions.py):
+
+    - At most one per organisation; none means the free plan (created on first need).
+    - `plan` applies to the current billing month; `pending_plan` from `pending_from` (the first
+      day of a later month): a downgrade waits for the next period, an upgrade applies at once.
+    - `status` and the Stripe ids follow Stripe's webhooks (re-fetched objects, never the event
+      body). `past_due_since` starts the grace period of LEADPILOT_PAST_DUE_GRACE_DAYS.
+    """
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+    )
+    stripe_customer_id = models.CharField(max_length=64, blank=True)
+    stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    pending_plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    pending_from = models.DateField(null=True, blank=True)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    # When owners were told the search paused (once per past-due episode).
+    pause_notified_at = models.DateTimeField(null=True, blank=True)
+    # Agreement terms (kind "agreement"): this organisation's own quota and prices.
+    agreement_quota = models.PositiveIntegerField(null=True, blank=True)
+    agreement_price_per_month = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    agreement_price_per_extra_lead = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pending_plan__isnull=True, pending_from__isnull=True)
+                | models.Q(pending_plan__isnull=False, pending_from__isnull=False),
+                name="subscription_pending_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} on {self.plan_id} ({self.status})"
+
+
+class StripeEventStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Processed"
+    FAILED = "failed", "Failed"
+    IGNORED = "ignored", "Ignored (type not handled)"
+
+
+class StripeEvent(models.Model):
+    """A webhook event received from Stripe, stored once by its id (I7). Not tenant data until
+    processed: the organisation is found from the re-fetched object."""
+
+    id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=100)
+    api_version = models.CharField(max_length=40, blank=True)
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=StripeEventStatus.choices, default=StripeEventStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "received_at"], name="stripe_event_status")]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.type} ({self.status})"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
+    UNCOLLECTIBLE = "uncollectible", _("Uncollectible")
+
+
+class Invoice(TenantModel):
+    """A Stripe invoice as Stripe last told us (re-fetched on each invoice.* event)."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    stripe_invoice_id = models.CharField(max_length=64, unique=True)
+    number = models.CharField(max_length=64, blank=True)
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    # In the currency's major unit (Stripe sends minor units: 12900 = 129.00).
+    amount_due = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    amount_paid = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=InvoiceStatus.choices)
+    hosted_invoice_url = models.URLField(max_length=500, blank=True)
+    invoice_pdf = models.URLField(max_length=500, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        ordering = ["-issued_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-id"], name="invoice_org_id")]
+
+    def __str__(self) -> str:
+        return self.number or self.stripe_invoice_id
