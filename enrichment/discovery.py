@@ -19,7 +19,6 @@ as `company_contacts`: shown on the lead as company data, never charged.
 from __future__ import annotations
 
 import asyncio
-import html
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from typing import Any, TypeVar
 from enrichment.verification import verdicts as v
 from enrichment.verification.candidates import email_candidates, name_fold, pattern_infer
 from enrichment.verification.config import VerificationConfig
-from enrichment.verification.discovery import Discovery, WebPage
+from enrichment.verification.discovery import Discovery, SiteVisit, WebPage
 from enrichment.verification.engine import Verifier
 from enrichment.verification.lists import is_role_account
 from enrichment.verification.phone import phone_verify
@@ -96,6 +95,8 @@ class CandidateResult:
     # Company-level contacts seen (never charged): {"kind", "value", "label", "source"}, label
     # "registry_phone" | "switchboard" | "general_email".
     company_contacts: list[dict[str, str]] = field(default_factory=list)
+    # The company's site: {"state": ok | no_site | unreachable, "reason", "pages": [log lines]}.
+    site: dict[str, Any] | None = None
 
     @property
     def verified(self) -> bool:
@@ -111,32 +112,26 @@ def domain_normalize(value: str) -> str:
     return value.removeprefix("www.")
 
 
-# A page's text blocks: a number is "next to" a name when both sit in one list item, paragraph,
-# table row or division (how contact and team pages print "Kari Nordmann, CEO, +47 912 34 567").
-_BLOCK_SPLIT = re.compile(
-    r"<(?:li|p|tr|td|div|dd|dt|h[1-6]|br|section|article|footer)\b[^>]*>", re.I
-)
-_TAG = re.compile(r"<[^>]+>")
-_TEL_HREF = re.compile(r'href="tel:([^"]+)"', re.I)
-_PHONE_TEXT = re.compile(r"\+\d[\d \-()]{6,18}\d")
-
-
 @dataclass(frozen=True)
 class PhoneListing:
-    """One phone number printed on a page, with the plain text of the block around it."""
+    """One phone number printed on a page, with the plain text of the block around it and the
+    page's URL."""
 
     raw: str
     block: str
+    url: str = ""
 
 
-def page_phone_listings(html_text: str) -> list[PhoneListing]:
-    """Every phone number of a page with its block's text (tel: links, else +-numbers in text)."""
-    listings: list[PhoneListing] = []
-    for chunk in _BLOCK_SPLIT.split(html_text):
-        plain = " ".join(html.unescape(_TAG.sub(" ", chunk)).split())
-        numbers = _TEL_HREF.findall(chunk) or _PHONE_TEXT.findall(plain)
-        listings += [PhoneListing(raw=html.unescape(n), block=plain) for n in numbers]
-    return listings
+def page_phone_listings(pages: Sequence[WebPage]) -> list[PhoneListing]:
+    """Every phone number of the pages with its block's text (tel: links, else +-numbers in
+    text): a number is "next to" a name when both sit in one list item, paragraph, table row or
+    division, as contact and team pages print "Kari Nordmann, CEO, +47 912 34 567"."""
+    return [
+        PhoneListing(raw=n, block=b.text, url=page.url)
+        for page in pages
+        for b in page.blocks
+        for n in b.phones
+    ]
 
 
 def block_names_person(block: str, *, first: str, last: str) -> bool:
@@ -170,7 +165,7 @@ class PhoneCandidate:
 
 
 def phone_candidates(
-    *, company: CompanyFacts, person: PersonFacts, page: WebPage | None
+    *, company: CompanyFacts, person: PersonFacts, pages: Sequence[WebPage]
 ) -> list[PhoneCandidate]:
     """The numbers of a company and whose each is: person-attributed ones first.
 
@@ -188,11 +183,12 @@ def phone_candidates(
     shared: list[PhoneCandidate] = []
     if company.phone:
         shared.append(PhoneCandidate(company.phone, "registry", v.ATTRIBUTION_COMPANY, "registry"))
-    if page is not None:
-        listings = page_phone_listings(page.text)
+    if pages:
+        listings = page_phone_listings(pages)
         named: dict[str, bool] = {}  # number -> every block listing it names the person
         general: dict[str, bool] = {}  # number -> some block lists it without a name
         first_raw: dict[str, str] = {}
+        source: dict[str, str] = {}  # number -> the first page naming the person next to it
         for listing in listings:
             k = key(listing.raw)
             first_raw.setdefault(k, listing.raw)
@@ -201,6 +197,9 @@ def phone_candidates(
             )
             named[k] = named.get(k, True) and names
             general[k] = general.get(k, False) or block_is_general(listing.block)
+            if names:
+                source.setdefault(k, listing.url)
+            source.setdefault("company:" + k, listing.url)
         for k, raw in first_raw.items():
             if k == registry or not (named[k] or general[k]):
                 continue
@@ -210,17 +209,23 @@ def phone_candidates(
                         raw,
                         "website",
                         v.ATTRIBUTION_PERSON,
-                        page.url,
+                        source[k],
                         f"{person.first_name} {person.last_name}",
                     )
                 )
             else:
-                shared.append(PhoneCandidate(raw, "website", v.ATTRIBUTION_COMPANY, page.url))
+                shared.append(
+                    PhoneCandidate(raw, "website", v.ATTRIBUTION_COMPANY, source["company:" + k])
+                )
     return personal + shared
 
 
 def company_contacts_of(
-    *, company: CompanyFacts, domain: str | None, page: WebPage | None, phones: list[PhoneCandidate]
+    *,
+    company: CompanyFacts,
+    domain: str | None,
+    pages: Sequence[WebPage],
+    phones: list[PhoneCandidate],
 ) -> list[dict[str, str]]:
     """The company-level contacts to show as company data: registry phone, the site's other
     numbers (switchboard) and its role addresses (info@, post@)."""
@@ -235,13 +240,14 @@ def company_contacts_of(
             seen.add(value)
             label = "registry_phone" if c.origin == "registry" else "switchboard"
             out.append({"kind": "phone", "value": value, "label": label, "source": c.source})
-    for email in page.emails if page else []:
-        local, _, email_domain = email.rpartition("@")
-        if email_domain == domain and is_role_account(local) and email not in seen:
-            seen.add(email)
-            out.append(
-                {"kind": "email", "value": email, "label": "general_email", "source": page.url}
-            )
+    for page in pages:
+        for email in page.emails:
+            local, _, email_domain = email.rpartition("@")
+            if email_domain == domain and is_role_account(local) and email not in seen:
+                seen.add(email)
+                out.append(
+                    {"kind": "email", "value": email, "label": "general_email", "source": page.url}
+                )
     return out
 
 
@@ -284,8 +290,8 @@ class ContactFinder:
         )
         return found, ("discovered" if found else None), evidence
 
-    async def _page(self, domain: str) -> WebPage | None:
-        return await self._pages.get(domain, lambda: self.discovery.website_fetch(domain))
+    async def _site(self, domain: str) -> SiteVisit:
+        return await self._pages.get(domain, lambda: self.discovery.site_visit(domain))
 
     async def find(
         self, company: CompanyFacts, person: PersonFacts, known: DomainFacts | None = None
@@ -294,13 +300,16 @@ class ContactFinder:
         domain, source, evidence = await self._domain_for(company)
         result.domain, result.domain_source = domain, source
         result.discovery = evidence or None
-        page = await self._page(domain) if domain else None
-        phones = phone_candidates(company=company, person=person, page=page)
+        visit = await self._site(domain) if domain else None
+        pages = visit.pages if visit is not None else []
+        if visit is not None:
+            result.site = {"state": visit.state, "reason": visit.reason, "pages": visit.log}
+        phones = phone_candidates(company=company, person=person, pages=pages)
         result.company_contacts = company_contacts_of(
-            company=company, domain=domain, page=page, phones=phones
+            company=company, domain=domain, pages=pages, phones=phones
         )
         if domain:
-            await self._emails_try(result, domain, person, page, known)
+            await self._emails_try(result, domain, person, pages, known)
         if result.verified:
             return result
         self._phones_try(result, company, phones)
@@ -311,13 +320,13 @@ class ContactFinder:
         result: CandidateResult,
         domain: str,
         person: PersonFacts,
-        page: WebPage | None,
+        pages: Sequence[WebPage],
         known: DomainFacts | None,
     ) -> None:
         first, last = person.first_name, person.last_name
         ordered: list[tuple[str, str]] = []  # (address, origin)
         pattern = known.pattern if known else None
-        for email in page.emails if page else []:
+        for email in dict.fromkeys(e for page in pages for e in page.emails):
             local, _, email_domain = email.rpartition("@")
             if email_domain == domain and pattern_infer(first=first, last=last, local_part=local):
                 ordered.append((email, "website"))
@@ -383,4 +392,5 @@ async def contacts_find(
     try:
         return list(await asyncio.gather(*(finder.find(c, p, d) for c, p, d in items)))
     finally:
+        await finder.discovery.aclose()
         finder.verifier.close()

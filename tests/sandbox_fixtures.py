@@ -13,7 +13,9 @@ def clock():
 
 
 @pytest.fixture
-def sandbox_factory(clock):
+def sandbox_factory(clock, settings):
+    """start(domains, **kwargs) -> a started Sandbox; the crawler's HTTPS port and trusted CA
+    (settings) point at the last one started."""
     started: list[Sandbox] = []
 
     def start(domains, **kwargs) -> Sandbox:
@@ -21,6 +23,8 @@ def sandbox_factory(clock):
         kwargs.setdefault("time_fn", clock.timestamp)
         sb = Sandbox(domains, **kwargs).start()
         started.append(sb)
+        settings.LEADPILOT_HTTPS_PORT = sb.https_port
+        settings.LEADPILOT_HTTP_CA_FILE = sb.ca_file
         return sb
 
     yield start

@@ -1,7 +1,7 @@
 """Sandbox internet: DNS, SMTP and HTTP peers on 127.0.0.1 serving a world manifest.
 
     with Sandbox.from_world("var/world") as sb:      # or Sandbox(domains=[{...}, ...])
-        sb.dns_port, sb.smtp_port, sb.http_port
+        sb.dns_port, sb.smtp_port, sb.http_port, sb.https_port, sb.ca_file
 
 Started in-process by tests, the demo and the benches, or by `manage.py sandbox --world DIR`.
 """
@@ -46,6 +46,12 @@ class Sandbox:
         self.dns_port: int | None = None
         self.smtp_port: int | None = None
         self.http_port: int | None = None
+        self.https_port: int | None = None
+
+    @property
+    def ca_file(self) -> str | None:
+        """PEM file of the test CA that signed the HTTPS server's certificates."""
+        return self.http.ca_file
 
     @classmethod
     def from_world(cls, world_dir: str | Path, **kwargs) -> Sandbox:
@@ -57,7 +63,12 @@ class Sandbox:
         return ("127.0.0.1", self.dns_port)
 
     def start(
-        self, *, dns_port: int = 0, smtp_port: int | None = None, http_port: int = 0
+        self,
+        *,
+        dns_port: int = 0,
+        smtp_port: int | None = None,
+        http_port: int = 0,
+        https_port: int | None = 0,
     ) -> Sandbox:
         # The engine's per-process caches key on nameserver and ports; this world may get ports
         # an earlier one used.
@@ -65,7 +76,8 @@ class Sandbox:
         try:
             self.dns_port = self.dns.start(dns_port)
             self.smtp_port = self.smtp.start(smtp_port)
-            self.http_port = self.http.start(http_port)
+            self.http_port = self.http.start(http_port, https_port)
+            self.https_port = self.http.https_port
         except BaseException:
             self.stop()
             raise

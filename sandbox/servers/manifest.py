@@ -43,6 +43,20 @@ class WebPerson:
 
 
 @dataclass(frozen=True)
+class WebPageSpec:
+    """A page of the site besides the home page (linked from it with `title` as the link text):
+    a team/contact/about page naming people. `slow_seconds` makes it answer that late (a page
+    that times out), `huge_bytes` pads it past the crawler's size limit."""
+
+    path: str
+    title: str
+    lang: str = "en"
+    people: tuple[WebPerson, ...] = ()
+    slow_seconds: float = 0.0
+    huge_bytes: int = 0
+
+
+@dataclass(frozen=True)
 class WebSpec:
     company_name: str
     country: str | None = None
@@ -50,6 +64,25 @@ class WebSpec:
     emails: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
     people: tuple[WebPerson, ...] = ()
+    https: bool = False  # served over HTTPS; plain HTTP redirects there
+    www: bool = False  # the site lives on www.<domain>; the bare name redirects there
+    robots_disallow: tuple[str, ...] = ()  # paths robots.txt disallows for every agent
+    pages: tuple[WebPageSpec, ...] = ()
+
+    def page_readable(self, page: WebPageSpec) -> bool:
+        """A crawler that honours robots.txt and the size and time limits reads this page."""
+        if any(page.path.startswith(p) for p in self.robots_disallow):
+            return False
+        return not (page.slow_seconds or page.huge_bytes)
+
+    def findable_people(self) -> dict[str, str]:
+        """Ground truth: who a polite crawler finds named on this site -> the page's path."""
+        found = {p.name: "/" for p in self.people}
+        for page in self.pages:
+            if self.page_readable(page):
+                for p in page.people:
+                    found.setdefault(p.name, page.path)
+        return found
 
 
 def _web_people(value, where: str) -> tuple[WebPerson, ...]:
@@ -63,6 +96,30 @@ def _web_people(value, where: str) -> tuple[WebPerson, ...]:
         WebPerson(name=p["name"], title=str(p.get("title") or ""), phone=p.get("phone") or None)
         for p in value
     )
+
+
+def _web_pages(value, where: str) -> tuple[WebPageSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(p, Mapping) and isinstance(p.get("path"), str) and p["path"].startswith("/")
+        for p in value
+    ):
+        raise ManifestError(f"{where}: field 'web.pages' must be a list of {{path, title, ...}}")
+    try:
+        return tuple(
+            WebPageSpec(
+                path=p["path"],
+                title=str(p.get("title") or p["path"]),
+                lang=str(p.get("lang") or "en"),
+                people=_web_people(p.get("people"), where),
+                slow_seconds=float(p.get("slow_seconds") or 0),
+                huge_bytes=int(p.get("huge_bytes") or 0),
+            )
+            for p in value
+        )
+    except (TypeError, ValueError) as exc:
+        raise ManifestError(f"{where}: web.pages slow_seconds/huge_bytes must be numbers") from exc
 
 
 @dataclass(frozen=True)
@@ -150,6 +207,10 @@ def domain_spec_parse(obj: Mapping, *, where: str = "domain") -> DomainSpec:
             emails=tuple(web_raw.get("emails") or ()),
             phones=tuple(web_raw.get("phones") or ()),
             people=_web_people(web_raw.get("people"), where),
+            https=bool(web_raw.get("https")),
+            www=bool(web_raw.get("www")),
+            robots_disallow=tuple(_strs(web_raw.get("robots_disallow"), f"{where}: robots")),
+            pages=_web_pages(web_raw.get("pages"), where),
         )
     known = {"domain", "dns", "mx", "a", "spf", "mail", "pattern", "web"}
     return DomainSpec(

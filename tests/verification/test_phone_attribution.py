@@ -8,6 +8,7 @@ from enrichment.models import ContactPoint
 from enrichment.services import decision_maker_contacts_find
 from enrichment.verification.phone import phone_verify
 from enrichment.verification.verdicts import EmailVerdict
+from enrichment.web import page_parse
 from sandbox.servers.worlds import domain_entry
 from tests.factories import CompanyFactory, PersonFactory
 
@@ -91,7 +92,7 @@ def test_a_direct_number_next_to_the_ceo_is_charged_with_its_attribution(world, 
         "website",
         "mobile",
     )
-    assert (point.attribution, point.attribution_source) == ("person", "http://direkte.no/")
+    assert (point.attribution, point.attribution_source) == ("person", "https://direkte.no/")
     assert f.evidence["verification"]["listed_with"] == "Anna Berg"
     # The chair's number and the switchboard are not Anna's; the switchboard is company data.
     assert f.evidence["company_contacts"] == [
@@ -99,7 +100,7 @@ def test_a_direct_number_next_to_the_ceo_is_charged_with_its_attribution(world, 
             "kind": "phone",
             "value": "+4722111111",
             "label": "switchboard",
-            "source": "http://direkte.no/",
+            "source": "https://direkte.no/",
         }
     ]
 
@@ -151,7 +152,7 @@ def test_a_page_names_a_person_next_to_a_number_only_in_the_same_block():
         '<li><strong>Bjørn-Åge Sæther</strong>, Daglig leder &middot; <a href="tel:+4791234567">'
         "+47 912 34 567</a></li><li><strong>Ola Lund</strong></li></ul>"
     )
-    listings = page_phone_listings(html)
+    listings = page_phone_listings([page_parse("http://x.no/", 200, html)])
     assert [x.raw for x in listings] == ["+4722111111", "+4791234567"]
     assert not block_names_person(listings[0].block, first="Bjørn-Åge", last="Sæther")
     assert block_names_person(listings[1].block, first="Bjørn-Åge", last="Sæther")

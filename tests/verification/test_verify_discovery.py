@@ -67,7 +67,7 @@ def test_discovery_confirms_only_the_site_naming_the_registry_number(sandbox_fac
         "website": True,
         "confirmed": False,
     }
-    assert evidence["source"] == "http://nordlyslogistikk.no/"
+    assert evidence["source"] == "https://nordlyslogistikk.no/"
     assert page.emails == ["post@nordlyslogistikk.no"]
     assert page.phones == ["+4722334455"]
     assert none is None
