@@ -7,6 +7,7 @@ expects (it then tries the next nameserver), never with another exception.
 """
 
 import contextlib
+import ipaddress
 import struct
 
 import dns.message
@@ -91,7 +92,15 @@ def _dnspython_reading(wire, rdtype):
         else:
             found.append(rdata.address)
     soa_present = any(r.rdtype == dns.rdatatype.SOA for r in message.authority)
-    return message.rcode(), sorted(found), chain.minimum_ttl, soa_present
+    return message.rcode(), _spelled_alike(found, rdtype), chain.minimum_ttl, soa_present
+
+
+def _spelled_alike(records, rdtype):
+    """Sorted records, IPv6 addresses in one spelling: an address has several (dnspython writes
+    ::0.1.0.0 where inet_ntop writes ::1:0), and the engine connects to the address, not the text."""
+    if rdtype == dns.rdatatype.AAAA:
+        return sorted(ipaddress.ip_address(r) for r in records)
+    return sorted(records)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -103,7 +112,7 @@ def test_the_reader_agrees_with_dnspython_on_generated_answers(answer):
     parsed = vdns._parse(wire, qname, rdtype)
 
     assert parsed.rcode == rcode
-    assert sorted(parsed.records) == expected
+    assert _spelled_alike(parsed.records, rdtype) == expected
     assert not parsed.truncated
     if expected or soa_present:
         assert parsed.ttl == minimum_ttl
