@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from organizations.admin import TenantAdmin
 
 from .disputes import DisputeStateError, dispute_accept, dispute_reject
-from .models import BillingPeriod, Dispute, LedgerEntry, UsageEvent
+from .models import BillingPeriod, Dispute, LedgerEntry, StripeOutbox, UsageEvent
 
 
 class _ReadOnlyAdmin(TenantAdmin):
@@ -308,3 +308,34 @@ class DisputeAdmin(TenantAdmin):
 
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@admin.register(StripeOutbox)
+class StripeOutboxAdmin(_ReadOnlyAdmin):
+    """The Stripe outbox: dead rows (a 4xx from Stripe, or too many failures) wait here for staff;
+    "retry" makes them pending again with the same idempotency key."""
+
+    list_display = [
+        "idempotency_key",
+        "organization",
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error_short",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["idempotency_key", "organization__slug"]
+    actions = ["retry_dead"]
+
+    @admin.display(description="last error")
+    def last_error_short(self, obj: StripeOutbox) -> str:
+        return obj.last_error[:120]
+
+    @admin.action(description="Retry the selected dead rows")
+    def retry_dead(self, request, queryset) -> None:
+        from .stripe_sync import stripe_outbox_retry
+
+        count = stripe_outbox_retry(ids=queryset.values_list("id", flat=True))
+        self.message_user(request, f"{count} dead row(s) will be sent again.", messages.SUCCESS)

@@ -49,6 +49,7 @@ from .models import (
     LedgerEntryKind,
     UsageEvent,
 )
+from .outbox import stripe_outbox_write
 from .services import billing_month_of, billing_period_lock
 
 # The re-check task (leads/tasks.py), enqueued by name: billing must not import leads.
@@ -383,7 +384,7 @@ def _credit_write(
     reason = f"dispute {dispute.pk}: credit of charge:{usage_event.id}"
     if not same_month:
         reason += f" ({usage_event.period_start:%Y-%m})"
-    LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         organization=organization,
         period=period,
         usage_event=usage_event,
@@ -393,6 +394,8 @@ def _credit_write(
         actor=_actor_label(actor),
         idempotency_key=f"credit:{usage_event.id}",
     )
+    # Stripe learns of the credit through the outbox, in this transaction (billing/outbox.py).
+    stripe_outbox_write(organization=organization, entries=[entry])
     BillingPeriod.objects.for_org(organization).filter(pk=period.pk).update(
         units_credited=F("units_credited") + 1, updated_at=timezone.now()
     )
