@@ -295,3 +295,20 @@ def dispute_rate(*, organization: Organization, since: dt.datetime) -> float:
     charged = UsageEvent.objects.for_org(organization).filter(occurred_at__gte=since).count()
     disputed = Dispute.objects.for_org(organization).filter(created_at__gte=since).count()
     return disputed / charged if charged else 0.0
+
+
+DECISION_NOTICE_DAYS = 7
+
+
+def disputes_decided_recently(
+    *, organization: Organization, now: dt.datetime | None = None
+) -> list[Dispute]:
+    """Disputes accepted or rejected in the last DECISION_NOTICE_DAYS days, newest decision first
+    (the overview's notice: every member sees what became of the organisation's disputes)."""
+    since = (now or timezone.now()) - dt.timedelta(days=DECISION_NOTICE_DAYS)
+    return list(
+        Dispute.objects.for_org(organization)
+        .filter(status__in=(DisputeStatus.ACCEPTED, DisputeStatus.REJECTED), decided_at__gte=since)
+        .select_related("usage_event")
+        .order_by("-decided_at", "-id")[:10]
+    )

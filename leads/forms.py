@@ -28,14 +28,14 @@ class LeadIdsField(forms.Field):
 class RejectForm(forms.Form):
     reason = forms.ChoiceField(choices=RejectionReason.choices)
     note = forms.CharField(max_length=500, required=False)
+    # Reject and dispute the charge in one step (for the reasons that say the lead is wrong).
+    dispute = forms.BooleanField(required=False)
 
 
 class BulkActionForm(RejectForm):
     action = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     lead_ids = LeadIdsField(error_messages={"required": "Select at least one lead."})
     reason = forms.ChoiceField(choices=RejectionReason.choices, required=False)
-    # Reject and dispute the charge in one step (for the reasons that say the lead is wrong).
-    dispute = forms.BooleanField(required=False)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -62,8 +63,39 @@ class QueueView(OrgViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         leads = selectors.leads_awaiting_approval(organization=self.organization)
         page = Paginator(leads, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        context.update(page=page, leads=page.object_list, reasons=RejectionReason.choices)
+        context.update(
+            page=page,
+            leads=page.object_list,
+            reasons=RejectionReason.choices,
+            dispute_reasons=REJECTION_DISPUTE_REASONS,
+        )
         return context
+
+
+def _dispute_messages(
+    request: HttpRequest, data: dict[str, Any], disputes: list[Any], problems: list[str]
+) -> None:
+    """What became of "and dispute the charge" on a rejection (queue rows, bulk, lead page)."""
+    if not data["dispute"]:
+        return
+    if data["reason"] not in REJECTION_DISPUTE_REASONS:
+        messages.info(
+            request,
+            _("Only “Wrong person” and “Contact data wrong” rejections dispute the charge."),
+        )
+        return
+    if disputes:
+        messages.success(
+            request,
+            ngettext(
+                "Disputed the charge. %(when)s",
+                "Disputed %(n)d charges. %(when)s",
+                len(disputes),
+            )
+            % {"n": len(disputes), "when": EXPECTED_ANSWER},
+        )
+    for problem in problems:
+        messages.warning(request, _("Not disputed: %(why)s") % {"why": problem})
 
 
 class BulkActionView(_LeadActionView):
@@ -99,32 +131,12 @@ class BulkActionView(_LeadActionView):
                     dispute=form.cleaned_data["dispute"],
                 )
                 messages.success(request, f"Rejected {len(leads)} leads.")
-                self._dispute_messages(form, disputes, problems)
+                _dispute_messages(request, form.cleaned_data, disputes, problems)
         except Lead.DoesNotExist:
             raise Http404("No such lead") from None
         except services.LeadStateError as exc:
             messages.error(request, str(exc))
         return self._answer(queue)
-
-    def _dispute_messages(
-        self, form: BulkActionForm, disputes: list[Any], problems: list[str]
-    ) -> None:
-        if not form.cleaned_data["dispute"]:
-            return
-        if form.cleaned_data["reason"] not in REJECTION_DISPUTE_REASONS:
-            messages.info(
-                self.request,
-                _("Only “Wrong person” and “Contact data wrong” rejections dispute the charge."),
-            )
-            return
-        if disputes:
-            messages.success(
-                self.request,
-                _("Disputed %(n)d charge(s). %(when)s")
-                % {"n": len(disputes), "when": EXPECTED_ANSWER},
-            )
-        for problem in problems:
-            messages.warning(self.request, _("Not disputed: %(why)s") % {"why": problem})
 
     def _answer(self, queue: str) -> HttpResponse:
         if self.request.htmx:
@@ -163,18 +175,30 @@ class LeadRejectView(_LeadActionView):
             messages.error(request, "Pick a reason for rejecting.")
             return self.back(self.url("detail", lead_id=lead_id))
         try:
-            lead = services.lead_reject(
+            leads, disputes, problems = lead_reject_and_dispute(
                 organization=self.organization,
-                lead_id=lead_id,
+                lead_ids=[lead_id],
                 rejected_by=request.user,
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
+                dispute=form.cleaned_data["dispute"],
             )
         except services.LeadStateError as exc:
             messages.error(request, str(exc))
             return self.back(self.url("detail", lead_id=lead_id))
         if request.htmx:
-            return render(request, "leads/_queue_row_done.html", {"lead": lead})
+            # The row says it in place: the queue's messages are not part of the swap.
+            return render(
+                request,
+                "leads/_queue_row_done.html",
+                {
+                    "organization": self.organization,
+                    "lead": leads[0],
+                    "disputed": bool(disputes),
+                    "not_disputed": problems,
+                },
+            )
+        _dispute_messages(request, form.cleaned_data, disputes, problems)
         return self.back(self.url("detail", lead_id=lead_id))
 
 
@@ -256,6 +280,7 @@ class LeadDetailView(OrgViewMixin, TemplateView):
                 organization=self.organization, lead_id=lead.id
             ),
             reasons=RejectionReason.choices,
+            dispute_reasons=REJECTION_DISPUTE_REASONS,
             notes_form=NotesForm(initial={"notes": lead.notes}),
             statuses=LeadStatus,
         )

@@ -2,6 +2,7 @@
 
 Runs the real command in a subprocess, as `make run` does, on a small world."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -39,9 +40,19 @@ def test_demo_fills_the_embedded_default_with_charged_leads(tmp_path):
     manage("migrate", "--noinput", "-v0")
     out = manage("demo", "--companies", "800")
     assert "Demo ready" in out
-    assert "demo@leadpilot.localhost" in out
-    # Run again: idempotent, nothing charged twice.
-    manage("demo", "--companies", "800")
+    assert "demo@leadpilot.localhost / demo-pilot-2026" in out
+    # The staff login is printed beside the demo login, with where staff review disputes.
+    assert "/admin/billing/dispute/ as staff@leadpilot.localhost / demo-pilot-2026" in out
+    assert "Opened 4 disputes for staff to review" in out
+    # Run again: idempotent, nothing charged twice, no second set of disputes.
+    again = manage("demo", "--companies", "800")
+    assert "staff@leadpilot.localhost" in again
+    assert "Opened" not in again
+    # The ledger the demo leaves behind passes every invariant (README's demo section).
+    assert json.loads(manage("billing_audit").strip().splitlines()[-1]) == {
+        "organizations": 1,
+        "violations": [],
+    }
 
     db = sqlite3.connect(tmp_path / "leadpilot.sqlite3")
     leads = db.execute("SELECT count(*) FROM leads_lead").fetchone()[0]
@@ -53,6 +64,26 @@ def test_demo_fills_the_embedded_default_with_charged_leads(tmp_path):
     assert leads > 0
     assert usage == leads
     assert duplicates == 0
+
+    staff = db.execute(
+        "SELECT is_staff, is_superuser FROM organizations_user WHERE email = ?",
+        ("staff@leadpilot.localhost",),
+    ).fetchall()
+    assert staff == [(1, 1)]
+    # One dispute per reason, after the re-check: none of the sandbox's answers agrees with the
+    # customer (the address still verifies, the company still matches), so all wait for staff.
+    disputes = db.execute(
+        "SELECT d.reason, d.status, d.recheck_text != '', l.contact_kind FROM billing_dispute d "
+        "JOIN leads_lead l ON l.id = d.lead_id ORDER BY d.id"
+    ).fetchall()
+    assert [(reason, status) for reason, status, *_ in disputes] == [
+        ("bounced", "awaiting_staff"),
+        ("wrong_person", "awaiting_staff"),
+        ("outside_criteria", "awaiting_staff"),
+        ("other", "awaiting_staff"),
+    ]
+    assert all(checked for _, _, checked, _ in disputes)
+    assert disputes[0][3] == "email"
 
     # Honest charges (docs/charges.md): a charged phone is a number a source attributes to the
     # person, never the company's registry phone (42 of 131 demo charges were, before).

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from billing.api.serializers import DisputeSerializer
 from enrichment.evidence import charge_sentences, company_contacts
 
 from ..models import Lead, LeadStatus, RejectionReason, SearchRun
 from ..selectors import CALENDAR_FIRST_DAY, CALENDAR_LAST_DAY
+from ..services.disputes import REJECTION_DISPUTE_REASONS
 
 
 class LeadListSerializer(serializers.ModelSerializer):
@@ -105,6 +109,39 @@ class LeadNotesUpdateSerializer(serializers.Serializer):
 class LeadRejectSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=RejectionReason.choices)
     note = serializers.CharField(allow_blank=True, max_length=500, required=False, default="")
+    dispute = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also dispute the lead's charge, in the same step: only with the reasons that "
+        "say the lead is wrong (wrong_person → a wrong_person dispute, bad_contact → bounced). "
+        "409 (nothing rejected) when the charge cannot be disputed.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("dispute") and attrs["reason"] not in REJECTION_DISPUTE_REASONS:
+            raise serializers.ValidationError(
+                {
+                    "dispute": [
+                        _("Only the reasons wrong_person and bad_contact dispute the charge.")
+                    ]
+                }
+            )
+        return attrs
+
+
+class LeadRejectedSerializer(LeadDetailSerializer):
+    """The rejected lead and, when asked, the dispute opened with it."""
+
+    dispute = serializers.SerializerMethodField()
+
+    class Meta(LeadDetailSerializer.Meta):
+        fields = [*LeadDetailSerializer.Meta.fields, "dispute"]
+        read_only_fields = fields
+
+    @extend_schema_field(DisputeSerializer(allow_null=True))
+    def get_dispute(self, lead: Lead) -> dict[str, Any] | None:
+        dispute = self.context.get("dispute")
+        return DisputeSerializer(dispute).data if dispute is not None else None
 
 
 class LeadMoveSerializer(serializers.Serializer):

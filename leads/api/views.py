@@ -9,17 +9,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billing.api.serializers import ConflictSerializer
+from billing.selectors import dispute_eligibility
 from organizations.api.base import OrgAPIView
 from organizations.api.lists import OrgListAPIView
 from organizations.models import User
 
 from .. import selectors, services
-from ..models import Lead, SearchRun
+from ..models import Lead, LeadStatus, SearchRun
+from ..services.disputes import lead_reject_and_dispute
 from .serializers import (
     CalendarDaySerializer,
     CalendarQuerySerializer,
@@ -31,6 +36,7 @@ from .serializers import (
     LeadListSerializer,
     LeadMoveSerializer,
     LeadNotesUpdateSerializer,
+    LeadRejectedSerializer,
     LeadRejectSerializer,
     SearchRunDetailSerializer,
     SearchRunListSerializer,
@@ -40,6 +46,15 @@ from .serializers import (
 def _actor(request: Request) -> User | None:
     """The person acting, or None for an API key."""
     return request.user if isinstance(request.user, User) else None
+
+
+# Why a lead's charge cannot be disputed (billing.selectors.dispute_eligibility's why_not).
+_DISPUTE_CONFLICTS = {
+    "not_charged": gettext_lazy("This lead was not charged."),
+    "open": gettext_lazy("A dispute of this lead is already open."),
+    "accepted": gettext_lazy("This lead was already credited."),
+    "window": gettext_lazy("The dispute window has passed."),
+}
 
 
 class _LeadAPIView(OrgAPIView):
@@ -108,25 +123,43 @@ class LeadApproveAPI(_LeadAPIView):
 
 
 class LeadRejectAPI(_LeadAPIView):
-    """Reject a lead with a reason; it leaves the queue and the calendar."""
+    """Reject a lead with a reason; it leaves the queue and the calendar. With `dispute: true`
+    (reasons wrong_person and bad_contact) its charge is disputed in the same step; 409, and the
+    lead left as it was, when the charge cannot be disputed (open dispute, credited, window)."""
 
     @extend_schema(
-        operation_id="leads_reject", request=LeadRejectSerializer, responses=LeadDetailSerializer
+        operation_id="leads_reject",
+        request=LeadRejectSerializer,
+        responses={200: LeadRejectedSerializer, 409: ConflictSerializer},
     )
     def post(self, request: Request, org_slug: str, lead_id: int) -> Response:
         lead = self.lead(lead_id)
         serializer = LeadRejectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["dispute"] and lead.status != LeadStatus.CONTACTED:
+            eligibility = dispute_eligibility(organization=self.organization, lead_id=lead.id)
+            if not eligibility.can_dispute:
+                return Response(
+                    {
+                        "detail": _DISPUTE_CONFLICTS[eligibility.why_not],
+                        "code": eligibility.why_not,
+                    },
+                    status=status.HTTP_409_CONFLICT,
+                )
         try:
-            lead = services.lead_reject(
+            leads, disputes, _not_disputed = lead_reject_and_dispute(
                 organization=self.organization,
-                lead_id=lead.id,
+                lead_ids=[lead.id],
                 rejected_by=_actor(request),
-                **serializer.validated_data,
+                reason=data["reason"],
+                note=data["note"],
+                dispute=data["dispute"],
             )
         except services.LeadStateError as exc:
             raise ValidationError({"status": [str(exc)]}) from None
-        return Response(LeadDetailSerializer(lead).data)
+        context = {"dispute": disputes[0] if disputes else None}
+        return Response(LeadRejectedSerializer(leads[0], context=context).data)
 
 
 class LeadMoveAPI(_LeadAPIView):

@@ -72,8 +72,8 @@ class Command(BaseCommand):
         self._segments(org, user)
         if not options["skip_nightly"]:
             self._nightly(org, world)
-        self.stdout.write(self.style.SUCCESS(f"Demo ready in {time.monotonic() - started:.0f} s."))
         staff = self._staff()
+        self.stdout.write(self.style.SUCCESS(f"Demo ready in {time.monotonic() - started:.0f} s."))
         self.stdout.write(
             f"  Log in at {settings.SITE_URL}/accounts/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD}"
         )
@@ -147,7 +147,13 @@ class Command(BaseCommand):
             return
         members = Membership.objects.for_org(org).select_related("user").order_by("id")
         member = members.first()
-        leads = list(Lead.objects.for_org(org).order_by("id")[: len(DEMO_DISPUTES)])
+        # A bounce is about an e-mail address: that dispute takes the first e-mail lead.
+        leads = list(Lead.objects.for_org(org).filter(contact_kind="email").order_by("id")[:1])
+        leads += (
+            Lead.objects.for_org(org)
+            .exclude(pk__in=[lead.pk for lead in leads])
+            .order_by("id")[: len(DEMO_DISPUTES) - len(leads)]
+        )
         for lead, (reason, note) in zip(leads, DEMO_DISPUTES, strict=False):
             dispute_open(
                 organization=org,
