@@ -35,6 +35,8 @@ class StopReason(models.TextChoices):
     QUOTA = "quota", "Monthly quota reached"
     SEGMENT_INACTIVE = "segment_inactive", "Segment no longer active"
     TOO_MANY_ATTEMPTS = "too_many_attempts", "Gave up after repeated crashes"
+    OUTAGE = "outage", "Resolver or mail servers unreachable"
+    SENDING_CAP = "sending_cap", "Daily sending cap reached"
     ERROR = "error", "Error"
 
 
@@ -59,6 +61,13 @@ class SearchRun(TenantModel):
     charged = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Why a failed run failed, in words for the customer (run page and API).
+    failure_reason = models.CharField(max_length=500, blank=True)
+    # Blind attempts (most contacts unanswered by the resolver or the mail servers): such a run
+    # fails with stop reason `outage` and is tried again from `retry_at` (None: no more retries).
+    outage_failures = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    staff_notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -85,6 +94,15 @@ class SearchRun(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (SearchRunStatus.SUCCEEDED, SearchRunStatus.FAILED)
+
+    @property
+    def is_retryable(self) -> bool:
+        """Failed blind, with a retry to come: the run resumes (leads/services/search.py)."""
+        return (
+            self.status == SearchRunStatus.FAILED
+            and self.stop_reason == StopReason.OUTAGE
+            and self.retry_at is not None
+        )
 
 
 class CandidateOutcome(models.TextChoices):
@@ -124,6 +142,9 @@ class LeadStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     CONTACTED = "contacted", "Contacted"
+    # Taken back by the service before approval (the person objected: privacy opt-out); never
+    # charged (its charge, if any, is credited). `withdrawn_reason` says why, for the customer.
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class RejectionReason(models.TextChoices):
@@ -172,6 +193,8 @@ class Lead(TenantModel):
     )
     rejection_reason = models.CharField(max_length=24, choices=RejectionReason.choices, blank=True)
     rejection_note = models.CharField(max_length=500, blank=True)
+    withdrawn_reason = models.CharField(max_length=300, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
     scheduled_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     decided_by = models.ForeignKey(

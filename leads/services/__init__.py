@@ -20,6 +20,7 @@ from .lifecycle import (
     lead_reject,
     leads_approve,
     leads_reject,
+    leads_withdraw,
 )
 from .reverify import lead_evidence_is_stale, leads_reverify, leads_reverify_scheduled
 from .search import (
@@ -55,6 +56,7 @@ __all__ = [
     "leads_reject",
     "leads_reverify",
     "leads_reverify_scheduled",
+    "leads_withdraw",
     "nightly_dispatch",
     "search_run_execute",
     "search_run_get_or_create",

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from billing.disputes import DisputeConflict, dispute_accept, dispute_deadline, dispute_open
+from billing.models import UNDECIDED_STATUSES, Dispute, DisputeReason, UsageEvent
 from organizations.models import Organization, User
 
 from ..models import Lead, LeadStatus, RejectionReason
@@ -78,6 +80,9 @@ def leads_approve(
         rejected = [lead.id for lead in leads if lead.status == LeadStatus.REJECTED]
         if rejected:
             raise LeadStateError(f"Rejected leads cannot be approved: {rejected}")
+        withdrawn = [lead.id for lead in leads if lead.status == LeadStatus.WITHDRAWN]
+        if withdrawn:
+            raise LeadStateError(f"Withdrawn leads cannot be approved: {withdrawn}")
         pending = [
             lead
             for lead in leads
@@ -137,7 +142,9 @@ def leads_reject(
         contacted = [lead.id for lead in leads if lead.status == LeadStatus.CONTACTED]
         if contacted:
             raise LeadStateError(f"Contacted leads cannot be rejected: {contacted}")
-        changed = [lead for lead in leads if lead.status != LeadStatus.REJECTED]
+        changed = [
+            lead for lead in leads if lead.status not in (LeadStatus.REJECTED, LeadStatus.WITHDRAWN)
+        ]
         for lead in changed:
             lead.status = LeadStatus.REJECTED
             lead.rejection_reason = reason
@@ -228,3 +235,82 @@ def lead_notes_update(*, organization: Organization, lead_id: int, notes: str) -
         lead.notes = notes
         lead.save(update_fields=["notes", "updated_at"])
     return lead
+
+
+WITHDRAWN_REASON_MAX_LENGTH = 300
+
+
+def leads_withdraw(
+    *,
+    organization: Organization,
+    lead_ids: Sequence[int],
+    reason: str,
+    now: dt.datetime | None = None,
+) -> list[Lead]:
+    """Withdraw leads still awaiting approval: the service takes them back (a person objected to
+    being contacted: privacy opt-out). Approved, contacted and rejected leads are kept as they
+    are: the customer already decided on them. Returns the leads that are withdrawn now or were.
+
+    Side effects: status `withdrawn` with `reason` (shown on the lead page) and its time; the
+    charge of each withdrawn lead is credited through an accepted dispute (reason `other`, the
+    reason as its note), billing's one way to write a credit (C2), which also e-mails the
+    members. The dispute window does not apply: the withdrawal is the service's own correction.
+    Idempotent: a lead already withdrawn is not changed, a charge already credited not credited
+    again (a rerun after a failed credit credits it). Raises Lead.DoesNotExist if any id is not
+    this organisation's.
+    """
+    now = now or timezone.now()
+    reason = reason.strip()[:WITHDRAWN_REASON_MAX_LENGTH]
+    if not reason:
+        raise ValueError("reason: say why the lead is withdrawn; the customer reads it")
+    ids = list(dict.fromkeys(int(i) for i in lead_ids))
+    with transaction.atomic():
+        leads = _leads_for_update(organization=organization, lead_ids=ids)
+        pending = [lead for lead in leads if lead.status == LeadStatus.PENDING_APPROVAL]
+        for lead in pending:
+            lead.status = LeadStatus.WITHDRAWN
+            lead.withdrawn_reason = reason
+            lead.withdrawn_at = now
+            lead.scheduled_date = None
+            lead.updated_at = now
+        Lead.objects.for_org(organization).bulk_update(
+            pending, ["status", "withdrawn_reason", "withdrawn_at", "scheduled_date", "updated_at"]
+        )
+    withdrawn = [lead for lead in leads if lead.status == LeadStatus.WITHDRAWN]
+    for lead in withdrawn:
+        _withdrawal_credit(organization=organization, lead=lead, now=now)
+    return withdrawn
+
+
+def _withdrawal_credit(*, organization: Organization, lead: Lead, now: dt.datetime) -> bool:
+    """Credit a withdrawn lead's charge (its own transactions, in billing). False when the lead
+    was never charged or is credited already."""
+    event = UsageEvent.objects.for_org(organization).filter(lead_id=lead.pk).first()
+    if event is None:
+        return False
+    note = lead.withdrawn_reason or "Withdrawn by the service."
+    try:
+        dispute = dispute_open(
+            organization=organization,
+            lead_id=lead.pk,
+            reason=DisputeReason.OTHER,
+            note=note,
+            created_by=None,
+            now=min(now, dispute_deadline(usage_event=event)),
+        )
+    except DisputeConflict as exc:
+        if exc.code != "open":
+            return False  # credited already
+        # The customer disputed it first: that dispute is the one accepted.
+        dispute = Dispute.objects.for_org(organization).get(
+            lead_id=lead.pk, status__in=UNDECIDED_STATUSES
+        )
+    _, credited = dispute_accept(
+        organization=organization,
+        dispute_id=dispute.pk,
+        decided_by=None,
+        note=note,
+        automatic=True,
+        now=now,
+    )
+    return credited
