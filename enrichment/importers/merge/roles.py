@@ -15,6 +15,13 @@ from enrichment.importers.merge.sql import COMPANY, EVENT, PERSON, ROLE, one_val
 from enrichment.importers.merge.staging import Stager
 from enrichment.importers.records import ROLE_FIELDS, RoleRecord
 
+# The suppression list (blocklists) by table name: the directory does not import the app that
+# builds on it. Only erasure writes kind 'person' (identifier_hash = the importer's person_key).
+ERASED_PEOPLE_DROP = (
+    "DELETE FROM lp_role WHERE person_key IN "
+    "(SELECT identifier_hash FROM blocklists_suppression WHERE kind = 'person')"
+)
+
 
 class RoleMerge:
     """Roles (and their people) for companies already in the directory."""
@@ -46,6 +53,12 @@ class RoleMerge:
         if staged - known:
             counts.rows_skipped += staged - known
             counts.notes.append(f"{staged - known} roles name a company not in the directory")
+        # A person erased at their request (privacy) keeps their importer key on the global
+        # suppression list: their rows are dropped here, so no re-import brings a name back.
+        cur.execute(ERASED_PEOPLE_DROP)
+        if erased := max(cur.rowcount, 0):
+            counts.rows_skipped += erased
+            counts.notes.append(f"{erased} roles name an erased person")
         cur.execute(
             f"INSERT INTO {PERSON} (person_key, full_name, first_name, middle_name, last_name, "
             "birth_year, country, created_at) SELECT person_key, MAX(full_name), MAX(first_name), "
