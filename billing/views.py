@@ -12,16 +12,20 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import TemplateView
 
+from organizations.models import Role
 from organizations.views_base import OrgViewMixin
 
-from . import selectors
+from . import plans, selectors
 from .disputes import EXPECTED_ANSWER, BounceOutcome, DisputeConflict, bounces_report, dispute_open
 from .forms import BounceReportForm, DisputeFilterForm, DisputeForm
-from .models import UsageEvent
+from .models import Currency, Plan, UsageEvent
 from .services import billing_month_of
+from .subscriptions import BillingNotConfigured, stripe_portal_url, subscription_plan_change
 
 PAGE_SIZE = 50
 
@@ -155,3 +159,95 @@ class LeadDisputeView(OrgViewMixin, TemplateView):
         return HttpResponseRedirect(
             reverse("billing:disputes", kwargs={"org_slug": self.organization.slug})
         )
+
+
+# --- the Billing page (owners) --------------------------------------------------------------------
+
+
+class BillingView(OrgViewMixin, TemplateView):
+    """The plan, this month's charges and expected cost, a chart per day, the plans to pick and
+    the invoices. Owners only: what the organisation pays is theirs to decide."""
+
+    template_name = "billing/billing.html"
+    required_role = Role.OWNER
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        overview = plans.billing_overview(organization=self.organization)
+        currency = overview.terms.currency if overview.terms.plan.is_paid else None
+        context.update(
+            overview=overview,
+            plans=[
+                p
+                for p in plans.plans_offered(currency=self.request.GET.get("currency") or currency)
+                if p.kind != "agreement"
+            ],
+            currencies=[c for c, _label in Currency.choices],
+            currency=self.request.GET.get("currency") or overview.terms.currency,
+            invoices=list(plans.invoices_of_organization(organization=self.organization)[:24]),
+            stripe_enabled=plans.stripe_enabled(),
+            chart_width=plans.CHART_WIDTH,
+            chart_height=plans.CHART_HEIGHT,
+            bar_width=max(2, plans.CHART_WIDTH // max(1, len(overview.bars)) - 4),
+            usage_url=reverse("billing:usage", kwargs={"org_slug": self.organization.slug}),
+        )
+        return context
+
+
+class BillingPlanView(OrgViewMixin, View):
+    """POST plan=<code>: change plan (upgrade now, downgrade next month) or go to Checkout."""
+
+    required_role = Role.OWNER
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        page = reverse("billing:billing", kwargs={"org_slug": self.organization.slug})
+        base = request.build_absolute_uri(page)
+        try:
+            change = subscription_plan_change(
+                organization=self.organization,
+                plan_code=str(request.POST.get("plan", ""))[:40],
+                email=getattr(request.user, "email", ""),
+                success_url=f"{base}?checkout=success",
+                cancel_url=f"{base}?checkout=cancel",
+            )
+        except Plan.DoesNotExist:
+            messages.error(request, _("There is no such plan."))
+        except BillingNotConfigured:
+            messages.error(request, _("Billing is not configured on this installation."))
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        else:
+            if change.redirect_url:
+                return HttpResponseRedirect(change.redirect_url)
+            if change.outcome == "now":
+                messages.success(
+                    request, _("You are on %(plan)s from now on.") % {"plan": change.plan.name}
+                )
+            elif change.outcome == "next_period":
+                messages.success(
+                    request,
+                    _("You move to %(plan)s on %(date)s; until then your plan stays as it is.")
+                    % {"plan": change.plan.name, "date": date_format(change.effective_from)},
+                )
+            else:
+                messages.info(request, _("You are on %(plan)s.") % {"plan": change.plan.name})
+        return HttpResponseRedirect(page)
+
+
+class BillingPortalView(OrgViewMixin, View):
+    """POST: to Stripe's customer portal (cards, invoices, cancelling)."""
+
+    required_role = Role.OWNER
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        page = reverse("billing:billing", kwargs={"org_slug": self.organization.slug})
+        try:
+            url = stripe_portal_url(
+                organization=self.organization, return_url=request.build_absolute_uri(page)
+            )
+        except BillingNotConfigured:
+            messages.error(request, _("Billing is not configured on this installation."))
+            return HttpResponseRedirect(page)
+        return HttpResponseRedirect(url)

@@ -19,6 +19,7 @@ SECTIONS: list[tuple[Any, str, str]] = [
     (_("Uploads"), "leads:uploads", "member"),
     (_("Usage"), "billing:usage", "member"),
     (_("Disputes"), "billing:disputes", "member"),
+    (_("Billing"), "billing:billing", "owner"),
     (_("Settings"), "org-settings", "admin"),
     (_("Members"), "org-members", "member"),
     (_("API keys"), "org-api-keys", "admin"),

@@ -157,3 +157,56 @@ class UsageSerializer(serializers.Serializer):
     remaining = serializers.IntegerField()
     days = UsageDaySerializer(many=True)
     bounce_rates = BounceRateSerializer(many=True)
+
+
+class BillingPlanSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    currency = serializers.CharField()
+    quota = serializers.IntegerField(help_text="Leads included this month (with trial leads).")
+    hard_cap = serializers.BooleanField(help_text="True: the search stops at the quota.")
+    price_per_month = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price_per_extra_lead = serializers.DecimalField(max_digits=10, decimal_places=2)
+    trial_leads = serializers.IntegerField()
+
+
+class BillingDaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    charged = serializers.IntegerField()
+    credited = serializers.IntegerField()
+    net = serializers.IntegerField()
+
+
+class BillingSerializer(serializers.Serializer):
+    plan = BillingPlanSerializer()
+    status = serializers.ChoiceField(choices=["active", "trialing", "past_due", "canceled"])
+    pending_plan = serializers.CharField(allow_null=True, help_text="Plan code from next month.")
+    pending_from = serializers.DateField(allow_null=True)
+    search_paused = serializers.BooleanField(help_text="Past due beyond the grace period.")
+    search_pauses_at = serializers.DateTimeField(allow_null=True)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    charged = serializers.IntegerField()
+    credited = serializers.IntegerField()
+    net = serializers.IntegerField()
+    included = serializers.IntegerField()
+    overage = serializers.IntegerField(help_text="Leads beyond the quota, billed (soft cap).")
+    expected_cost = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Plan price + overage x price per extra lead."
+    )
+    days = BillingDaySerializer(many=True)
+
+
+class InvoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    period_start = serializers.DateTimeField(allow_null=True)
+    period_end = serializers.DateTimeField(allow_null=True)
+    amount_due = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount_paid = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    hosted_invoice_url = serializers.CharField()
+    invoice_pdf = serializers.CharField()
+    issued_at = serializers.DateTimeField(allow_null=True)

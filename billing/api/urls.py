@@ -16,4 +16,6 @@ urlpatterns = [
     path("disputes/<int:dispute_id>/", views.DisputeDetailAPI.as_view(), name="dispute-detail"),
     path("bounces/", views.BounceReportAPI.as_view(), name="bounces"),
     path("usage/", views.UsageAPI.as_view(), name="usage"),
+    path("billing/", views.BillingAPI.as_view(), name="billing"),
+    path("billing/invoices/", views.InvoiceListAPI.as_view(), name="invoice-list"),
 ]

@@ -17,18 +17,20 @@ from rest_framework.response import Response
 
 from organizations.api.base import OrgAPIView
 from organizations.api.lists import OrgListAPIView
-from organizations.models import User
+from organizations.models import Role, User
 
-from .. import selectors
+from .. import plans, selectors
 from ..disputes import DisputeConflict, bounces_report, dispute_open
 from ..services import billing_month_of
 from .serializers import (
+    BillingSerializer,
     BounceReportResultSerializer,
     BounceReportSerializer,
     ConflictSerializer,
     DisputeCreateSerializer,
     DisputeListQuerySerializer,
     DisputeSerializer,
+    InvoiceSerializer,
     UsageQuerySerializer,
     UsageSerializer,
 )
@@ -157,3 +159,56 @@ class UsageAPI(OrgAPIView):
             ],
         }
         return Response(UsageSerializer(body).data)
+
+
+class BillingAPI(OrgAPIView):
+    """This month's billing (owners): the plan's terms, subscription status, charged, credited
+    and net leads, overage and expected cost, and the leads per day."""
+
+    required_role = Role.OWNER
+
+    @extend_schema(operation_id="billing_retrieve", responses=BillingSerializer)
+    def get(self, request: Request, org_slug: str) -> Response:
+        overview = plans.billing_overview(organization=self.organization)
+        terms, sub = overview.terms, overview.subscription
+        body = {
+            "plan": {
+                "code": terms.plan.code,
+                "name": terms.plan.name,
+                "kind": terms.plan.kind,
+                "currency": terms.currency,
+                "quota": terms.quota,
+                "hard_cap": terms.hard_cap,
+                "price_per_month": terms.price_per_month,
+                "price_per_extra_lead": terms.price_per_extra_lead,
+                "trial_leads": terms.trial_leads,
+            },
+            "status": overview.status,
+            "pending_plan": overview.pending_plan.code if overview.pending_plan else None,
+            "pending_from": sub.pending_from if overview.pending_plan and sub else None,
+            "search_paused": overview.paused,
+            "search_pauses_at": overview.pause_at,
+            "period_start": overview.period_start,
+            "period_end": overview.period_end,
+            "charged": overview.charged,
+            "credited": overview.credited,
+            "net": overview.net,
+            "included": overview.included,
+            "overage": overview.overage,
+            "expected_cost": overview.expected_cost,
+            "days": [
+                {"day": b.day, "charged": b.charged, "credited": b.credited, "net": b.net}
+                for b in overview.bars
+                if b.charged or b.credited
+            ],
+        }
+        return Response(BillingSerializer(body).data)
+
+
+class InvoiceListAPI(OrgListAPIView):
+    """The organisation's Stripe invoices as Stripe last reported them (owners), newest first."""
+
+    required_role = Role.OWNER
+    list_operation_id = "billing_invoices_list"
+    selector = staticmethod(plans.invoices_of_organization)
+    serializer_class = InvoiceSerializer
