@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from billing.webhooks import stripe_webhook
 from organizations import views as org_views
 from organizations.forms import EmailAuthenticationForm, RateLimitedPasswordResetForm
 
@@ -14,6 +15,7 @@ org_patterns = [
     path("", include("blocklists.urls", namespace="blocklists")),
     path("", include("leads.urls", namespace="leads")),
     path("", include("billing.urls", namespace="billing")),
+    path("", include("privacy.urls_org", namespace="privacy-org")),
 ]
 api_org_patterns = [
     path("", include("organizations.api.urls")),
@@ -56,6 +58,7 @@ urlpatterns = [
         name="invitation-accept",
     ),
     path("", include("leads.urls_public")),
+    path("", include("privacy.urls", namespace="privacy")),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/v1/orgs/<slug:org_slug>/", include(api_org_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -63,4 +66,6 @@ urlpatterns = [
     # the docs page runs under the same Content-Security-Policy as every page (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    # Stripe's events: signed, not session-authenticated (billing/webhooks.py).
+    path("stripe/webhook/", stripe_webhook, name="stripe-webhook"),
 ]

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from organizations.tenancy import TenantModel
+
 
 class OptOutKind(models.TextChoices):
     EMAIL = "email", _("E-mail address")
@@ -72,3 +74,28 @@ class PrivacyAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label}: {self.action} {self.person_id or ''}"
+
+
+class DpaAcceptance(TenantModel):
+    """An owner accepted a version of the data processing agreement for their organisation.
+    Never updated: a new version is a new row (the banner asks owners again until then)."""
+
+    version = models.CharField(max_length=20)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Readable after the user is deleted.
+    accepted_by_label = models.CharField(max_length=200)
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "version"], name="dpa_accepted_once_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"DPA {self.version} accepted by {self.accepted_by_label}"

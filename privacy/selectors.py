@@ -27,6 +27,9 @@ from enrichment.models import (
     Source,
 )
 from leads.models import Lead
+from organizations.models import Organization
+
+from .models import DpaAcceptance
 
 PERSON_FIELDS = ("full_name", "first_name", "middle_name", "last_name", "birth_year", "country")
 
@@ -244,3 +247,14 @@ def records_of_processing() -> dict[str, Any]:
             "suppressed": Suppression.objects.count(),
         },
     }
+
+
+def dpa_acceptances(*, organization: Organization) -> list[DpaAcceptance]:
+    """Every version the organisation accepted, newest first."""
+    return list(DpaAcceptance.objects.for_org(organization).order_by("-accepted_at"))
+
+
+def dpa_current_accepted(*, organization: Organization) -> DpaAcceptance | None:
+    from .services import DPA_VERSION
+
+    return DpaAcceptance.objects.for_org(organization).filter(version=DPA_VERSION).first()

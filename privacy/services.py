@@ -43,7 +43,7 @@ from leads.models import Lead, LeadStatus
 from leads.services import leads_withdraw
 from organizations.models import Organization, User
 
-from .models import OptOutKind, OptOutRequest, OptOutStatus, PrivacyAction
+from .models import DpaAcceptance, OptOutKind, OptOutRequest, OptOutStatus, PrivacyAction
 
 # The suppression list's kind for an erased person's importer key (Suppression.kind is a plain
 # column; e-mail and phone are the kinds a person can object with, this one only erasure writes).
@@ -334,10 +334,13 @@ def _usage_events_of_person(*, person_id: int) -> int:
 
 
 __all__ = [
+    "DPA_VERSION",
     "ERASED_NAME",
     "SUPPRESSION_KIND_PERSON",
+    "DpaError",
     "ErasureResult",
     "OptOutError",
+    "dpa_accept",
     "optout_confirm",
     "optout_confirm_by_staff",
     "optout_request",
@@ -418,3 +421,42 @@ def retention_sweep(*, now: dt.datetime | None = None) -> RetentionResult:
                 },
             )
     return result
+
+
+# --- data processing agreement ------------------------------------------------------------------
+
+# The current version: its text is templates/privacy/dpa/<version>.html. A new version is a new
+# template and a new constant; every organisation's owners are asked again.
+DPA_VERSION = "2026-12-01"
+
+
+class DpaError(ValueError):
+    pass
+
+
+def dpa_accept(*, organization: Organization, version: str, accepted_by: User) -> DpaAcceptance:
+    """An owner accepts the DPA `version` for the organisation (only the current one can be).
+    Idempotent: a second acceptance of a version returns the first. Audited."""
+    from organizations.models import Membership
+    from organizations.models import Role as MemberRole
+    from organizations.services import audit_record
+
+    if version != DPA_VERSION:
+        raise DpaError(_("This is not the current version of the agreement; reload the page."))
+    membership = Membership.objects.for_org(organization).filter(user=accepted_by).first()
+    if membership is None or not membership.has_role(MemberRole.OWNER):
+        raise DpaError(_("Only an owner of the organisation can accept the agreement."))
+    with transaction.atomic():
+        acceptance, created = DpaAcceptance.objects.for_org(organization).get_or_create(
+            organization=organization,
+            version=version,
+            defaults={"accepted_by": accepted_by, "accepted_by_label": accepted_by.email},
+        )
+        if created:
+            audit_record(
+                organization=organization,
+                actor=accepted_by,
+                action="dpa.accept",
+                target=f"DPA {version}",
+            )
+    return acceptance

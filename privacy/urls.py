@@ -12,5 +12,10 @@ urlpatterns = [
         views.OptOutConfirmView.as_view(),
         name="optout-confirm",
     ),
+    path(
+        "privacy/sub-processors/",
+        views.SubprocessorsView.as_view(),
+        name="subprocessors",
+    ),
     path("privacy/records/", views.records_of_processing, name="records"),
 ]

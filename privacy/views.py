@@ -6,16 +6,19 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from organizations.auth import SIGNUP_ATTEMPT_WINDOW_SECONDS, client_ip
+from organizations.models import Role
+from organizations.views_base import OrgViewMixin
 
 from . import selectors, services
 from .forms import OptOutForm
@@ -91,3 +94,38 @@ class OptOutConfirmView(View):
 def records_of_processing(request: HttpRequest) -> HttpResponse:
     """Staff: data categories, sources, purposes and retention periods (docs/privacy.md)."""
     return render(request, "privacy/records.html", selectors.records_of_processing())
+
+
+class SubprocessorsView(TemplateView):
+    template_name = "privacy/subprocessors.html"
+
+
+class DpaView(OrgViewMixin, TemplateView):
+    """/o/<slug>/privacy/dpa/: the current agreement for every member; owners accept it."""
+
+    template_name = "privacy/dpa.html"
+    required_role_for_write = Role.OWNER
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            version=services.DPA_VERSION,
+            dpa_template=f"privacy/dpa/{services.DPA_VERSION}.html",
+            accepted=selectors.dpa_current_accepted(organization=self.organization),
+            history=selectors.dpa_acceptances(organization=self.organization),
+            is_owner=self.membership.has_role(Role.OWNER),
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            services.dpa_accept(
+                organization=self.organization,
+                version=request.POST.get("version", ""),
+                accepted_by=request.user,  # type: ignore[arg-type]
+            )
+        except services.DpaError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Thank you: the agreement is accepted."))
+        return redirect("privacy-org:dpa", org_slug=self.organization.slug)

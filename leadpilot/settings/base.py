@@ -99,6 +99,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 
+# One connection pool per process (psycopg_pool through Django's OPTIONS "pool"): a process never
+# holds more than LEADPILOT_DB_POOL_MAX PostgreSQL connections, however many runs and threads it
+# works on, so the total is workers x LEADPILOT_DB_POOL_MAX + web processes x the same + beat
+# (docs/deploy.md, "Database connections"). 0 turns pooling off (a connection per thread).
+LEADPILOT_DB_POOL_MIN = env.int("LEADPILOT_DB_POOL_MIN", default=2)
+LEADPILOT_DB_POOL_MAX = env.int("LEADPILOT_DB_POOL_MAX", default=20)
+# Seconds a thread waits for a free connection before the error (the nightly task retries).
+LEADPILOT_DB_POOL_TIMEOUT = env.float("LEADPILOT_DB_POOL_TIMEOUT", default=60.0)
+
+
+def database_pooled(database: dict, *, min_size: int, max_size: int, timeout: float) -> dict:
+    """`database` with a psycopg pool of min..max connections (PostgreSQL only; max 0: as is).
+    A pooled connection is handed back on close, so CONN_MAX_AGE must be 0 (Django refuses
+    persistent connections with a pool)."""
+    if database["ENGINE"] != "django.db.backends.postgresql" or max_size <= 0:
+        return database
+    options = {**database.get("OPTIONS", {})}
+    options["pool"] = {
+        "min_size": max(0, min(min_size, max_size)),
+        "max_size": max_size,
+        "timeout": timeout,
+    }
+    return {**database, "OPTIONS": options, "CONN_MAX_AGE": 0}
+
+
+DATABASES["default"] = database_pooled(
+    DATABASES["default"],
+    min_size=LEADPILOT_DB_POOL_MIN,
+    max_size=LEADPILOT_DB_POOL_MAX,
+    timeout=LEADPILOT_DB_POOL_TIMEOUT,
+)
+
 # API rate-limit and password-reset counters (and any other cache use). With several app
 # processes this must be a shared cache, e.g. redis://127.0.0.1:6379/1; the in-process default
 # suits one process.
@@ -215,6 +247,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "enrichment.recheck_greylisted_contacts",
         "schedule": 300,
     },
+    # Retention (privacy/tasks.py): what is held past its period is deleted, once a day.
+    "privacy-retention-sweep": {
+        "task": "privacy.retention_sweep",
+        "schedule": 24 * 3600,
+    },
 }
 
 REST_FRAMEWORK = {
@@ -292,6 +329,14 @@ LEADPILOT_MAIL_FROM = env("LEADPILOT_MAIL_FROM", default="probe@verify.leadpilot
 LEADPILOT_DNS_NAMESERVER = env("LEADPILOT_DNS_NAMESERVER", default="")
 LEADPILOT_SMTP_PORT = env.int("LEADPILOT_SMTP_PORT", default=25)
 LEADPILOT_HTTP_PORT = env.int("LEADPILOT_HTTP_PORT", default=80)
+# Sending reputation (enrichment/verification/smtp_limits.py): SMTP transactions a second per MX
+# domain (token bucket, bursts of DOMAIN_BURST), and per sending IP and UTC day (counted in the
+# cache: set CACHE_URL to Redis so the workers share it); 0 turns a limit off.
+LEADPILOT_SMTP_DOMAIN_RATE = env.float("LEADPILOT_SMTP_DOMAIN_RATE", default=10.0)
+LEADPILOT_SMTP_DOMAIN_BURST = env.int("LEADPILOT_SMTP_DOMAIN_BURST", default=20)
+LEADPILOT_SMTP_DAILY_CAP = env.int("LEADPILOT_SMTP_DAILY_CAP", default=10000)
+LEADPILOT_SMTP_SENDING_IP = env("LEADPILOT_SMTP_SENDING_IP", default="default")
+LEADPILOT_SMTP_CAP_BLOCK = env.int("LEADPILOT_SMTP_CAP_BLOCK", default=20)
 
 # --- Nightly search (leads/) -----------------------------------------------------------------
 # Verified evidence older than this is verified again before a lead is delivered.
@@ -314,9 +359,36 @@ LEADPILOT_SEARCH_HTTP_TIMEOUT = env.float("LEADPILOT_SEARCH_HTTP_TIMEOUT", defau
 LEADPILOT_SEARCH_VERIFY_CONCURRENCY = env.int("LEADPILOT_SEARCH_VERIFY_CONCURRENCY", default=64)
 # A run that crashed its worker this many times is marked failed (Redis keeps no retry count).
 LEADPILOT_SEARCH_MAX_ATTEMPTS = env.int("LEADPILOT_SEARCH_MAX_ATTEMPTS", default=5)
+# A blind run (docs/nightly.md): once this many candidates' contacts were asked about (or at the
+# run's end), a run where at least this share got no answer from the resolver or the mail
+# servers (dns_error, smtp_timeout) fails with stop reason `outage`, and is tried again after
+# RETRY_MINUTES, doubling, at most MAX_RETRIES times; staff are e-mailed once per run.
+# Who is told when a night goes blind: LEADPILOT_ADMINS (comma-separated addresses) and the
+# active staff users.
+ADMINS = [("", address) for address in env.list("LEADPILOT_ADMINS", default=[])]
+LEADPILOT_BLIND_RUN_RATIO = env.float("LEADPILOT_BLIND_RUN_RATIO", default=0.8)
+LEADPILOT_BLIND_RUN_MIN_ASKED = env.int("LEADPILOT_BLIND_RUN_MIN_ASKED", default=30)
+LEADPILOT_BLIND_RUN_RETRY_MINUTES = env.int("LEADPILOT_BLIND_RUN_RETRY_MINUTES", default=15)
+LEADPILOT_BLIND_RUN_MAX_RETRIES = env.int("LEADPILOT_BLIND_RUN_MAX_RETRIES", default=4)
 # A run still queued after this long is enqueued again (a lost enqueue); the task is idempotent.
 LEADPILOT_SEARCH_REQUEUE_MINUTES = env.int("LEADPILOT_SEARCH_REQUEUE_MINUTES", default=90)
 # Hours after an organisation's night hour in which its nightly runs may still start (catch-up).
 LEADPILOT_NIGHT_WINDOW_HOURS = env.int("LEADPILOT_NIGHT_WINDOW_HOURS", default=6)
 # Local hour of the morning digest e-mail.
 LEADPILOT_DIGEST_HOUR = env.int("LEADPILOT_DIGEST_HOUR", default=7)
+
+# --- Privacy (privacy/, docs/privacy.md) -----------------------------------------------------
+# Opt-out page: attempts per client address and hour; days a confirmation link stays valid.
+LEADPILOT_OPTOUT_ATTEMPTS_PER_HOUR = env.int("LEADPILOT_OPTOUT_ATTEMPTS_PER_HOUR", default=10)
+LEADPILOT_OPTOUT_LINK_DAYS = env.int("LEADPILOT_OPTOUT_LINK_DAYS", default=7)
+# Retention: a person's contact data never delivered to anyone, and verification evidence, are
+# deleted this many days after they were last found or verified (a re-import does not renew it).
+LEADPILOT_RETENTION_CONTACT_DAYS = env.int("LEADPILOT_RETENTION_CONTACT_DAYS", default=365)
+# Rejected and withdrawn leads lose their personal data this many days after the decision.
+LEADPILOT_RETENTION_REJECTED_LEAD_DAYS = env.int(
+    "LEADPILOT_RETENTION_REJECTED_LEAD_DAYS", default=90
+)
+# Who is responsible for the directory, as the access report and the privacy notice name it.
+LEADPILOT_PRIVACY_CONTROLLER = env(
+    "LEADPILOT_PRIVACY_CONTROLLER", default="LeadPilot (privacy@leadpilot.localhost)"
+)
