@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from billing.models import UsageEvent
 from organizations.models import Organization
@@ -46,6 +47,22 @@ def leads_of_organization(
 
 def leads_awaiting_approval(*, organization: Organization) -> QuerySet[Lead]:
     return leads_of_organization(organization=organization, status=LeadStatus.PENDING_APPROVAL)
+
+
+WITHDRAWN_NOTICE_DAYS = 14
+
+
+def leads_recently_withdrawn(
+    *, organization: Organization, now: dt.datetime | None = None, limit: int = 20
+) -> list[Lead]:
+    """Leads the service withdrew from the queue in the last WITHDRAWN_NOTICE_DAYS (the queue
+    says which and why), newest first."""
+    since = (now or timezone.now()) - dt.timedelta(days=WITHDRAWN_NOTICE_DAYS)
+    return list(
+        Lead.objects.for_org(organization)
+        .filter(status=LeadStatus.WITHDRAWN, withdrawn_at__gte=since)
+        .order_by("-withdrawn_at", "-id")[:limit]
+    )
 
 
 def lead_usage_event(*, organization: Organization, lead_id: int) -> UsageEvent | None:

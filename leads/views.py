@@ -68,6 +68,7 @@ class QueueView(OrgViewMixin, TemplateView):
             leads=page.object_list,
             reasons=RejectionReason.choices,
             dispute_reasons=REJECTION_DISPUTE_REASONS,
+            withdrawn=selectors.leads_recently_withdrawn(organization=self.organization),
         )
         return context
 

@@ -152,6 +152,10 @@ def test_pending_leads_are_withdrawn_in_every_organisation_and_not_charged(
             reverse("leads:detail", args=[tenant.org.slug, lead.id])
         )
         assert page.status_code == 200 and WITHDRAWN_REASON.encode() in page.content
+        # And in the queue, where the lead was.
+        queue = tenant.client_for(tenant.member).get(reverse("leads:queue", args=[tenant.org.slug]))
+        assert WITHDRAWN_REASON.encode() in queue.content
+        assert reverse("leads:detail", args=[tenant.org.slug, lead.id]).encode() in queue.content
     # Nobody else's lead changed, nothing else credited.
     assert Lead.objects.for_org(tenant_a.org).get(pk=kept.pk).status == LeadStatus.APPROVED
     assert Lead.objects.for_org(tenant_b.org).get(person=other).status == (
