@@ -1,7 +1,14 @@
 """Production: secrets and hosts are required from the environment; HTTPS everywhere."""
 
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, env
+from .base import (
+    INSTALLED_APPS,
+    LEADPILOT_DB_POOL_MAX,
+    LEADPILOT_DB_POOL_MIN,
+    LEADPILOT_DB_POOL_TIMEOUT,
+    database_pooled,
+    env,
+)
 
 # The simulated internet (demo, tests, benchmarks) never ships: no demo/generate_world/sandbox
 # command in production, and no production module imports it (tests/deploy/).
@@ -12,6 +19,14 @@ DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# One pool per process (base.py; LEADPILOT_DB_POOL_MAX=0 keeps CONN_MAX_AGE's persistent
+# connections instead).
+DATABASES["default"] = database_pooled(
+    DATABASES["default"],
+    min_size=LEADPILOT_DB_POOL_MIN,
+    max_size=LEADPILOT_DB_POOL_MAX,
+    timeout=LEADPILOT_DB_POOL_TIMEOUT,
+)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The TLS proxy that sets that header also puts the client's address last in X-Forwarded-For
