@@ -16,7 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from organizations.admin import TenantAdmin
 
 from .disputes import DisputeStateError, dispute_accept, dispute_reject
-from .models import BillingPeriod, Dispute, LedgerEntry, StripeOutbox, UsageEvent
+from .models import (
+    BillingPeriod,
+    Dispute,
+    Invoice,
+    LedgerEntry,
+    Plan,
+    StripeEvent,
+    StripeOutbox,
+    Subscription,
+    UsageEvent,
+)
 
 
 class _ReadOnlyAdmin(TenantAdmin):
@@ -339,3 +349,81 @@ class StripeOutboxAdmin(_ReadOnlyAdmin):
 
         count = stripe_outbox_retry(ids=queryset.values_list("id", flat=True))
         self.message_user(request, f"{count} dead row(s) will be sent again.", messages.SUCCESS)
+
+
+# --- plans and subscriptions ----------------------------------------------------------------------
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    """Plans are data: staff edit prices and quotas here. A plan in use is deactivated, never
+    deleted (the subscriptions protect it)."""
+
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "currency",
+        "monthly_quota",
+        "price_per_month",
+        "price_per_extra_lead",
+        "hard_cap",
+        "free_trial_leads",
+        "is_active",
+        "is_public",
+    ]
+    list_filter = ["kind", "currency", "is_active", "is_public", "hard_cap"]
+    list_editable = ["is_active", "is_public"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(TenantAdmin):
+    """Staff set agreement terms here (plan "Agreement" with the organisation's own quota and
+    prices); the status and Stripe ids follow Stripe's webhooks."""
+
+    list_display = [
+        "organization",
+        "plan",
+        "status",
+        "pending_plan",
+        "pending_from",
+        "past_due_since",
+        "current_period_end",
+    ]
+    list_filter = ["status", "plan"]
+    search_fields = ["organization__slug", "stripe_customer_id", "stripe_subscription_id"]
+    raw_id_fields = ["organization"]
+    readonly_fields = [
+        "stripe_customer_id",
+        "stripe_subscription_id",
+        "current_period_start",
+        "current_period_end",
+        "past_due_since",
+        "pause_notified_at",
+        "created_at",
+        "updated_at",
+    ]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(_ReadOnlyAdmin):
+    list_display = ["number", "organization", "status", "amount_due", "currency", "issued_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["number", "stripe_invoice_id", "organization__slug"]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    """The webhook inbox: each Stripe event once, with its processing state."""
+
+    list_display = ["id", "type", "status", "attempts", "organization", "received_at"]
+    list_filter = ["status", "type"]
+    search_fields = ["id", "type"]
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
