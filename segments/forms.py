@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.forms.utils import pretty_name
+from django.utils.translation import gettext_lazy as _
 
 from enrichment.models import CompanyStatus, LegalForm, RoleKind, SizeBand
 from organizations.models import DeliveryMode
@@ -44,6 +45,16 @@ class SegmentForm(forms.Form):
     )
     delivery_mode = forms.ChoiceField(
         choices=[("", "Organisation default"), *DeliveryMode.choices], required=False
+    )
+    legitimate_interest = forms.CharField(
+        label=_("Legitimate interest"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Why contacting these decision-makers serves a legitimate business purpose, and why "
+            "their role is relevant to it. Every member sees it."
+        ),
     )
     countries = forms.CharField(required=False, help_text="ISO codes, comma-separated: GB, NO, SE")
     industries = forms.CharField(
@@ -111,6 +122,7 @@ class SegmentForm(forms.Form):
             "name": segment.name,
             "nightly_cap": segment.nightly_cap,
             "delivery_mode": segment.delivery_mode or "",
+            "legitimate_interest": segment.legitimate_interest,
         }
         for key in _LIST_FIELDS:
             initial[key] = ", ".join(crit.get(key, []))

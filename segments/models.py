@@ -48,6 +48,10 @@ class Segment(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Why contacting these decision-makers is in the organisation's legitimate interest (the
+    # purpose, why the role is relevant): shown to every member, and the processing instruction
+    # the data processing agreement refers to (docs/privacy.md).
+    legitimate_interest = models.TextField(blank=True, default="")
 
     class Meta:
         base_manager_name = "all_orgs"

@@ -39,11 +39,26 @@ class SegmentTransitionError(SegmentError):
     pass
 
 
+LEGITIMATE_INTEREST_MAX_LENGTH = 2000
+
+
 def _validate(
-    *, name: str | None, nightly_cap: Any, delivery_mode: Any, criteria: Any
+    *,
+    name: str | None,
+    nightly_cap: Any,
+    delivery_mode: Any,
+    criteria: Any,
+    legitimate_interest: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
+    if legitimate_interest is not None:
+        note = str(legitimate_interest).strip()
+        if len(note) > LEGITIMATE_INTEREST_MAX_LENGTH:
+            errors["legitimate_interest"] = [
+                f"is longer than {LEGITIMATE_INTEREST_MAX_LENGTH} characters"
+            ]
+        clean["legitimate_interest"] = note
     if name is not None:
         name = " ".join(str(name).split())
         if not name:
@@ -92,6 +107,7 @@ def segment_create(
     nightly_cap: int = 25,
     delivery_mode: str | None = None,
     created_by: User | None = None,
+    legitimate_interest: str = "",
 ) -> Segment:
     """Create a draft segment. Raises SegmentError naming each invalid field. Not idempotent."""
     clean, errors = _validate(
@@ -99,6 +115,7 @@ def segment_create(
         nightly_cap=nightly_cap,
         delivery_mode=delivery_mode,
         criteria={} if criteria is None else criteria,
+        legitimate_interest=legitimate_interest,
     )
     if errors:
         raise SegmentError(errors)
@@ -115,11 +132,17 @@ def segment_update(
     criteria: Any = None,
     nightly_cap: int | None = None,
     delivery_mode: Any = ...,
+    legitimate_interest: str | None = None,
 ) -> Segment:
-    """Change name, criteria, nightly cap or delivery mode (`...` = leave as is, None = the
-    organisation's). Archived segments are read-only. Idempotent."""
+    """Change name, criteria, nightly cap, delivery mode (`...` = leave as is, None = the
+    organisation's) or the legitimate-interest note (None = leave as is). Archived segments are
+    read-only. Idempotent."""
     clean, errors = _validate(
-        name=name, nightly_cap=nightly_cap, delivery_mode=delivery_mode, criteria=criteria
+        name=name,
+        nightly_cap=nightly_cap,
+        delivery_mode=delivery_mode,
+        criteria=criteria,
+        legitimate_interest=legitimate_interest,
     )
     with transaction.atomic():
         segment = Segment.objects.for_org(organization).select_for_update().get(pk=segment_id)

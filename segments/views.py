@@ -67,6 +67,7 @@ class _EditorMixin(OrgViewMixin):
             "criteria": form.criteria.to_dict(),
             "nightly_cap": form.cleaned_data["nightly_cap"],
             "delivery_mode": form.cleaned_data["delivery_mode"] or None,
+            "legitimate_interest": form.cleaned_data.get("legitimate_interest") or "",
         }
         try:
             if self.segment is None:

@@ -53,3 +53,22 @@ def test_an_owner_accepts_and_a_new_version_asks_again(tenant_a, tenant_b, monke
 def test_the_sub_processors_page_is_public():
     page = Client().get(reverse("privacy:subprocessors"))
     assert page.status_code == 200 and b"Stripe" in page.content
+
+
+@pytest.mark.django_db
+def test_a_segments_legitimate_interest_note_is_shown_to_its_members(tenant_a, tenant_b):
+    from segments.services import segment_create, segment_update
+
+    note = "Offering payroll software to finance directors: they choose payroll systems."
+    segment = segment_create(
+        organization=tenant_a.org, name="Payroll", criteria={"countries": ["GB"]}
+    )
+    segment_update(organization=tenant_a.org, segment_id=segment.pk, legitimate_interest=note)
+    url = reverse("segments:edit", args=[tenant_a.org.slug, segment.pk])
+    page = tenant_a.client_for(tenant_a.member).get(url)
+    assert page.status_code == 200 and note.encode() in page.content
+    # Another organisation's member cannot reach it.
+    other = tenant_b.client_for(tenant_b.member)
+    assert (
+        other.get(reverse("segments:edit", args=[tenant_b.org.slug, segment.pk])).status_code == 404
+    )
