@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from enrichment.people import officer_on_site, site_people
 from enrichment.verification import verdicts as v
 from enrichment.verification.candidates import email_candidates, name_fold, pattern_infer
 from enrichment.verification.config import VerificationConfig
@@ -31,6 +32,7 @@ from enrichment.verification.discovery import Discovery, SiteVisit, WebPage
 from enrichment.verification.engine import Verifier
 from enrichment.verification.lists import is_role_account
 from enrichment.verification.phone import phone_verify
+from enrichment.web import WebConfig
 
 T = TypeVar("T")
 
@@ -97,6 +99,8 @@ class CandidateResult:
     company_contacts: list[dict[str, str]] = field(default_factory=list)
     # The company's site: {"state": ok | no_site | unreachable, "reason", "pages": [log lines]}.
     site: dict[str, Any] | None = None
+    # How the site names the person (enrichment.people.Mention as a dict), if it does.
+    site_person: dict[str, Any] | None = None
 
     @property
     def verified(self) -> bool:
@@ -265,10 +269,15 @@ class _Memo:
 
 
 class ContactFinder:
-    def __init__(self, config: VerificationConfig, verifier: Verifier | None = None) -> None:
+    def __init__(
+        self,
+        config: VerificationConfig,
+        verifier: Verifier | None = None,
+        web: WebConfig | None = None,
+    ) -> None:
         self.config = config
         self.verifier = verifier or Verifier(config)
-        self.discovery = Discovery(config, self.verifier.dns)
+        self.discovery = Discovery(config, self.verifier.dns, web)
         self._domains = _Memo()
         self._pages = _Memo()
         self._emails = _Memo()
@@ -304,6 +313,11 @@ class ContactFinder:
         pages = visit.pages if visit is not None else []
         if visit is not None:
             result.site = {"state": visit.state, "reason": visit.reason, "pages": visit.log}
+            mention = officer_on_site(
+                site_people(pages), first=person.first_name, last=person.last_name
+            )
+            if mention is not None:
+                result.site_person = mention.as_dict()
         phones = phone_candidates(company=company, person=person, pages=pages)
         result.company_contacts = company_contacts_of(
             company=company, domain=domain, pages=pages, phones=phones

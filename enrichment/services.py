@@ -388,6 +388,10 @@ def _results_persist(
             evidence["discovery"] = result.discovery
         if result.company_contacts:
             evidence["company_contacts"] = result.company_contacts
+        if result.site:
+            evidence["site"] = result.site
+        if result.site_person:
+            evidence["site_person"] = result.site_person
         if chosen is None:
             findings[(result.company_id, result.person_id)] = ContactFinding(
                 verified=False,

@@ -8,16 +8,18 @@ import contextlib
 import logging
 import ssl
 import time
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 from protego import Protego
 
-from enrichment.verification.candidates import name_fold
-from enrichment.verification.dns import DnsClient, NameNotFound, TransientDnsError
 from enrichment.web.parse import WebPage, body_decode, page_parse, same_site
+
+if TYPE_CHECKING:  # the engine imports this package (discovery): no import of it at load time
+    from enrichment.verification.dns import DnsClient
 
 # httpx logs every request at INFO: thousands a night. What was read is in SiteVisit.log.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -157,8 +159,13 @@ class _Politeness:
                 self.last[site] = time.monotonic()
 
 
+def _fold(value: str) -> str:
+    value = unicodedata.normalize("NFKD", value.lower().replace("ø", "o").replace("æ", "ae"))
+    return "".join(c for c in value if not unicodedata.combining(c))
+
+
 def _link_score(url: str, text: str) -> int:
-    hay = name_fold(f"{urlsplit(url).path} {text}").replace("/", " ").replace("_", "-")
+    hay = _fold(f"{urlsplit(url).path} {text}").replace("/", " ").replace("_", "-")
     spaced = hay.replace("-", " ")
     for rank, word in enumerate(LINK_WORDS):
         if word in hay or word in spaced:
@@ -208,6 +215,8 @@ class SiteFetcher:
             await client.aclose()
 
     async def _address(self, host: str) -> str:
+        from enrichment.verification.dns import NameNotFound, TransientDnsError
+
         try:
             addrs = await self.dns.host_addresses(host)
         except NameNotFound as exc:

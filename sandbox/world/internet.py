@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from sandbox.world import vocab
 from sandbox.world.firms import Firm, Role, ascii_fold, local_part, slug_words
 
 PATTERNS = ("first.last", "firstlast", "f.last", "flast", "first", "last", "first_last", None)
@@ -104,6 +105,98 @@ def web_people(firm: Firm, *, seed: int, switchboard: str | None) -> list[dict[s
         listed.add(p.full)
         out.append({"name": p.full, "title": WEB_TITLES.get(role.kind, ""), "phone": phone})
     return out
+
+
+# The site's shape and its team/contact page, from a stream of their own (`site_extras`).
+TEAM_PAGES = {
+    "NO": (("/om-oss/ansatte", "Ansatte"), ("/kontakt", "Kontakt oss"), ("/om-oss", "Om oss")),
+    "SE": (
+        ("/om-oss/medarbetare", "Medarbetare"),
+        ("/kontakt", "Kontakta oss"),
+        ("/om-oss", "Om oss"),
+    ),
+    "GB": (("/about/team", "Our team"), ("/contact", "Contact us"), ("/about", "About us")),
+}
+PAGE_LANG = {"NO": "no", "SE": "sv", "GB": "en"}
+LEAD_TITLES = {
+    "NO": ("Daglig leder", "Administrerende direktør"),
+    "SE": ("VD", "Verkställande direktör"),
+    "GB": ("Managing Director", "CEO"),
+}
+CHAIR_TITLES = {"NO": "Styreleder", "SE": "Styrelseordförande", "GB": "Chair"}
+STAFF_TITLES = {
+    "NO": ("Salgssjef", "Regnskapsansvarlig", "Prosjektleder", "Kundeservice"),
+    "SE": ("Säljare", "Ekonomiansvarig", "Projektledare", "Kundtjänst"),
+    "GB": ("Sales Manager", "Office Manager", "Project Manager", "Accountant"),
+}
+NAMES = {
+    "NO": (vocab.NO_FIRST, vocab.NO_LAST),
+    "SE": (vocab.SE_FIRST, vocab.SE_LAST),
+    "GB": (vocab.UK_FIRST, vocab.UK_LAST),
+}
+
+
+def site_extras(
+    firm: Firm, *, seed: int, domain: str, pattern: str | None, mail: dict | None
+) -> dict[str, Any]:
+    """How the company's site is served (HTTPS, www) and its team/contact page (manifest
+    `web.https`, `web.www`, `web.robots_disallow`, `web.pages`), from a random stream of its
+    own so that no other draw of the world changed. Swedish sites name their VD (Bolagsverket
+    names no officers: the site is the only source), often with a direct mobile; Norwegian and
+    British ones now and then list the registry's decision-makers and staff on a team page.
+    Some team pages are disallowed by robots.txt, answer too slowly or are huge: their people
+    are not findable (`WebSpec.findable_people`). A Swedish VD's mailbox follows the domain's
+    pattern (added to `mail`)."""
+    rng = random.Random(f"{seed}/{firm.country}/{firm.index}/web-site")
+    country = firm.country if firm.country in TEAM_PAGES else "GB"
+    extras: dict[str, Any] = {"https": rng.random() < 0.7, "www": rng.random() < 0.4}
+    people: list[dict[str, Any]] = []
+    firsts, lasts = NAMES[country]
+    if country == "SE":
+        if rng.random() < 0.8:
+            first, last = rng.choice(firsts), rng.choice(lasts)
+            phone = _direct_number(firm, rng) if rng.random() < 0.7 else None
+            people.append(
+                {"name": f"{first} {last}", "title": rng.choice(LEAD_TITLES["SE"]), "phone": phone}
+            )
+            if mail is not None and pattern and rng.random() < 0.9:
+                lp = local_part(pattern, first, last)
+                if lp not in mail["mailboxes"]:
+                    mail["mailboxes"].append(lp)
+        if rng.random() < 0.3:
+            name = f"{rng.choice(firsts)} {rng.choice(lasts)}"
+            people.append({"name": name, "title": CHAIR_TITLES["SE"], "phone": None})
+    elif rng.random() < 0.3:
+        for role in firm.roles:
+            p = role.person
+            if p is None or role.ended or role.kind not in DECISION_KINDS:
+                continue
+            title = CHAIR_TITLES[country] if role.kind == "LEDE" else LEAD_TITLES[country][0]
+            if role.kind in ("MEDL", "DTPR"):
+                continue
+            people.append({"name": p.full, "title": title, "phone": None})
+    if not people:
+        return extras
+    for _ in range(rng.randrange(3)):
+        name = f"{rng.choice(firsts)} {rng.choice(lasts)}"
+        if all(p["name"] != name for p in people):
+            people.append({"name": name, "title": rng.choice(STAFF_TITLES[country]), "phone": None})
+    path, title = rng.choice(TEAM_PAGES[country])
+    page: dict[str, Any] = {
+        "path": path,
+        "title": title,
+        "lang": PAGE_LANG[country],
+        "people": people,
+    }
+    r = rng.random()
+    if r < 0.08:
+        extras["robots_disallow"] = [path]
+    elif r < 0.12:
+        page["slow_seconds"] = 30.0
+    elif r < 0.16:
+        page["huge_bytes"] = 1_500_000
+    extras["pages"] = [page]
+    return extras
 
 
 def _phone(firm: Firm, rng: random.Random) -> str:
@@ -286,6 +379,7 @@ class InternetBuilder:
                     firm, seed=self.seed, switchboard=phones[0] if phones else None
                 ),
             }
+            web.update(site_extras(firm, seed=self.seed, domain=domain, pattern=pattern, mail=mail))
         return {
             "domain": domain,
             "dns": "ok",

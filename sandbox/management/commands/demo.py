@@ -129,6 +129,8 @@ class Command(BaseCommand):
             settings.LEADPILOT_DNS_NAMESERVER = f"127.0.0.1:{sandbox.dns_port}"
             settings.LEADPILOT_SMTP_PORT = sandbox.smtp_port
             settings.LEADPILOT_HTTP_PORT = sandbox.http_port
+            settings.LEADPILOT_HTTPS_PORT = sandbox.https_port
+            settings.LEADPILOT_HTTP_CA_FILE = sandbox.ca_file
             self._step("Running the nightly search once")
             call_command("run_nightly", org=org.slug, sync=True, stdout=self.stdout)
             self._disputes(org)

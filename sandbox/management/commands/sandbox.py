@@ -60,11 +60,13 @@ class Command(BaseCommand):
         out = self.stdout
         out.write(
             f"dns_port={sb.dns_port} smtp_port={sb.smtp_port} http_port={sb.http_port} "
-            f"domains={len(sb.domains)}"
+            f"domains={len(sb.domains)} https_port={sb.https_port}"
         )
         out.write(f"LEADPILOT_DNS_NAMESERVER=127.0.0.1:{sb.dns_port}")
         out.write(f"LEADPILOT_SMTP_PORT={sb.smtp_port}")
         out.write(f"LEADPILOT_HTTP_PORT={sb.http_port}")
+        out.write(f"LEADPILOT_HTTPS_PORT={sb.https_port}")
+        out.write(f"LEADPILOT_HTTP_CA_FILE={sb.ca_file}")
         out.flush()
         try:
             stop.wait(opts["for_seconds"])

@@ -1,0 +1,334 @@
+"""People named on a company's own website (DESIGN.md section 5, step 5).
+
+Team, contact and about pages print people as "Kari Nordmann, Daglig leder · +47 912 34 567",
+or the name in one block and the title in the next. `site_people` reads them off the pages a
+`SiteVisit` read: a name of two to four capitalised words (also "Nordmann, Kari"), and a title;
+a wanted title (CEO, VD, daglig leder, managing director, chair, styrelseordförande, owner …)
+gives the role kind. Each mention carries a confidence:
+
+- 0.85 name and wanted title in one block, 0.75 in two adjacent blocks, 0.5 another title;
+- +0.1 when the same block lists a number or an address (a person the site means to be reached).
+
+`mention_matches` compares a mention with a registry officer on folded names: diacritics and
+case ignored, middle names skipped (first given name and last family name must agree), either
+order. A page that names someone else, or nobody, is not the officer's: nothing on it is
+attributed to them (phone attribution in `enrichment.discovery` requires the person's name in
+the number's block).
+
+`site_decision_makers_create` is the directory side: for companies whose registry names no
+wanted officer (Bolagsverket's bulk file names none), a person the company's own site names with
+a wanted title becomes a Person and a current Role, with the page URL and the confidence in
+`Role.details` (`source: "website"`); only mentions at or above
+LEADPILOT_SITE_PERSON_MIN_CONFIDENCE are kept. Idempotent (keyed on company and folded name).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from enrichment.verification.candidates import name_fold
+from enrichment.web.parse import WebPage
+
+# Folded title phrases -> role kind (enrichment.models.RoleKind values), longest first when
+# matching. English and Scandinavian, as small companies' sites write them.
+TITLE_KINDS: dict[str, str] = {
+    "ceo": "ceo",
+    "chief executive officer": "ceo",
+    "chief executive": "ceo",
+    "managing director": "ceo",
+    "general manager": "ceo",
+    "daglig leder": "ceo",
+    "administrerende direktor": "ceo",
+    "adm dir": "ceo",
+    "adm direktor": "ceo",
+    "vd": "ceo",
+    "verkstallande direktor": "ceo",
+    "toimitusjohtaja": "ceo",
+    "administrerende direktoer": "ceo",
+    "chair": "chair",
+    "chairman": "chair",
+    "chairwoman": "chair",
+    "chairperson": "chair",
+    "chair of the board": "chair",
+    "styreleder": "chair",
+    "styrets leder": "chair",
+    "styreformann": "chair",
+    "styrelseordforande": "chair",
+    "ordforande": "chair",
+    "owner": "owner",
+    "innehaver": "owner",
+    "eier": "owner",
+    "agare": "owner",
+    "founder and ceo": "ceo",
+}
+# Titles that are not decision-makers: such a block names a person, with no wanted role.
+OTHER_TITLE_WORDS = frozenset(
+    {"sales", "salg", "saljare", "selger", "manager", "sjef", "chef", "konsulent", "consultant",
+     "assistant", "assistent", "ekonomi", "regnskap", "accountant", "engineer", "ingenior",
+     "tekniker", "technician", "radgiver", "advisor", "coordinator", "koordinator", "support",
+     "kundeservice", "kundtjanst", "marketing", "markedsforing", "officer", "head", "leder",
+     "ansvarlig", "ansvarig", "developer", "utvikler", "utvecklare", "designer", "partner",
+     "director", "direktor", "board", "member", "styremedlem", "ledamot", "hr", "cfo", "cto",
+     "coo", "administrator", "prosjektleder", "projektledare", "montor", "snickare"}
+)  # fmt: skip
+_NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'\u2019]+(?:-[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'\u2019]+)*$")
+_PARTICLES = frozenset({"van", "von", "de", "der", "den", "af", "av", "la", "le", "du"})
+_SPLIT = re.compile(r"\s*(?:[,\u00b7\u2022|:;]|\s[\u2013\u2014-]\s|\s/\s)\s*")
+
+CONF_SAME_BLOCK = 0.85
+CONF_ADJACENT = 0.75
+CONF_OTHER_TITLE = 0.5
+CONF_CONTACT_BONUS = 0.1
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A person a page names: display name, first/last as written, title, role kind."""
+
+    name: str
+    first: str
+    middle: str
+    last: str
+    title: str
+    kind: str | None  # RoleKind value of a wanted title, else None
+    page: str
+    confidence: float
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _name_words(segment: str) -> list[str] | None:
+    words = segment.split()
+    if not 2 <= len(words) <= 4:
+        return None
+    for w in words:
+        if w.lower() in _PARTICLES:
+            continue
+        if not _NAME_WORD.match(w):
+            return None
+    if title_kind(segment) or _other_title(segment):
+        return None
+    return words
+
+
+def title_kind(text: str) -> str | None:
+    """The role kind of a wanted title in `text` ('VD', 'Daglig leder', 'Managing Director')."""
+    folded = " " + re.sub(r"[^a-z ]", " ", name_fold(text).replace("-", " ")) + " "
+    folded = " ".join(folded.split())
+    padded = f" {folded} "
+    for phrase in sorted(TITLE_KINDS, key=len, reverse=True):
+        if f" {phrase} " in padded:
+            return TITLE_KINDS[phrase]
+    return None
+
+
+# Scandinavian titles are compounds ("salgssjef", "ekonomiansvarig", "projektledare").
+OTHER_TITLE_SUFFIXES = (
+    "sjef", "chef", "ansvarlig", "ansvarig", "leder", "ledare", "manager", "konsulent",
+    "radgiver", "assistent", "selger", "saljare", "direktor", "tjanst", "service",
+)  # fmt: skip
+
+
+def _other_title(text: str) -> bool:
+    words = set(name_fold(text).replace("-", " ").split())
+    return bool(words & OTHER_TITLE_WORDS) or any(w.endswith(OTHER_TITLE_SUFFIXES) for w in words)
+
+
+def _split_name(words: list[str]) -> tuple[str, str, str]:
+    """(first, middle, last): particles ('van der') stay with the family name."""
+    i = len(words) - 1
+    while i > 1 and words[i - 1].lower() in _PARTICLES:
+        i -= 1
+    return words[0], " ".join(words[1:i]), " ".join(words[i:])
+
+
+def _block_mention(text: str) -> tuple[list[str], list[str], str] | None:
+    """(name words in first-last order, the remaining segments, how) from a block's text."""
+    segments = [s for s in _SPLIT.split(text) if s]
+    if not segments:
+        return None
+    words = _name_words(segments[0])
+    if words is not None:
+        return words, segments[1:], "first_last"
+    # "Nordmann, Kari, Daglig leder": one family name, then the given name(s).
+    if len(segments) >= 2 and _NAME_WORD.match(segments[0]) and len(segments[1].split()) <= 2:
+        given = segments[1].split()
+        if all(_NAME_WORD.match(w) for w in given) and not title_kind(segments[1]):
+            return [*given, segments[0]], segments[2:], "last_first"
+    return None
+
+
+def site_people(pages: Sequence[WebPage]) -> list[Mention]:
+    """Every person the pages name with a title (wanted or not), best confidence per name."""
+    best: dict[str, Mention] = {}
+    for page in pages:
+        blocks = page.blocks
+        for i, block in enumerate(blocks):
+            found = _block_mention(block.text)
+            if found is None:
+                continue
+            words, rest, _ = found
+            title = " ".join(s for s in rest if not re.search(r"\d{3}|@", s)).strip()
+            confidence = CONF_SAME_BLOCK
+            if not title and i + 1 < len(blocks):
+                nxt = blocks[i + 1].text
+                if nxt and (title_kind(nxt) or _other_title(nxt)) and len(nxt.split()) <= 6:
+                    title, confidence = nxt, CONF_ADJACENT
+            if not title:
+                continue
+            kind = title_kind(title)
+            if kind is None:
+                if not _other_title(title):
+                    continue
+                confidence = CONF_OTHER_TITLE
+            if block.phones or block.emails:
+                confidence += CONF_CONTACT_BONUS
+            first, middle, last = _split_name(words)
+            mention = Mention(
+                name=" ".join(words),
+                first=first,
+                middle=middle,
+                last=last,
+                title=title,
+                kind=kind,
+                page=page.url,
+                confidence=round(min(confidence, 0.95), 2),
+                phones=block.phones,
+                emails=block.emails,
+            )
+            key = name_fold(mention.name)
+            if key not in best or best[key].confidence < mention.confidence:
+                best[key] = mention
+    return list(best.values())
+
+
+def name_key(first: str, last: str) -> tuple[str, str]:
+    """(first given name, last family name), folded: middle names and diacritics ignored."""
+    firsts = name_fold(first).replace("-", " ").split()
+    lasts = name_fold(last).replace("-", " ").split()
+    return (firsts[0] if firsts else "", lasts[-1] if lasts else "")
+
+
+def mention_matches(mention: Mention, *, first: str, last: str) -> bool:
+    """The mention names this officer: first given name and last family name agree (folded);
+    "Anna Maria Berg" is the registry's "Anna Berg", "Bjørn-Åge Sæther" is "Bjorn-Age Saether"."""
+    officer = name_key(first, last)
+    if not all(officer):
+        return False
+    words = name_fold(mention.name).replace("-", " ").split()
+    if len(words) < 2:
+        return False
+    return (words[0], words[-1]) == officer
+
+
+def officer_on_site(mentions: Sequence[Mention], *, first: str, last: str) -> Mention | None:
+    """The best mention of this officer on the site, if any."""
+    hits = [m for m in mentions if mention_matches(m, first=first, last=last)]
+    return max(hits, key=lambda m: m.confidence) if hits else None
+
+
+# --- the directory side -----------------------------------------------------------------------
+
+
+def site_person_key(*, company_id: int, name: str) -> str:
+    folded = " ".join(name_fold(name).split())
+    return "web:" + hashlib.sha256(f"{company_id}|{folded}".encode()).hexdigest()[:40]
+
+
+def site_decision_makers_create(
+    *, company_ids: Sequence[int], config=None, min_confidence: float | None = None
+) -> list[dict]:
+    """For each company whose registry names no current CEO, chair or owner, the people its own
+    site names with such a title (at or above `min_confidence`, default the setting
+    LEADPILOT_SITE_PERSON_MIN_CONFIDENCE) become Person + Role rows: kind from the title,
+    `kind_raw` the title as printed, `details` {"source": "website", "source_url", "confidence",
+    "title"}. A person already recorded is updated, not duplicated (idempotent). The site is
+    read as the nightly search reads it; an unreachable site changes nothing. Returns what was
+    created or updated ({company_id, person_id, name, kind, source_url, confidence})."""
+    from django.conf import settings
+    from django.db import transaction
+
+    from enrichment.discovery import CompanyFacts, ContactFinder, domain_normalize
+    from enrichment.models import Company, Person, Role
+    from enrichment.verification import VerificationConfig
+
+    threshold = (
+        min_confidence
+        if min_confidence is not None
+        else float(getattr(settings, "LEADPILOT_SITE_PERSON_MIN_CONFIDENCE", 0.7))
+    )
+    wanted = ("ceo", "chair", "owner")
+    companies = list(
+        Company.objects.filter(id__in=list(company_ids)).exclude(
+            roles__is_current=True, roles__kind__in=wanted
+        )
+    )
+    if not companies:
+        return []
+    config = config or VerificationConfig.from_settings()
+
+    async def read_all() -> list[tuple[Company, list[Mention]]]:
+        finder = ContactFinder(config)
+        try:
+
+            async def one(company: Company) -> tuple[Company, list[Mention]]:
+                facts = CompanyFacts(
+                    id=company.id,
+                    name=company.name,
+                    country=company.country,
+                    registry_id=company.registry_id,
+                    website_domain=company.website_domain,
+                    email_domain=company.email_domain,
+                )
+                domain, _, _ = await finder._domain_for(facts)
+                if not domain:
+                    return company, []
+                visit = await finder.discovery.site_visit(domain_normalize(domain))
+                return company, site_people(visit.pages)
+
+            return list(await asyncio.gather(*(one(c) for c in companies)))
+        finally:
+            await finder.discovery.aclose()
+            finder.verifier.close()
+
+    found = asyncio.run(read_all())
+    out: list[dict] = []
+    with transaction.atomic():
+        for company, mentions in found:
+            for m in mentions:
+                if m.kind not in wanted or m.confidence < threshold:
+                    continue
+                person, _ = Person.objects.update_or_create(
+                    person_key=site_person_key(company_id=company.id, name=m.name),
+                    defaults={
+                        "full_name": m.name,
+                        "first_name": m.first,
+                        "middle_name": m.middle,
+                        "last_name": m.last,
+                        "country": company.country,
+                    },
+                )
+                details = {
+                    "source": "website",
+                    "source_url": m.page,
+                    "confidence": m.confidence,
+                    "title": m.title,
+                }
+                Role.objects.update_or_create(
+                    company=company,
+                    person=person,
+                    kind=m.kind,
+                    defaults={"kind_raw": m.title[:100], "details": details, "is_current": True},
+                )
+                out.append(
+                    {"company_id": company.id, "person_id": person.id, "name": m.name,
+                     "kind": m.kind, "source_url": m.page, "confidence": m.confidence}
+                )  # fmt: skip
+    return out

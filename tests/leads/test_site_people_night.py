@@ -1,0 +1,136 @@
+"""People found on company websites become leads through the nightly search (issue 15): a
+Swedish company (Bolagsverket names no officers) whose own team page names its VD with a direct
+mobile; a British company whose page names someone else than its registry CEO."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from enrichment.models import Role
+from enrichment.people import site_decision_makers_create
+from leads.models import Lead
+from leads.services import nightly_dispatch, search_run_execute
+from sandbox.servers.worlds import domain_entry
+from segments.services import segment_activate, segment_create
+from tests.factories import CompanyFactory, PersonFactory, RoleFactory
+
+TEAM_PATH = "/om-oss/medarbetare"
+
+
+def _web(name, country, registry_id, people, **extra):
+    return {
+        "company_name": name,
+        "country": country,
+        "registry_id": registry_id,
+        "https": True,
+        "www": True,
+        "pages": [{"path": TEAM_PATH, "title": "Medarbetare", "lang": "sv", "people": people}],
+        **extra,
+    }
+
+
+@pytest.fixture
+def https_sandbox(sandbox, settings):
+    def start(domains):
+        sb = sandbox(domains)
+        settings.LEADPILOT_HTTPS_PORT = sb.https_port
+        settings.LEADPILOT_HTTP_CA_FILE = sb.ca_file
+        return sb
+
+    return start
+
+
+def _night(tenant, *, country, keyword, capture):
+    segment = segment_create(
+        organization=tenant.org,
+        name=f"{keyword} {country}",
+        criteria={"countries": [country], "name_keywords": [keyword]},
+        nightly_cap=10,
+    )
+    segment_activate(organization=tenant.org, segment_id=segment.id)
+    enqueued = []
+    with capture(execute=True):
+        nightly_dispatch(
+            organization=tenant.org, run_date=dt.date(2026, 11, 26), enqueue=enqueued.append
+        )
+    (run,) = [r for r in enqueued if r.segment_id == segment.id]
+    return search_run_execute(organization=tenant.org, run_id=run.id)
+
+
+def test_a_vd_named_on_a_swedish_team_page_becomes_a_lead_with_its_source(
+    https_sandbox, prefix, tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
+    domain = f"{prefix}fjall.se"
+    company = CompanyFactory(
+        name=f"{prefix} Fjäll AB",
+        country="SE",
+        status="active",
+        nace_primary=6201,
+        registry_id="5566778899",
+        website_domain=domain,
+    )
+    people = [
+        {"name": "Anna Lindqvist", "title": "VD", "phone": "+46 70 123 45 67"},
+        {"name": "Erik Berg", "title": "Säljare", "phone": "+46 70 999 88 77"},
+    ]
+    sb = https_sandbox(
+        [
+            domain_entry(
+                domain,
+                mailboxes=["info"],
+                web=_web(company.name, "SE", "5566778899", people, phones=["+46 8 123 456 78"]),
+            )
+        ]
+    )
+    assert not Role.objects.filter(company=company).exists()  # the registry names nobody
+
+    created = site_decision_makers_create(company_ids=[company.id])
+    page = f"https://www.{domain}{TEAM_PATH}"
+    assert [(c["name"], c["kind"], c["source_url"]) for c in created] == [
+        ("Anna Lindqvist", "ceo", page)
+    ]
+    role = Role.objects.get(company=company)
+    assert role.details["source"] == "website" and role.details["source_url"] == page
+    assert role.details["confidence"] >= 0.7 and role.kind_raw == "VD"
+    # Read over HTTPS after redirects (http -> https, bare -> www); the salesperson is no
+    # decision-maker.
+    assert ("https", f"www.{domain}", TEAM_PATH) in sb.http.log
+    assert site_decision_makers_create(company_ids=[company.id]) == []  # has one now
+
+    run = _night(tenant_a, country="SE", keyword=prefix, capture=django_capture_on_commit_callbacks)
+    (lead,) = Lead.objects.for_org(tenant_a.org)
+    assert lead.person_id == role.person_id and lead.person_name == "Anna Lindqvist"
+    assert (lead.contact_kind, lead.contact_value) == ("phone", "+46701234567")
+    proof = lead.evidence["evidence"]
+    verification = proof["verification"]
+    assert verification["attribution"] == "person"
+    assert verification["attribution_source"] == page
+    assert proof["site_person"]["page"] == page
+    assert proof["site_person"]["title"] == "VD"
+    assert run.leads_created == 1
+    assert not Lead.objects.for_org(tenant_b.org).exists()
+
+
+def test_a_page_naming_someone_else_is_not_attributed_to_the_registry_ceo(
+    https_sandbox, prefix, tenant_a, django_capture_on_commit_callbacks
+):
+    domain = f"{prefix}wrong.co.uk"
+    company = CompanyFactory(
+        name=f"{prefix} Wrong Page Ltd",
+        country="GB",
+        status="active",
+        nace_primary=6201,
+        website_domain=domain,
+    )
+    ceo = PersonFactory(first_name="Kari", last_name="Nordmann", full_name="Kari Nordmann")
+    RoleFactory(company=company, person=ceo, kind="ceo")
+    others = [{"name": "Ola Hansen", "title": "CEO", "phone": "+44 7400 123456"}]
+    https_sandbox(
+        [domain_entry(domain, mailboxes=["info"], web=_web(company.name, "GB", "", others))]
+    )
+    run = _night(tenant_a, country="GB", keyword=prefix, capture=django_capture_on_commit_callbacks)
+    assert not Lead.objects.for_org(tenant_a.org).exists()
+    assert (run.matched, run.leads_created) == (1, 0)
+    assert site_decision_makers_create(company_ids=[company.id]) == []  # registry names a CEO
