@@ -14,9 +14,15 @@ from django.utils import timezone
 from blocklists.services import delivery_record_add
 from enrichment.importers import registry_import
 from enrichment.models import ContactPoint, Person, Role
-from privacy.models import PrivacyAction
+from privacy.models import OptOutRequest, PrivacyAction
 from privacy.selectors import access_report_values, person_access_report
-from privacy.services import ERASED_NAME, optout_confirm, optout_request, person_erase
+from privacy.services import (
+    ERASED_NAME,
+    optout_confirm,
+    optout_confirm_by_staff,
+    optout_request,
+    person_erase,
+)
 from sandbox.world import world_generate
 from segments.criteria import SegmentCriteria
 from segments.matching import candidate_roles
@@ -69,7 +75,7 @@ def imported(norway, db):
 
 
 def test_an_opted_out_person_is_no_candidate_anywhere_even_after_a_reimport(
-    imported, tenant_a, tenant_b, mailoutbox, django_capture_on_commit_callbacks
+    imported, tenant_a, tenant_b, mailoutbox, django_capture_on_commit_callbacks, admin_user
 ):
     before_a, before_b = _candidates(tenant_a.org), _candidates(tenant_b.org)
     assert before_a == before_b and len(before_a) > 20
@@ -80,12 +86,28 @@ def test_an_opted_out_person_is_no_candidate_anywhere_even_after_a_reimport(
     (token,) = re.findall(r"/confirm/([^/\s]+)/", mailoutbox[-1].body)
     assert optout_confirm(token=token) is not None
 
+    # A phone objection, confirmed by staff (no SMS codes): the phone's hash excludes too.
+    caller = Person.objects.get(pk=max(before_a))
+    ContactPoint.objects.create(
+        person=caller,
+        kind="phone",
+        value="+47 412 34 567",
+        normalized="+4741234567",
+        origin="website",
+        status="valid",
+        attribution="person",
+        attribution_source="https://example-as.no/om-oss",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        optout_request(kind="phone", value="412 34 567", country="NO", email="me@home.example")
+    optout_confirm_by_staff(request_id=OptOutRequest.objects.get(kind="phone").pk, actor=admin_user)
+
     summary = _import(imported)  # the same files again
     assert summary["no_roller"]["rows_read"] > 0
     for organization in (tenant_a.org, tenant_b.org):
         after = _candidates(organization)
-        assert objector.pk not in after
-        assert after == before_a - {objector.pk}  # nobody else is excluded
+        assert objector.pk not in after and caller.pk not in after
+        assert after == before_a - {objector.pk, caller.pk}  # nobody else is excluded
     assert Role.objects.filter(person=objector, is_current=True).exists()  # still in the registry
 
 
