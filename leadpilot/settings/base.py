@@ -329,6 +329,23 @@ LEADPILOT_MAIL_FROM = env("LEADPILOT_MAIL_FROM", default="probe@verify.leadpilot
 LEADPILOT_DNS_NAMESERVER = env("LEADPILOT_DNS_NAMESERVER", default="")
 LEADPILOT_SMTP_PORT = env.int("LEADPILOT_SMTP_PORT", default=25)
 LEADPILOT_HTTP_PORT = env.int("LEADPILOT_HTTP_PORT", default=80)
+# Company websites (enrichment/web): HTTPS port, a PEM file of CAs to trust instead of the
+# system's (the sandbox's test CA), the URL our crawler's User-Agent names, the politeness delay
+# between two requests to one site (empty: 1 s, none when LEADPILOT_DNS_NAMESERVER points at a
+# world of our own), the size limit of a page and the pages read per site (home + team/contact).
+LEADPILOT_HTTPS_PORT = env.int("LEADPILOT_HTTPS_PORT", default=443)
+LEADPILOT_HTTP_CA_FILE = env("LEADPILOT_HTTP_CA_FILE", default="")
+LEADPILOT_CRAWLER_CONTACT_URL = env(
+    "LEADPILOT_CRAWLER_CONTACT_URL", default="https://leadpilot.localhost/crawler"
+)
+LEADPILOT_HTTP_DELAY = env.float("LEADPILOT_HTTP_DELAY", default=None)
+LEADPILOT_HTTP_MAX_BYTES = env.int("LEADPILOT_HTTP_MAX_BYTES", default=1_000_000)
+LEADPILOT_HTTP_MAX_PAGES = env.int("LEADPILOT_HTTP_MAX_PAGES", default=4)
+# A person named on a company's own site with a wanted title becomes a decision-maker where the
+# registry names none (enrichment/people.py) at or above this confidence.
+LEADPILOT_SITE_PERSON_MIN_CONFIDENCE = env.float(
+    "LEADPILOT_SITE_PERSON_MIN_CONFIDENCE", default=0.7
+)
 # Sending reputation (enrichment/verification/smtp_limits.py): SMTP transactions a second per MX
 # domain (token bucket, bursts of DOMAIN_BURST), and per sending IP and UTC day (counted in the
 # cache: set CACHE_URL to Redis so the workers share it); 0 turns a limit off.
