@@ -61,6 +61,23 @@ EXPECTED_ANSWER = gettext_lazy(
 )
 
 
+# Staff answer within this many working days (Monday to Friday) of the dispute's opening.
+STAFF_ANSWER_WORKING_DAYS = 2
+
+
+def dispute_answer_by(*, dispute: Dispute, organization: Organization) -> dt.date:
+    """The organisation's local day by which staff answer an undecided dispute (what the
+    Disputes page promises beside each one): STAFF_ANSWER_WORKING_DAYS working days after the
+    day it was opened, weekends skipped."""
+    day = timezone.localtime(dispute.created_at, organization.tz).date()
+    left = STAFF_ANSWER_WORKING_DAYS
+    while left:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
 class DisputeConflict(Exception):
     """The lead cannot be disputed now (API: 409). `code`: open | accepted | window."""
 

@@ -72,5 +72,5 @@ class DisputeFilterForm(forms.Form):
         label=_("Status"),
         required=False,
         choices=[("", _("All")), ("undecided", _("Undecided")), *DisputeStatus.choices],
-        widget=forms.Select(attrs={"aria-label": _("Status")}),
+        widget=forms.Select(attrs={"aria-label": _("Status"), "class": "auto-width"}),
     )

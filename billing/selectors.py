@@ -22,6 +22,7 @@ from .models import (
     LedgerEntry,
     LedgerEntryKind,
     UsageEvent,
+    UsageEventKind,
 )
 from .services import billing_month_of, billing_quota_of
 
@@ -199,6 +200,13 @@ class UsageDay:
         return self.charged - self.credited
 
 
+@dataclass(frozen=True)
+class UsageKind:
+    kind: str
+    label: str
+    charged: int
+
+
 @dataclass
 class UsageMonth:
     period_start: dt.date
@@ -208,6 +216,8 @@ class UsageMonth:
     charged: int
     credited: int
     days: list[UsageDay] = field(default_factory=list)
+    # Charges by kind (found / enriched / verified), the kinds the month has, in that order.
+    kinds: list[UsageKind] = field(default_factory=list)
 
     @property
     def net(self) -> int:
@@ -219,19 +229,26 @@ class UsageMonth:
 
 
 def usage_month(*, organization: Organization, month: dt.date) -> UsageMonth:
-    """Quota, charged, credited and net of one month, and per day (the organisation's days).
-    Charges count on the day of the charge; credits on the day they were written. Three queries."""
+    """Quota, charged, credited and net of one month, per day (the organisation's days) and per
+    usage kind. Charges count on the day of the charge; credits on the day they were written.
+    Three queries."""
     start = month.replace(day=1)
     period = BillingPeriod.objects.for_org(organization).filter(period_start=start).first()
     tz = organization.tz
-    charged_by_day = dict(
+    charged_by_day: dict[dt.date, int] = {}
+    charged_by_kind: dict[str, int] = {}
+    rows = (
         UsageEvent.objects.for_org(organization)
         .filter(period_start=start)
         .annotate(day=TruncDate("occurred_at", tzinfo=tz))
-        .values("day")
+        .values("day", "kind")
         .annotate(n=Count("id"))
-        .values_list("day", "n")
+        .values_list("day", "kind", "n")
+        .order_by()
     )
+    for day, kind, n in rows:
+        charged_by_day[day] = charged_by_day.get(day, 0) + n
+        charged_by_kind[kind] = charged_by_kind.get(kind, 0) + n
     credited_by_day: dict[dt.date, int] = {}
     if period is not None:
         credited_by_day = dict(
@@ -246,6 +263,11 @@ def usage_month(*, organization: Organization, month: dt.date) -> UsageMonth:
         UsageDay(day=day, charged=charged_by_day.get(day, 0), credited=credited_by_day.get(day, 0))
         for day in sorted(set(charged_by_day) | set(credited_by_day))
     ]
+    kinds = [
+        UsageKind(kind=kind, label=str(label), charged=charged_by_kind[kind])
+        for kind, label in UsageEventKind.choices
+        if charged_by_kind.get(kind)
+    ]
     return UsageMonth(
         period_start=start,
         period_end=period.period_end
@@ -256,6 +278,7 @@ def usage_month(*, organization: Organization, month: dt.date) -> UsageMonth:
         charged=period.units_charged if period else 0,
         credited=period.units_credited if period else 0,
         days=days,
+        kinds=kinds,
     )
 
 
@@ -268,6 +291,10 @@ class BounceRate:
     @property
     def rate(self) -> float:
         return self.bounced / self.charged if self.charged else 0.0
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.rate
 
 
 def bounce_rates(*, organization: Organization) -> list[BounceRate]:

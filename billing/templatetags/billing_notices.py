@@ -3,10 +3,14 @@ leads block is leads'): pulled in by name, so neither imports billing's selector
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
+from django.conf import settings
 
+from ..disputes import dispute_answer_by
+from ..models import Dispute
 from ..selectors import DECISION_NOTICE_DAYS, disputes_decided_recently
 
 register = template.Library()
@@ -20,3 +24,15 @@ def dispute_decisions_notice(context: template.Context) -> dict[str, Any]:
         "decided": disputes_decided_recently(organization=organization),
         "days": DECISION_NOTICE_DAYS,
     }
+
+
+@register.simple_tag(takes_context=True)
+def answer_by(context: template.Context, dispute: Dispute) -> dt.date:
+    """{% answer_by dispute as day %}: when staff answer this undecided dispute."""
+    return dispute_answer_by(dispute=dispute, organization=context["organization"])
+
+
+@register.simple_tag
+def dispute_window_days() -> int:
+    """{% dispute_window_days as days %}: how long after delivery a lead may be disputed."""
+    return int(settings.LEADPILOT_DISPUTE_WINDOW_DAYS)
