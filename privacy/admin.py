@@ -96,7 +96,19 @@ class PersonPrivacyAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "privacy/access_report.html", {"reports": reports})
 
     @admin.action(description=_("Erase selected people (names and contact data)"))
-    def erase(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+    def erase(self, request: HttpRequest, queryset: QuerySet[Person]) -> HttpResponse | None:
+        # Irreversible: a page says what happens and asks again before anything is erased.
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "privacy/erase_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "people": list(queryset.order_by("pk")),
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    "title": _("Erase people"),
+                },
+            )
         for pk in queryset.order_by("pk").values_list("pk", flat=True):
             result = services.person_erase(person_id=pk, actor=request.user)  # type: ignore[arg-type]
             self.message_user(
@@ -113,3 +125,4 @@ class PersonPrivacyAdmin(admin.ModelAdmin):
                 },
                 messages.SUCCESS,
             )
+        return None

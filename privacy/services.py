@@ -358,6 +358,7 @@ class RetentionResult:
     contact_points_deleted: int
     evidence_cleared: int
     leads_pseudonymised: int
+    optout_requests_deleted: int = 0
 
 
 def retention_sweep(*, now: dt.datetime | None = None) -> RetentionResult:
@@ -372,6 +373,8 @@ def retention_sweep(*, now: dt.datetime | None = None) -> RetentionResult:
     - rejected and withdrawn leads decided more than LEADPILOT_RETENTION_REJECTED_LEAD_DAYS ago
       lose their personal data (name, contact, snapshot, evidence), unless a dispute of theirs is
       undecided; the row stays as the pseudonymous reference of its charge and credit.
+    - opt-out requests never confirmed, once their link has expired (confirmed ones stay: the
+      record of the objection, hashes only).
     Idempotent: a second sweep finds nothing. One PrivacyAction with the counts.
     """
     from billing.models import UNDECIDED_STATUSES, Dispute
@@ -407,10 +410,17 @@ def retention_sweep(*, now: dt.datetime | None = None) -> RetentionResult:
                 updated_at=now,
             )
         )
+        link_cutoff = now - dt.timedelta(days=settings.LEADPILOT_OPTOUT_LINK_DAYS)
+        requests = OptOutRequest.objects.filter(
+            status=OptOutStatus.PENDING, created_at__lt=link_cutoff
+        ).delete()[0]
         result = RetentionResult(
-            contact_points_deleted=deleted, evidence_cleared=cleared, leads_pseudonymised=leads
+            contact_points_deleted=deleted,
+            evidence_cleared=cleared,
+            leads_pseudonymised=leads,
+            optout_requests_deleted=requests,
         )
-        if deleted or cleared or leads:
+        if deleted or cleared or leads or requests:
             privacy_action_record(
                 action="retention.sweep",
                 actor=None,
@@ -418,6 +428,7 @@ def retention_sweep(*, now: dt.datetime | None = None) -> RetentionResult:
                     "contact_points_deleted": deleted,
                     "evidence_cleared": cleared,
                     "leads_pseudonymised": leads,
+                    "optout_requests_deleted": requests,
                 },
             )
     return result

@@ -15,4 +15,5 @@ def retention_sweep() -> dict[str, int]:
         "contact_points_deleted": result.contact_points_deleted,
         "evidence_cleared": result.evidence_cleared,
         "leads_pseudonymised": result.leads_pseudonymised,
+        "optout_requests_deleted": result.optout_requests_deleted,
     }

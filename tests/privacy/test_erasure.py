@@ -34,10 +34,13 @@ def test_an_erased_persons_data_is_gone_and_billing_still_adds_up(
     # Through the admin action, as staff do it.
     staff = Client()
     staff.force_login(admin_user)
+    url = reverse("admin:enrichment_person_changelist")
+    asked = staff.post(url, {"action": "erase", "_selected_action": [person.pk]})
+    assert asked.status_code == 200 and b"cannot be undone" in asked.content
+    assert Person.objects.get(pk=person.pk).full_name == person.full_name  # nothing yet
     with django_capture_on_commit_callbacks(execute=True):
         answer = staff.post(
-            reverse("admin:enrichment_person_changelist"),
-            {"action": "erase", "_selected_action": [person.pk]},
+            url, {"action": "erase", "_selected_action": [person.pk], "confirm": "yes"}
         )
     assert answer.status_code == 302
 

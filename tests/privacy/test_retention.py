@@ -106,3 +106,22 @@ def test_a_reimport_does_not_renew_contact_data_it_did_not_bring(imported):  # n
     assert swept.contact_points_deleted == 1
     assert not ContactPoint.objects.filter(pk=old.pk).exists()
     assert ContactPoint.objects.filter(pk=fresh.pk).exists()
+
+
+def test_unconfirmed_opt_out_requests_go_when_their_link_expires(
+    db, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from privacy.models import OptOutRequest, OptOutStatus
+    from privacy.services import optout_confirm, optout_request
+
+    settings.LEADPILOT_OPTOUT_LINK_DAYS = 7
+    with django_capture_on_commit_callbacks(execute=True):
+        optout_request(kind="email", value="never@clicked.example")
+        optout_request(kind="email", value="did@click.example")
+    token = mailoutbox[1].body.split("/confirm/")[1].split("/")[0]
+    assert optout_confirm(token=token) is not None
+    now = timezone.now()
+    assert retention_sweep(now=now + 6 * DAY).optout_requests_deleted == 0
+    assert retention_sweep(now=now + 8 * DAY).optout_requests_deleted == 1
+    (kept,) = OptOutRequest.objects.all()
+    assert kept.status == OptOutStatus.CONFIRMED  # the record of the objection stays
