@@ -125,3 +125,14 @@ def test_unconfirmed_opt_out_requests_go_when_their_link_expires(
     assert retention_sweep(now=now + 8 * DAY).optout_requests_deleted == 1
     (kept,) = OptOutRequest.objects.all()
     assert kept.status == OptOutStatus.CONFIRMED  # the record of the objection stays
+
+
+def test_the_retention_sweep_is_a_daily_beat_task(settings):
+    from leadpilot.celery import app
+
+    app.loader.import_default_modules()
+    entries = [
+        e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "privacy.retention_sweep"
+    ]
+    assert entries and entries[0]["schedule"] == 24 * 3600
+    assert "privacy.retention_sweep" in app.tasks
