@@ -7,6 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Links in the demo's output and e-mails point at the server `make run` starts.
 LEADPILOT_SITE_URL ?= http://$(HOST):$(PORT)
+# The demo's Stripe is the fake on loopback (docs/stripe-fake.md), started by `manage.py demo`.
+DEMO_STRIPE ?= STRIPE_API_KEY=sk_test_demo STRIPE_API_BASE=http://127.0.0.1:12111 \
+	STRIPE_WEBHOOK_SECRET=whsec_demo_local
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadpilot
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
@@ -25,8 +28,8 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	LEADPILOT_SITE_URL=$(LEADPILOT_SITE_URL) $(PY) manage.py demo
-	LEADPILOT_SITE_URL=$(LEADPILOT_SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
+	LEADPILOT_SITE_URL=$(LEADPILOT_SITE_URL) $(DEMO_STRIPE) $(PY) manage.py demo
+	LEADPILOT_SITE_URL=$(LEADPILOT_SITE_URL) $(DEMO_STRIPE) $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: install, make sure PostgreSQL and Redis are up, lint, check migrations, run pytest and
 ## the benches' quick versions. `.ci/run` (CI=true) first drops what an earlier run left behind.

@@ -15,6 +15,9 @@ Lives in sandbox/ because it starts the sandbox: production code never imports i
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from billing.disputes import dispute_open
-from billing.models import Dispute
+from billing.models import Dispute, Plan
 from leads.models import Lead
 from organizations.models import DeliveryMode, Membership, Organization, Role, User
 from organizations.services import organization_create_with_owner
@@ -70,6 +73,7 @@ class Command(BaseCommand):
         self._step("Importing the directory from the registry files")
         call_command("load_world", str(world), "--no-progress", stdout=_Quiet())
         self._segments(org, user)
+        self._stripe()
         if not options["skip_nightly"]:
             self._nightly(org, world)
         staff = self._staff()
@@ -134,6 +138,49 @@ class Command(BaseCommand):
             self._step("Running the nightly search once")
             call_command("run_nightly", org=org.slug, sync=True, stdout=self.stdout)
             self._disputes(org)
+
+    def _stripe(self) -> None:
+        """`make run` points STRIPE_API_BASE at the fake Stripe on loopback: start it detached (it
+        serves the runserver that follows, whose /stripe/webhook/ it posts to) and price the plans
+        in it, so the Billing page's Checkout and portal work without the internet."""
+        from billing.plans import billing_setting
+        from billing.subscriptions import stripe_plans_sync
+
+        base = billing_setting("STRIPE_API_BASE", "")
+        if not billing_setting("STRIPE_API_KEY", "") or not base.startswith("http://127.0.0.1:"):
+            return
+        port = int(base.rsplit(":", 1)[1].strip("/"))
+        with socket.socket() as probe:
+            running = probe.connect_ex(("127.0.0.1", port)) == 0
+        if not running:
+            self._step(f"Starting the fake Stripe on {base}")
+            log = (Path(settings.VAR_DIR) / "fake_stripe.log").open("ab")
+            subprocess.Popen(  # noqa: S603 - our own manage.py
+                [
+                    sys.executable,
+                    "manage.py",
+                    "fake_stripe",
+                    "--port",
+                    str(port),
+                    "--webhook-url",
+                    f"{settings.SITE_URL.rstrip('/')}/stripe/webhook/",
+                    "--webhook-secret",
+                    billing_setting("STRIPE_WEBHOOK_SECRET", "whsec_fake"),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=settings.BASE_DIR,
+            )
+            for _ in range(100):
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.1)
+            # A new fake knows no prices: the plans are priced again.
+            Plan.objects.update(stripe_price_id="", stripe_overage_price_id="")
+        priced = stripe_plans_sync()
+        self._step(f"Fake Stripe ready: {len(priced)} plans priced, Billing page live")
 
     def _staff(self) -> User:
         """The staff account that reviews disputes in the admin (idempotent)."""
