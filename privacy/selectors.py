@@ -50,6 +50,14 @@ def _import_run_of(*, source_id: int | None, seen_at: dt.datetime) -> ImportRun 
 
 
 def _registry_source(*, role: Role | None, seen_at: dt.datetime) -> dict[str, Any]:
+    details = (role.details or {}) if role is not None else {}
+    if role is not None and details.get("source") == "website":
+        # A person the company's own site names (enrichment/people.py), with the page's URL.
+        return {
+            "kind": "website",
+            "detail": str(details.get("source_url") or ""),
+            "date": _iso(role.updated_at),
+        }
     if role is None or role.source is None:
         return {"kind": "directory", "detail": "entered into the directory", "date": _iso(seen_at)}
     run = _import_run_of(source_id=role.source_id, seen_at=seen_at)

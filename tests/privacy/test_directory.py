@@ -173,3 +173,19 @@ def test_the_access_report_gives_a_source_for_every_value(imported, tenant_a, te
     }
     # Who received them: tenant_a only (tenant_b's rows are not there to list).
     assert [r["organization"] for r in report["received_by"]] == [tenant_a.org.name]
+
+
+def test_a_person_named_on_the_companys_site_has_the_page_as_source(db):
+    from tests.factories import CompanyFactory, PersonFactory, RoleFactory
+
+    person = PersonFactory(person_key="web:abc")
+    RoleFactory(
+        company=CompanyFactory(country="SE"),
+        person=person,
+        kind="ceo",
+        details={"source": "website", "source_url": "https://firma.se/om-oss"},
+    )
+    report = person_access_report(person_id=person.pk)
+    for _path, entry in access_report_values(report):
+        assert entry["source"]["kind"] == "website", _path
+        assert entry["source"]["detail"] == "https://firma.se/om-oss" and entry["source"]["date"]
