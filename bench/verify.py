@@ -7,7 +7,10 @@ Phases (each with a freshly started sandbox in a child process, so the servers d
 this process's cores/GIL, and with empty per-process caches):
   1. engine, no injected latency;
   2. email-validator's DNS-only deliverability check on the same addresses (baseline);
-  3. engine with 100 ms before every SMTP reply and 30 ms before every DNS answer.
+  3. engine with 100 ms before every SMTP reply and 30 ms before every DNS answer;
+  4. website discovery on a generated world's company sites (HTTPS, redirects, robots.txt,
+     team pages; sandbox/world): `discovery_recall` = people the ground truth says a polite
+     crawler can find (WebSpec.findable_people) that the crawler found, over those findable.
 Accuracy is a confusion matrix against the world's ground truth (does the mailbox exist and take
 mail). Client timeouts are shortened (5 s per SMTP reply, 2 s with --quick; the sandbox tarpit holds 30 s), as an
 operator would for a bulk run; that changes how long tarpits cost, not any verdict.
@@ -38,7 +41,7 @@ def _serve(domains, opts, conn, stop) -> None:
     from sandbox.servers import Sandbox
 
     sb = Sandbox(domains, **opts).start()
-    conn.send((sb.dns_port, sb.smtp_port, sb.http_port))
+    conn.send((sb.dns_port, sb.smtp_port, sb.http_port, sb.https_port, sb.ca_file))
     stop.wait()
     sb.stop()
 
@@ -52,7 +55,8 @@ class ChildSandbox:
         self.proc.start()
         if not parent.poll(60):
             raise RuntimeError("sandbox child did not start")
-        self.dns_port, self.smtp_port, self.http_port = parent.recv()
+        ports = parent.recv()
+        self.dns_port, self.smtp_port, self.http_port, self.https_port, self.ca_file = ports
 
     def close(self) -> None:
         self.stop.set()
@@ -132,6 +136,89 @@ def baseline_run(probes, sb: ChildSandbox):
     return {p.address: r for p, r in zip(probes, results, strict=True)}, elapsed
 
 
+def discovery_run(*, seed: int, companies: int, http_timeout: float) -> dict[str, object]:
+    """Phase 4: every company site of a generated world read as the night reads it; people
+    found against the manifest's ground truth."""
+    import tempfile
+
+    from enrichment.people import site_people
+    from enrichment.verification import Timeouts, VerificationConfig, verification_caches_clear
+    from enrichment.verification.candidates import name_fold
+    from enrichment.verification.discovery import Discovery
+    from enrichment.verification.dns import DnsClient
+    from enrichment.web import WebConfig
+    from sandbox.servers.manifest import domains_load
+    from sandbox.world import world_generate
+
+    with tempfile.TemporaryDirectory(prefix="lp-bench-world-") as tmp:
+        world_generate(seed=seed, companies=companies, out=Path(tmp), compress=False)
+        specs = domains_load(tmp)
+    sites = {d: s for d, s in specs.items() if s.dns == "ok" and s.web and s.web.registry_id}
+    truth = {d: set(map(name_fold, s.web.findable_people())) for d, s in sites.items()}
+    findable = sum(len(t) for t in truth.values())
+    sb = ChildSandbox(list(specs.values()), tarpit_seconds=5.0)
+    try:
+        verification_caches_clear()
+        config = VerificationConfig(
+            nameserver=("127.0.0.1", sb.dns_port),
+            smtp_port=sb.smtp_port,
+            http_port=sb.http_port,
+            timeouts=Timeouts(dns=3.0, http=http_timeout),
+        )
+        web = WebConfig(
+            http_port=sb.http_port,
+            https_port=sb.https_port,
+            ca_file=sb.ca_file,
+            delay=0.0,
+            timeout=http_timeout,
+            page_deadline=http_timeout * 1.5,
+        )
+
+        async def go():
+            disc = Discovery(config, DnsClient(config), web)
+            sem = asyncio.Semaphore(64)
+
+            async def one(domain):
+                async with sem:
+                    return domain, await disc.site_visit(domain)
+
+            try:
+                return await asyncio.gather(*(one(d) for d in sites))
+            finally:
+                await disc.aclose()
+
+        start = time.perf_counter()
+        visits = asyncio.run(go())
+        elapsed = time.perf_counter() - start
+    finally:
+        sb.close()
+    found = extra = 0
+    skipped: Counter[str] = Counter()
+    states: Counter[str] = Counter()
+    for domain, visit in visits:
+        states[visit.state] += 1
+        skipped.update(e["skipped"] for e in visit.log if e.get("skipped"))
+        names = {name_fold(m.name) for m in site_people(visit.pages)}
+        found += len(names & truth[domain])
+        extra += len(names - truth[domain])
+    recall = found / findable if findable else 0.0
+    print(
+        f"\nwebsite discovery: {len(sites)} company sites in {elapsed:.1f} s "
+        f"({', '.join(f'{k}={n}' for k, n in sorted(states.items()))}); pages skipped: "
+        + (", ".join(f"{k}={n}" for k, n in skipped.most_common()) or "none")
+    )
+    print(
+        f"  people findable (ground truth) {findable}, found {found} "
+        f"(recall {recall:.3f}), found but not findable {extra}"
+    )
+    return {
+        "discovery_recall": round(recall, 3),
+        "discovery_findable": findable,
+        "discovery_not_findable_found": extra,
+        "discovery_sites": len(sites),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -144,9 +231,11 @@ def main() -> None:
     ap.add_argument("--tarpit-seconds", type=float, default=30.0)
     ap.add_argument("--smtp-timeout", type=float, default=5.0, help="client, per reply")
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--world-companies", type=int, default=3000, help="phase 4's world size")
     args = ap.parse_args()
     if args.quick:
         args.domains, args.addresses, args.smtp_timeout = 20, 400, 2.0
+        args.world_companies = 600
 
     from sandbox.servers.worlds import world_mix
 
@@ -237,6 +326,9 @@ def main() -> None:
         figures.update(
             verify_latency_per_s=round(lrate), latency_false_valid=lfv, latency_false_invalid=lfi
         )
+
+    # 4. Website discovery on a generated world's company sites.
+    figures.update(discovery_run(seed=args.seed, companies=args.world_companies, http_timeout=2.0))
 
     figures.update(addresses=len(probes), domains=len(domains), peak_mb=round(peak_rss_mb()))
     print(figures_line(**figures))

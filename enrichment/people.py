@@ -6,7 +6,8 @@ or the name in one block and the title in the next. `site_people` reads them off
 a wanted title (CEO, VD, daglig leder, managing director, chair, styrelseordförande, owner …)
 gives the role kind. Each mention carries a confidence:
 
-- 0.85 name and wanted title in one block, 0.75 in two adjacent blocks, 0.5 another title;
+- 0.85 name and wanted title in one block, 0.75 in two adjacent blocks, 0.5 another title,
+  0.4 a name alone in a list of people;
 - +0.1 when the same block lists a number or an address (a person the site means to be reached).
 
 `mention_matches` compares a mention with a registry officer on folded names: diacritics and
@@ -31,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from enrichment.verification.candidates import name_fold
+from enrichment.verification.discovery import LEGAL_FORMS
 from enrichment.web.parse import WebPage
 
 # Folded title phrases -> role kind (enrichment.models.RoleKind values), longest first when
@@ -73,15 +75,19 @@ OTHER_TITLE_WORDS = frozenset(
      "kundeservice", "kundtjanst", "marketing", "markedsforing", "officer", "head", "leder",
      "ansvarlig", "ansvarig", "developer", "utvikler", "utvecklare", "designer", "partner",
      "director", "direktor", "board", "member", "styremedlem", "ledamot", "hr", "cfo", "cto",
-     "coo", "administrator", "prosjektleder", "projektledare", "montor", "snickare"}
+     "coo", "administrator", "prosjektleder", "projektledare", "montor", "snickare",
+     "deltaker", "delagare", "secretary", "sekretaer"}
 )  # fmt: skip
-_NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'\u2019]+(?:-[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'\u2019]+)*$")
+# "Kari", "Bjørn-Åge", "O'Brien", "McDonald".
+_NAME_PART = r"[A-ZÀ-ÖØ-Þ](?:[a-zà-öø-ÿ'\u2019]|(?<=[a-z'\u2019])[A-ZÀ-ÖØ-Þ])+"
+_NAME_WORD = re.compile(rf"^{_NAME_PART}(?:-{_NAME_PART})*$")
 _PARTICLES = frozenset({"van", "von", "de", "der", "den", "af", "av", "la", "le", "du"})
 _SPLIT = re.compile(r"\s*(?:[,\u00b7\u2022|:;]|\s[\u2013\u2014-]\s|\s/\s)\s*")
 
 CONF_SAME_BLOCK = 0.85
 CONF_ADJACENT = 0.75
 CONF_OTHER_TITLE = 0.5
+CONF_NAME_ONLY = 0.4
 CONF_CONTACT_BONUS = 0.1
 
 
@@ -165,13 +171,34 @@ def _block_mention(text: str) -> tuple[list[str], list[str], str] | None:
     return None
 
 
+PEOPLE_HEADINGS = (
+    "kontaktperson", "contact person", "our people", "our team", "team", "ansatte",
+    "medarbetare", "medarbeidere", "ledelse", "ledning", "styret", "styrelse", "board",
+    "management", "people", "personal",
+)  # fmt: skip
+
+
+def _people_heading(text: str) -> bool:
+    folded = " ".join(name_fold(text).split())
+    return len(folded.split()) <= 4 and any(h in folded for h in PEOPLE_HEADINGS)
+
+
 def site_people(pages: Sequence[WebPage]) -> list[Mention]:
     """Every person the pages name with a title (wanted or not), best confidence per name."""
     best: dict[str, Mention] = {}
     for page in pages:
         blocks = page.blocks
+        company = name_fold(page.title)
+        parsed = [_block_mention(b.text) for b in blocks]
+        for i, found in enumerate(parsed):
+            # The company's own name (in the page title, or with a legal form) is nobody.
+            if found is not None:
+                folded = name_fold(" ".join(found[0]))
+                if folded in company or folded.split()[-1] in LEGAL_FORMS:
+                    parsed[i] = None
+        titled = [False] * len(blocks)
         for i, block in enumerate(blocks):
-            found = _block_mention(block.text)
+            found = parsed[i]
             if found is None:
                 continue
             words, rest, _ = found
@@ -181,13 +208,21 @@ def site_people(pages: Sequence[WebPage]) -> list[Mention]:
                 nxt = blocks[i + 1].text
                 if nxt and (title_kind(nxt) or _other_title(nxt)) and len(nxt.split()) <= 6:
                     title, confidence = nxt, CONF_ADJACENT
+            kind = title_kind(title) if title else None
+            if title and kind is None and not _other_title(title):
+                title = ""
             if not title:
-                continue
-            kind = title_kind(title)
-            if kind is None:
-                if not _other_title(title):
+                # A name alone is a person only inside a list of people: next to a block that
+                # named someone with a title (or another such name).
+                near = (i > 0 and (titled[i - 1] or _people_heading(blocks[i - 1].text))) or (
+                    i + 1 < len(blocks) and parsed[i + 1] is not None and parsed[i + 1][1]
+                )
+                if rest or not near:
                     continue
+                confidence = CONF_NAME_ONLY
+            elif kind is None:
                 confidence = CONF_OTHER_TITLE
+            titled[i] = True
             if block.phones or block.emails:
                 confidence += CONF_CONTACT_BONUS
             first, middle, last = _split_name(words)
