@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing.disputes import dispute_accept, dispute_reject
 from billing.models import Dispute
 from leads.models import Lead
+from sandbox.servers.worlds import domain_entry
 
 from .test_disputes import delivered, leads_of, open_  # noqa: F401 - the fixture
 
@@ -201,3 +202,32 @@ def test_decisions_of_the_last_seven_days_show_on_every_members_overview_and_by_
     assert "Note from our staff: The number is listed next to the CEO's name" in mail.body
     assert f"/o/alpha/leads/{second.id}/" in mail.body and "/o/alpha/disputes/" in mail.body
     print(mail.subject, mail.body, sep="\n")
+
+
+def test_an_automatic_acceptance_is_told_as_the_checks_finding_not_a_staff_note(
+    delivered,  # noqa: F811
+    sandbox,
+    tenant_a,
+    django_capture_on_commit_callbacks,
+    mailoutbox,
+):
+    world, _segment, (lead, _other) = delivered
+    # The mail server now rejects the address: the re-check agrees and accepts at once.
+    sandbox(
+        [
+            domain_entry(d["domain"], mailboxes=["post"]) if i == 0 else d
+            for i, d in enumerate(world.domains)
+        ]
+    )
+    dispute = open_(tenant_a, lead, "bounced", django_capture_on_commit_callbacks)
+    assert dispute.status == "accepted"
+    mail = next(m for m in mailoutbox if m.to == ["member@alpha.example"])
+    assert mail.subject == "Dispute accepted: one lead credited to Alpha"
+    assert f"What the automatic check found: {dispute.recheck_text}" in mail.body
+    assert "Note from our staff" not in mail.body
+    client = tenant_a.client_for(tenant_a.member)
+    page = client.get(reverse("billing:disputes", kwargs={"org_slug": "alpha"})).content.decode()
+    assert "Staff:" not in page  # the check's finding is not repeated as a staff note
+    overview = client.get(reverse("org-home", kwargs={"org_slug": "alpha"})).content.decode()
+    assert "A dispute was decided" in overview
+    assert "Accepted: credited, the unit is back in your quota." in overview
