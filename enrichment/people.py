@@ -278,7 +278,11 @@ def site_person_key(*, company_id: int, name: str) -> str:
 
 
 def site_decision_makers_create(
-    *, company_ids: Sequence[int], config=None, min_confidence: float | None = None
+    *,
+    company_ids: Sequence[int],
+    config=None,
+    min_confidence: float | None = None,
+    site_states: dict[int, str] | None = None,
 ) -> list[dict]:
     """For each company whose registry names no current CEO, chair or owner, the people its own
     site names with such a title (at or above `min_confidence`, default the setting
@@ -286,7 +290,8 @@ def site_decision_makers_create(
     `kind_raw` the title as printed, `details` {"source": "website", "source_url", "confidence",
     "title"}. A person already recorded is updated, not duplicated (idempotent). The site is
     read as the nightly search reads it; an unreachable site changes nothing. Returns what was
-    created or updated ({company_id, person_id, name, kind, source_url, confidence})."""
+    created or updated ({company_id, person_id, name, kind, source_url, confidence});
+    `site_states`, if given, receives each company's site state (ok, no_site, unreachable)."""
     from django.conf import settings
     from django.db import transaction
 
@@ -309,6 +314,8 @@ def site_decision_makers_create(
         return []
     config = config or VerificationConfig.from_settings()
 
+    states: dict[int, str] = site_states if site_states is not None else {}
+
     async def read_all() -> list[tuple[Company, list[Mention]]]:
         finder = ContactFinder(config)
         try:
@@ -324,8 +331,10 @@ def site_decision_makers_create(
                 )
                 domain, _, _ = await finder._domain_for(facts)
                 if not domain:
+                    states[company.id] = "no_site"
                     return company, []
                 visit = await finder.discovery.site_visit(domain_normalize(domain))
+                states[company.id] = visit.state
                 return company, site_people(visit.pages)
 
             return list(await asyncio.gather(*(one(c) for c in companies)))
@@ -367,3 +376,43 @@ def site_decision_makers_create(
                      "kind": m.kind, "source_url": m.page, "confidence": m.confidence}
                 )  # fmt: skip
     return out
+
+
+def site_decision_makers_discover(*, limit: int = 500, countries: Sequence[str] = ()) -> dict:
+    """Up to `limit` active companies whose registry names no current CEO, chair or owner and
+    whose site has not been read for them in LEADPILOT_SITE_PEOPLE_RECHECK_DAYS (the cache holds
+    the mark, so every worker agrees), through `site_decision_makers_create`. Returns counts.
+    Idempotent; an unreachable site is not marked and is read again next time."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db.models import Exists, OuterRef, Q
+
+    from enrichment.models import Company, Role
+
+    days = int(getattr(settings, "LEADPILOT_SITE_PEOPLE_RECHECK_DAYS", 30))
+    wanted = Role.objects.filter(
+        company_id=OuterRef("pk"), is_current=True, kind__in=("ceo", "chair", "owner")
+    )
+    qs = (
+        Company.objects.filter(status="active")
+        .filter(~Q(website_domain="") | ~Q(email_domain=""))
+        .filter(~Exists(wanted))
+        .order_by("id")
+    )
+    if countries:
+        qs = qs.filter(country__in=[c.upper() for c in countries])
+    picked: list[int] = []
+    for company_id in qs.values_list("id", flat=True).iterator(chunk_size=2000):
+        if cache.get(f"site-people:{company_id}") is None:
+            picked.append(company_id)
+            if len(picked) >= limit:
+                break
+    states: dict[int, str] = {}
+    created = site_decision_makers_create(company_ids=picked, site_states=states) if picked else []
+    read = [c for c in picked if states.get(c) != "unreachable"]
+    cache.set_many({f"site-people:{c}": 1 for c in read}, timeout=days * 86400)
+    return {
+        "companies": len(picked),
+        "people": len(created),
+        "unreachable": len(picked) - len(read),
+    }

@@ -247,6 +247,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "enrichment.recheck_greylisted_contacts",
         "schedule": 300,
     },
+    # Decision-makers from company websites where the registry names none (enrichment/people.py).
+    "enrichment-site-people": {
+        "task": "enrichment.discover_site_people",
+        "schedule": 3600,
+    },
     # Retention (privacy/tasks.py): what is held past its period is deleted, once a day.
     "privacy-retention-sweep": {
         "task": "privacy.retention_sweep",
@@ -346,6 +351,8 @@ LEADPILOT_HTTP_MAX_PAGES = env.int("LEADPILOT_HTTP_MAX_PAGES", default=4)
 LEADPILOT_SITE_PERSON_MIN_CONFIDENCE = env.float(
     "LEADPILOT_SITE_PERSON_MIN_CONFIDENCE", default=0.7
 )
+# Days before such a company's site is read again for people (enrichment.discover_site_people).
+LEADPILOT_SITE_PEOPLE_RECHECK_DAYS = env.int("LEADPILOT_SITE_PEOPLE_RECHECK_DAYS", default=30)
 # Sending reputation (enrichment/verification/smtp_limits.py): SMTP transactions a second per MX
 # domain (token bucket, bursts of DOMAIN_BURST), and per sending IP and UTC day (counted in the
 # cache: set CACHE_URL to Redis so the workers share it); 0 turns a limit off.

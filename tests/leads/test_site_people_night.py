@@ -134,3 +134,31 @@ def test_a_page_naming_someone_else_is_not_attributed_to_the_registry_ceo(
     assert not Lead.objects.for_org(tenant_a.org).exists()
     assert (run.matched, run.leads_created) == (1, 0)
     assert site_decision_makers_create(company_ids=[company.id]) == []  # registry names a CEO
+
+
+def test_the_site_people_task_skips_read_sites_and_tries_unreachable_ones_again(
+    https_sandbox, prefix, db
+):
+    from django.core.cache import cache
+
+    from enrichment.tasks import discover_site_people
+
+    up, down = f"{prefix}oppe.se", f"{prefix}nere.se"
+    people = [{"name": "Lars Sjöberg", "title": "Verkställande direktör"}]
+    companies = {
+        d: CompanyFactory(name=f"{prefix} {d}", country="SE", status="active", website_domain=d)
+        for d in (up, down)
+    }
+    https_sandbox(
+        [
+            domain_entry(up, mailboxes=["info"], web=_web(up, "SE", "5566000001", people)),
+            domain_entry(down, dns="servfail", mailboxes=["info"]),
+        ]
+    )
+    cache.clear()
+    assert discover_site_people(limit=10) == {"companies": 2, "people": 1, "unreachable": 1}
+    role = Role.objects.get(company=companies[up])
+    assert (role.kind, role.person.full_name) == ("ceo", "Lars Sjöberg")
+    assert not Role.objects.filter(company=companies[down]).exists()
+    # The read site is not read again; the unreachable one is tried on the next run.
+    assert discover_site_people(limit=10) == {"companies": 1, "people": 0, "unreachable": 1}
