@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..disputes import BOUNCE_REPORT_MAX, EXPECTED_ANSWER, BounceOutcome, RecheckOutcome
-from ..models import Dispute, DisputeReason
+from ..models import Dispute, DisputeReason, UsageEventKind
 
 
 class DisputeSerializer(serializers.ModelSerializer):
@@ -139,6 +139,11 @@ class UsageDaySerializer(serializers.Serializer):
     net = serializers.IntegerField()
 
 
+class UsageKindSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=UsageEventKind.choices)
+    charged = serializers.IntegerField()
+
+
 class BounceRateSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="Verification status of the e-mail when charged.")
     charged = serializers.IntegerField()
@@ -156,6 +161,11 @@ class UsageSerializer(serializers.Serializer):
     net = serializers.IntegerField()
     remaining = serializers.IntegerField()
     days = UsageDaySerializer(many=True)
+    kinds = UsageKindSerializer(
+        many=True,
+        help_text="Charges of the month by kind (found, enriched, verified); kinds without "
+        "charges are left out.",
+    )
     bounce_rates = BounceRateSerializer(many=True)
 
 

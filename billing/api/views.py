@@ -153,6 +153,7 @@ class UsageAPI(OrgAPIView):
                 {"day": d.day, "charged": d.charged, "credited": d.credited, "net": d.net}
                 for d in month.days
             ],
+            "kinds": [{"kind": k.kind, "charged": k.charged} for k in month.kinds],
             "bounce_rates": [
                 {"status": r.status, "charged": r.charged, "bounced": r.bounced, "rate": r.rate}
                 for r in selectors.bounce_rates(organization=self.organization)

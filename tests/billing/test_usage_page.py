@@ -46,6 +46,12 @@ def test_usage_counts_kinds_and_reads_figures_through_the_locale(tenant_a, tenan
     assert "Leads with a verified contact: 3" in html
     assert 'id="usage-quota">12,000<' in html
     assert "11,995 leads left this month" in html
+    api = client.get(reverse("billing-api:usage", kwargs={"org_slug": "alpha"})).json()
+    assert api["kinds"] == [
+        {"kind": "found", "charged": 1},
+        {"kind": "enriched", "charged": 1},
+        {"kind": "verified", "charged": 3},
+    ]
     # Swedish: the same figures with Swedish grouping (a no-break space).
     with translation.override("sv"):
         swedish = client.get(reverse("billing:usage", kwargs={"org_slug": "alpha"}))
