@@ -224,6 +224,40 @@ def charge_sentences(
     if not evidence:
         return []
     inner = evidence.get("evidence") or {}
+    out = _charge_sentences(evidence=evidence, inner=inner, person=person, company=company)
+    if out and (named := _site_person_sentence(inner.get("site_person"))):
+        out.append(named)
+    return out
+
+
+def _site_person_sentence(site_person: Any) -> str | None:
+    """Where the company's own website names the person (enrichment.people), if it does."""
+    if not isinstance(site_person, Mapping) or not site_person.get("page"):
+        return None
+    values = {
+        "name": site_person.get("name") or "",
+        "title": site_person.get("title") or "",
+        "url": site_person.get("page"),
+        "confidence": round(100 * float(site_person.get("confidence") or 0)),
+    }
+    if values["title"]:
+        return (
+            _(
+                "The company's own website names %(name)s as %(title)s on %(url)s "
+                "(confidence %(confidence)s %%)."
+            )
+            % values
+        )
+    return _("The company's own website names %(name)s on %(url)s.") % values
+
+
+def _charge_sentences(
+    *,
+    evidence: Mapping[str, Any],
+    inner: Mapping[str, Any],
+    person: Mapping[str, Any],
+    company: Mapping[str, Any],
+) -> list[str]:
     kind = evidence.get("kind")
     value = str(evidence.get("value") or "")
     at = _when(evidence.get("checked_at"))

@@ -7,7 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
 
+from enrichment.evidence import charge_sentences
 from enrichment.models import Role
 from enrichment.people import site_decision_makers_create
 from leads.models import Lead
@@ -109,6 +112,16 @@ def test_a_vd_named_on_a_swedish_team_page_becomes_a_lead_with_its_source(
     assert verification["attribution_source"] == page
     assert proof["site_person"]["page"] == page
     assert proof["site_person"]["title"] == "VD"
+    sentences = charge_sentences(
+        evidence=lead.evidence, person=lead.person_snapshot, company=lead.company_snapshot
+    )
+    assert sentences[0] == (
+        f"The number +46 70 123 45 67 is listed next to Anna Lindqvist on {page} (checked "
+        f"{date_format(timezone.localtime(lead.verified_at), 'DATE_FORMAT')})."
+    )
+    assert sentences[-1] == (
+        f"The company's own website names Anna Lindqvist as VD on {page} (confidence 95 %)."
+    )
     assert run.leads_created == 1
     assert not Lead.objects.for_org(tenant_b.org).exists()
 
