@@ -65,6 +65,37 @@ def leads_recently_withdrawn(
     )
 
 
+def lead_person_source(*, organization: Organization, lead: Lead) -> str:
+    """Where the lead's person comes from, in a sentence the customer can repeat to them when
+    first making contact: the register (and the file's import date) or the company's own page
+    that names them. Empty when the directory no longer knows (erased, or the role is gone)."""
+    from enrichment.models import ImportRun, ImportStatus, Role
+
+    person_id, company_id = lead.person_id, lead.company_id
+    if lead.organization_id != organization.id or person_id is None or company_id is None:
+        return ""
+    role = (
+        Role.objects.filter(person_id=person_id, company_id=company_id)
+        .select_related("source")
+        .order_by("-is_current", "id")
+        .first()
+    )
+    if role is None:
+        return ""
+    details = role.details or {}
+    if details.get("source") == "website" and details.get("source_url"):
+        return f"Named on the company's website, {details['source_url']} (read {role.updated_at:%d %b %Y})."
+    if role.source is None:
+        return ""
+    run = (
+        ImportRun.objects.filter(source=role.source, status=ImportStatus.SUCCEEDED)
+        .order_by("-started_at")
+        .first()
+    )
+    when = f", imported {run.started_at:%d %b %Y}" if run else ""
+    return f"Listed as {role.get_kind_display()} in {role.source.name}{when}."
+
+
 def lead_usage_event(*, organization: Organization, lead_id: int) -> UsageEvent | None:
     return UsageEvent.objects.for_org(organization).filter(lead_id=lead_id).first()
 

@@ -284,6 +284,7 @@ class LeadDetailView(OrgViewMixin, TemplateView):
             dispute_reasons=REJECTION_DISPUTE_REASONS,
             notes_form=NotesForm(initial={"notes": lead.notes}),
             statuses=LeadStatus,
+            person_source=selectors.lead_person_source(organization=self.organization, lead=lead),
         )
         return context
 

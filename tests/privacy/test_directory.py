@@ -189,3 +189,14 @@ def test_a_person_named_on_the_companys_site_has_the_page_as_source(db):
     for _path, entry in access_report_values(report):
         assert entry["source"]["kind"] == "website", _path
         assert entry["source"]["detail"] == "https://firma.se/om-oss" and entry["source"]["date"]
+
+
+def test_a_lead_says_where_its_person_comes_from(imported, tenant_a, tenant_b):
+    from leads.models import Lead
+    from leads.selectors import lead_person_source
+
+    role = Role.objects.filter(company__country="NO", kind="ceo", is_current=True).first()
+    lead = Lead(organization=tenant_a.org, person=role.person, company=role.company)
+    text = lead_person_source(organization=tenant_a.org, lead=lead)
+    assert text.startswith(f"Listed as CEO / managing director in {role.source.name}, imported ")
+    assert lead_person_source(organization=tenant_b.org, lead=lead) == ""  # not B's lead
