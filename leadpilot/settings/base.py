@@ -343,7 +343,8 @@ LEADPILOT_HTTP_CA_FILE = env("LEADPILOT_HTTP_CA_FILE", default="")
 LEADPILOT_CRAWLER_CONTACT_URL = env(
     "LEADPILOT_CRAWLER_CONTACT_URL", default="https://leadpilot.localhost/crawler"
 )
-LEADPILOT_HTTP_DELAY = env.float("LEADPILOT_HTTP_DELAY", default=None)
+_http_delay = env("LEADPILOT_HTTP_DELAY", default="").strip()
+LEADPILOT_HTTP_DELAY = float(_http_delay) if _http_delay else None
 LEADPILOT_HTTP_MAX_BYTES = env.int("LEADPILOT_HTTP_MAX_BYTES", default=1_000_000)
 LEADPILOT_HTTP_MAX_PAGES = env.int("LEADPILOT_HTTP_MAX_PAGES", default=4)
 # A person named on a company's own site with a wanted title becomes a decision-maker where the
