@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.models import UsageEvent
 from organizations.models import Organization
@@ -84,7 +85,10 @@ def lead_person_source(*, organization: Organization, lead: Lead) -> str:
         return ""
     details = role.details or {}
     if details.get("source") == "website" and details.get("source_url"):
-        return f"Named on the company's website, {details['source_url']} (read {role.updated_at:%d %b %Y})."
+        return _("Named on the company's website, %(url)s (read %(date)s).") % {
+            "url": details["source_url"],
+            "date": f"{role.updated_at:%d %b %Y}",
+        }
     if role.source is None:
         return ""
     run = (
@@ -92,8 +96,13 @@ def lead_person_source(*, organization: Organization, lead: Lead) -> str:
         .order_by("-started_at")
         .first()
     )
-    when = f", imported {run.started_at:%d %b %Y}" if run else ""
-    return f"Listed as {role.get_kind_display()} in {role.source.name}{when}."
+    values = {"role": role.get_kind_display(), "register": role.source.name}
+    if run is None:
+        return _("Listed as %(role)s in %(register)s.") % values
+    return _("Listed as %(role)s in %(register)s, imported %(date)s.") % {
+        **values,
+        "date": f"{run.started_at:%d %b %Y}",
+    }
 
 
 def lead_usage_event(*, organization: Organization, lead_id: int) -> UsageEvent | None:
