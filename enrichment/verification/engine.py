@@ -28,6 +28,7 @@ from enrichment.verification.providers import ProviderRule, provider_for
 from enrichment.verification.smtp import (
     BACKOFF,
     DISCONNECTED,
+    RATE_LIMITED,
     REFUSED,
     TIMEOUT,
     ProbeConnection,
@@ -35,6 +36,7 @@ from enrichment.verification.smtp import (
     SessionResult,
     session_run,
 )
+from enrichment.verification.smtp_limits import SendingLimits, process_sending_limits
 from enrichment.verification.state import (
     PROCESS_CATCH_ALL_CACHE,
     PROCESS_MX_STATES,
@@ -82,8 +84,11 @@ class Verifier:
         resolver=None,
         catch_all_cache: CatchAllCache | None = None,
         verdict_cache: VerdictCache | None = None,
+        limits: SendingLimits | None = None,
     ) -> None:
         self.config = config or VerificationConfig()
+        # Per-MX-domain rate and the sending IP's daily cap (smtp_limits.py), process-wide.
+        self.limits = limits or _default_limits()
         self.clock = self.config.clock
         self.dns = vdns.DnsClient(self.config, resolver=resolver)
         self.catch_all_cache = catch_all_cache or PROCESS_CATCH_ALL_CACHE
@@ -226,10 +231,16 @@ class Verifier:
             return verdict(v.UNKNOWN, v.GREYLISTED, v.FLAG_GREYLISTED)
         if kind == rc.BLOCKED:
             return verdict(v.UNKNOWN, v.SMTP_BLOCKED, v.FLAG_BLOCKED)
+        if kind == "error" and outcome.error_reason == v.RATE_LIMITED:
+            return verdict(v.UNKNOWN, v.RATE_LIMITED)
         if kind == "error":
             reason = outcome.error_reason or v.SMTP_TIMEOUT
             extra = (v.FLAG_BLOCKED,) if reason == v.SMTP_BLOCKED else ()
             return verdict(v.UNKNOWN, reason, *extra)
+        if kind in (rc.REJECTED_OTHER, rc.UNCLASSIFIED):
+            # An error about neither the mailbox nor us (a 5.7.1 "relay denied", a reply code
+            # outside 2xx-5xx): its own reason, so it is not mistaken for a block of our IP.
+            return verdict(v.UNKNOWN, v.SMTP_UNCLASSIFIED)
         if kind != rc.ACCEPTED:
             return verdict(v.UNKNOWN, v.SMTP_BLOCKED)
 
@@ -343,6 +354,9 @@ class Verifier:
                     outcome.sessions.append(result)
                     result = await self._session(host.name, ip, provider, recipient, then)
                 outcome.sessions.append(result)
+                if result.error == RATE_LIMITED:
+                    outcome.kind, outcome.error_reason = "error", v.RATE_LIMITED
+                    return outcome
                 if result.error == BACKOFF:
                     down = self._hosts.get(host.name)
                     outcome.error_reason = down.reason if down else v.SMTP_TIMEOUT
@@ -380,6 +394,8 @@ class Verifier:
     async def _session(
         self, host: str, ip: str, provider: ProviderRule, recipient: str, then: str | None = None
     ) -> SessionResult:
+        # The MX domain's token bucket first: waiting for it holds no session slot.
+        await self.limits.rate.wait(host)
         async with self._mx_sem(host, provider), self._smtp_sem:
             # Checked after the wait: an earlier session may have found the host tarpitting.
             down = self._host_down(host)
@@ -389,6 +405,14 @@ class Verifier:
                     address=ip,
                     transcript=[f"!: skipped, host backed off after: {down.last_line}"],
                     error=BACKOFF,
+                    started_at=self.clock.now().isoformat(),
+                )
+            if not self.limits.daily.take():
+                return SessionResult(
+                    host=host,
+                    address=ip,
+                    transcript=["!: not asked, the sending IP's daily cap is reached"],
+                    error=RATE_LIMITED,
                     started_at=self.clock.now().isoformat(),
                 )
             if not (provider.reuse_connections and host not in self._no_reuse):
@@ -533,6 +557,14 @@ class Verifier:
 
 
 EmailVerdictT = v.EmailVerdict
+
+
+def _default_limits() -> SendingLimits:
+    from django.conf import settings
+
+    if not settings.configured:
+        return SendingLimits()
+    return process_sending_limits()
 
 
 def verify_emails(

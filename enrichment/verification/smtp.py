@@ -20,6 +20,7 @@ TIMEOUT = "timeout"
 DISCONNECTED = "disconnected"
 REFUSED = "refused"
 BACKOFF = "backoff"  # not attempted: the host is in its cool-down
+RATE_LIMITED = "rate_limited"  # not attempted: the sending IP's daily cap is reached
 
 
 @dataclass

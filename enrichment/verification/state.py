@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from enrichment.verification import dns as vdns
 from enrichment.verification.discovery import PROCESS_PAGE_CACHE
+from enrichment.verification.smtp_limits import PROCESS_SENDING_LIMITS
 from enrichment.verification.verdicts import (
     ACCEPT_ALL,
     DISABLED,
@@ -186,6 +187,7 @@ def verification_caches_clear() -> None:
     PROCESS_MX_STATES.clear()
     PROCESS_WRITTEN_ROWS.clear()
     PROCESS_PAGE_CACHE.clear()
+    PROCESS_SENDING_LIMITS.clear()
 
 
 def verification_caches_sizes() -> dict[str, int]:
@@ -199,4 +201,5 @@ def verification_caches_sizes() -> dict[str, int]:
         "mx_states": PROCESS_MX_STATES.size(),
         "written_rows": PROCESS_WRITTEN_ROWS.size(),
         "pages": PROCESS_PAGE_CACHE.size(),
+        "sending_limits": len(PROCESS_SENDING_LIMITS),
     }

@@ -30,6 +30,15 @@ SMTP_TIMEOUT = "smtp_timeout"
 SMTP_BLOCKED = "smtp_blocked"
 DNS_ERROR = "dns_error"
 PROVIDER_UNVERIFIABLE = "provider_unverifiable"
+# The server answered with an error we cannot classify (a 5xx about neither the mailbox nor us):
+# says nothing about the mailbox, and is not an outage either.
+SMTP_UNCLASSIFIED = "smtp_unclassified"
+# Not asked: the sending IP's daily cap is reached (LEADPILOT_SMTP_DAILY_CAP). Asked another day.
+RATE_LIMITED = "rate_limited"
+# Reasons that are about our reach of the world, not about the address: the resolver or every
+# mail server could not be asked. A verdict with one of these is never a fact about a person or
+# a company (DESIGN.md section 5): the nightly search does not record it as "no contact".
+OUTAGE_REASONS = frozenset({DNS_ERROR, SMTP_TIMEOUT})
 # Phone reasons.
 PHONE_SYNTAX = "syntax"
 PHONE_INVALID_NUMBER = "invalid_number"

@@ -229,6 +229,8 @@ class SearchRunListSerializer(serializers.ModelSerializer):
             "run_date",
             "status",
             "stop_reason",
+            "failure_reason",
+            "retry_at",
             "matched",
             "skipped_blocked",
             "skipped_delivered",

@@ -4,7 +4,9 @@ query in pages, verified in chunks on a thread pool, each chunk delivered as soo
 `search_run_pipeline` is called by `search.search_run_execute` with the run's advisory lock held;
 it writes SearchCandidate rows for every tried candidate and delivers verified ones through
 `delivery.leads_deliver` (one transaction per chunk: lead, delivery record, usage event, candidate
-row). Each pool thread keeps one database connection for the run (`_PoolConnections`).
+row). Each pool thread takes a database connection from the process's pool for a chunk and
+hands it back after (settings LEADPILOT_DB_POOL_*); without a pool it keeps one connection for
+the run (`_PoolConnections`).
 """
 
 from __future__ import annotations
@@ -57,6 +59,69 @@ from .reverify import (
 logger = logging.getLogger(__name__)
 
 _STRAGGLER_SECONDS = 3.0
+
+
+class RunBlind(Exception):
+    """Most of the run's candidates could not be asked about (resolver unreachable, every mail
+    server refused or timed out): the run has learned nothing about them."""
+
+    def __init__(self, *, asked: int, outages: int, reasons: dict[str, int]) -> None:
+        self.asked, self.outages, self.reasons = asked, outages, reasons
+        top = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))
+        super().__init__(
+            f"verification was blind: {outages} of {asked} candidates whose contacts were asked"
+            f" about got no answer from the resolver or the mail servers ({top})"
+        )
+
+
+def finding_outage_reason(finding: Any) -> str | None:
+    """The outage behind an unverified finding, if any: its own reason, or the reason of any
+    address tried for it (a company's switchboard may verify while every e-mail address got
+    `dns_error`: that says nothing about the person). None for a verified finding."""
+    from enrichment.verification import verdicts as v
+
+    if finding is None or finding.verified:
+        return None
+    if finding.reason in v.OUTAGE_REASONS or finding.reason == v.RATE_LIMITED:
+        return str(finding.reason)
+    tried = (finding.evidence or {}).get("tried") or ()
+    reasons = [t.get("reason") for t in tried if isinstance(t, dict)]
+    if v.RATE_LIMITED in reasons:
+        return v.RATE_LIMITED
+    return next((r for r in reasons if r in v.OUTAGE_REASONS), None)
+
+
+def _finding_asked(finding: Any) -> bool:
+    """Whether any contact was asked about for this finding (a domain or a phone to check)."""
+    if finding is None:
+        return False
+    return bool(finding.verified or (finding.evidence or {}).get("tried"))
+
+
+class _Blindness:
+    """The run's tally of candidates whose contacts were asked about, and of those the outage
+    reasons left undecided. Blind: at least LEADPILOT_BLIND_RUN_MIN_ASKED asked (or the run's
+    end) and at least LEADPILOT_BLIND_RUN_RATIO of them undecided by an outage."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        self.outages = 0
+        self.reasons: dict[str, int] = {}
+
+    def add(self, *, asked: int, outages: dict[str, int]) -> None:
+        self.asked += asked
+        for reason, n in outages.items():
+            self.outages += n
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+
+    def check(self, *, final: bool) -> None:
+        enough = self.asked >= max(1, settings.LEADPILOT_BLIND_RUN_MIN_ASKED) or (
+            final and self.asked > 0
+        )
+        if enough and self.outages >= settings.LEADPILOT_BLIND_RUN_RATIO * self.asked:
+            raise RunBlind(asked=self.asked, outages=self.outages, reasons=dict(self.reasons))
+
+
 # Directory rows loaded at once for the head of the candidate queue (_Candidates).
 _DIRECTORY_BLOCK = 100
 
@@ -132,6 +197,10 @@ class _PoolConnections:
         if close:
             wrapper.close()
 
+    @property
+    def ended(self) -> bool:
+        return self._done
+
     def close_idle(self) -> None:
         with self._lock:
             self._done = True
@@ -140,13 +209,28 @@ class _PoolConnections:
             wrapper.close()
 
 
+def database_pooled(alias: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the database connections come from the process's pool (settings: OPTIONS
+    "pool", LEADPILOT_DB_POOL_MAX): closing one then hands it back instead of ending it."""
+    return bool(connections[alias].settings_dict.get("OPTIONS", {}).get("pool"))
+
+
 def _find_chunk(
     find: ContactsFind, pairs: list[tuple[int, int]], pool: _PoolConnections | None
 ) -> dict:
     """One chunk through the verification engine. On a pool thread (`pool`), the thread keeps its
-    database connection for the next chunk unless the run has ended or the call failed."""
+    database connection for the next chunk unless the run has ended or the call failed; with
+    the process's connection pool it hands it back after every chunk (a pooled connection costs
+    nothing to take again, and a thread that ends holding one would leak it from the pool)."""
     if pool is None:
         return dict(find(candidates=pairs, config=_verification_config()))
+    if database_pooled():
+        if pool.ended:
+            return {}  # the run ended while this chunk waited in the queue
+        try:
+            return dict(find(candidates=pairs, config=_verification_config()))
+        finally:
+            connections[DEFAULT_DB_ALIAS].close()
     wrapper = pool.begin()
     if wrapper is None:
         return {}  # the run ended while this chunk waited in the queue
@@ -291,6 +375,7 @@ def search_run_pipeline(*, organization: Organization, run: SearchRun, find: Con
         executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"run{run.id}")
         pool = _PoolConnections()
     quota = _QuotaEstimate(organization=organization, window=window)
+    blindness = _Blindness()
     try:
         while True:
             need = cap - leads
@@ -327,6 +412,7 @@ def search_run_pipeline(*, organization: Organization, run: SearchRun, find: Con
                 run.matched = matched
                 run.save(update_fields=["matched"])
             if not in_flight:
+                blindness.check(final=True)
                 return StopReason.EXHAUSTED
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
@@ -341,11 +427,13 @@ def search_run_pipeline(*, organization: Organization, run: SearchRun, find: Con
                     need=cap - leads if quota.left is None else min(cap - leads, quota.left),
                     find=find,
                     delivery_mode=delivery_mode,
+                    blindness=blindness,
                 )
                 leads += created
                 quota.charged(created)
                 if stop:
                     return stop
+                blindness.check(final=False)
     finally:
         # Stragglers finish on their own (bounded by the engine's timeouts); nothing waits.
         executor.shutdown(wait=False, cancel_futures=True)
@@ -363,11 +451,19 @@ def _search_batch(
     find: ContactsFind,
     delivery_mode: str,
     directory: tuple[dict[int, Company], dict[int, Person]] = ({}, {}),
+    blindness: _Blindness | None = None,
 ) -> tuple[int, str | None]:
     """Deliver one verified chunk: leads for verified contacts (up to `need`), candidate rows for
     the rest. Returns (leads created, stop reason or None). The chunk's leads are written in one
     transaction (leads_deliver); when that fails on a constraint (someone delivered one of these
-    people meanwhile) they are delivered one by one, so each gets its own outcome."""
+    people meanwhile) they are delivered one by one, so each gets its own outcome.
+
+    A candidate the sending IP's daily cap left unasked gets no candidate row (nothing recorded,
+    nothing charged; a resumed run or another night asks) and stops the run (SENDING_CAP).
+    Candidates left undecided by an outage (resolver or mail servers unreachable) are tallied in
+    `blindness`: a blind run fails and drops its unverified rows."""
+    from enrichment.verification import verdicts as v
+
     pairs = [(c.company_id, c.person_id) for c in batch]
     now = timezone.now()
     findings, still_stale = _refresh_stale(findings=findings, pairs=pairs, find=find, now=now)
@@ -384,9 +480,19 @@ def _search_batch(
     )
     unverified: list[tuple[int, int, str, str]] = []
     deliveries: list[Delivery] = []
+    outages: dict[str, int] = {}
+    capped = False
     for candidate in batch:
         key = (candidate.company_id, candidate.person_id)
         finding = findings.get(key)
+        outage = finding_outage_reason(finding)
+        if outage == v.RATE_LIMITED:
+            capped = True
+            continue
+        if outage is not None:
+            # Recorded with its reason like any unverified candidate (never charged); if the run
+            # turns out blind, its unverified rows are removed (search._fail_blind).
+            outages[outage] = outages.get(outage, 0) + 1
         if finding is None or not finding.verified:
             reason = "not_found" if finding is None else (finding.reason or finding.status or "")
             unverified.append((*key, CandidateOutcome.UNVERIFIED, str(reason)))
@@ -415,6 +521,9 @@ def _search_batch(
                 checked_at=finding_checked_at(finding, default=now),
             )
         )
+    if blindness is not None:
+        asked = sum(1 for pair in pairs if _finding_asked(findings.get(pair)))
+        blindness.add(asked=asked, outages=outages)
     created = 0
     stop: str | None = None
     # With leads to deliver, the unverified rows go into the same transaction (one commit per
@@ -451,6 +560,8 @@ def _search_batch(
         )
     if not recorded:
         candidates_record(organization=organization, run=run, rows=unverified)
+    if capped and stop is None:
+        stop = StopReason.SENDING_CAP
     logger.debug("run %s: chunk of %d delivered %d leads", run.id, len(batch), created)
     return created, stop
 

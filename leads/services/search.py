@@ -12,7 +12,14 @@
   and UNIQUE(organization, company) on the delivery record and UNIQUE(organization, lead) on the
   usage event make a duplicate impossible even when two workers race.
 - A run stops at the segment's nightly cap, at the organisation's remaining monthly quota
-  (QuotaExhausted from billing, decided under the period lock), or when candidates run out.
+  (QuotaExhausted from billing, decided under the period lock), when candidates run out, or at
+  the sending IP's daily SMTP cap (`sending_cap`: the people not asked are not recorded).
+- A blind run (most contacts unanswered by the resolver or the mail servers: pipeline.RunBlind)
+  fails with stop reason `outage` and a reason in words; the people it could not ask about are
+  not recorded as having no contact (its unverified candidate rows are removed) and nothing is
+  charged for them; it is tried again by the dispatcher from `retry_at` (back-off doubling from
+  LEADPILOT_BLIND_RUN_RETRY_MINUTES, at most LEADPILOT_BLIND_RUN_MAX_RETRIES times); staff are
+  e-mailed once per run.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.mail import mail_admins, send_mail
 from django.db import (
     IntegrityError,
     connection,
@@ -34,6 +42,8 @@ from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing.plans import billing_paused_organization_ids
+from billing.subscriptions import subscription_pause_notify
 from organizations.models import Organization
 from segments.models import Segment, SegmentStatus
 from segments.selectors import segment_candidate_skips
@@ -45,7 +55,7 @@ from ..models import (
     SearchRunStatus,
     StopReason,
 )
-from .pipeline import search_run_pipeline
+from .pipeline import RunBlind, search_run_pipeline
 from .reverify import ContactsFind, contacts_find_default
 
 logger = logging.getLogger(__name__)
@@ -109,6 +119,9 @@ def nightly_dispatch(
         into_night = (local.hour - org.night_hour) % 24
         if into_night < window:
             due[org.id] = (org, (local - dt.timedelta(hours=into_night)).date())
+    # Past due beyond the grace period (billing): no run tonight, the owners are told once.
+    for org_id in billing_paused_organization_ids(organization_ids=list(due), at=now):
+        subscription_pause_notify(organization=due.pop(org_id)[0], now=now)
     result = DispatchResult(created=[], requeued=[])
     if not due:
         return result
@@ -132,6 +145,11 @@ def nightly_dispatch(
                 transaction.on_commit(functools.partial(enqueue, run))
     stale_before = now - dt.timedelta(minutes=settings.LEADPILOT_SEARCH_REQUEUE_MINUTES)
     for run in existing.values():
+        if run.is_retryable and run.retry_at is not None and run.retry_at <= now:
+            # A blind run whose back-off is over: tried again (it resumes where it was).
+            result.requeued.append(run.id)
+            transaction.on_commit(functools.partial(enqueue, run))
+            continue
         lost = (run.status == SearchRunStatus.PENDING and run.created_at < stale_before) or (
             run.status == SearchRunStatus.RUNNING
             and (run.started_at or run.created_at) < stale_before
@@ -257,6 +275,84 @@ def _finish(
     return run
 
 
+def _retry_delay(outage_failures: int) -> dt.timedelta | None:
+    """The back-off before a blind run's next try; None once the retries are used up."""
+    if outage_failures > settings.LEADPILOT_BLIND_RUN_MAX_RETRIES:
+        return None
+    minutes = settings.LEADPILOT_BLIND_RUN_RETRY_MINUTES * 2 ** max(outage_failures - 1, 0)
+    return dt.timedelta(minutes=minutes)
+
+
+def _fail_blind(*, organization: Organization, run: SearchRun, blind: RunBlind) -> SearchRun:
+    """Fail a blind run: its unverified candidate rows go (what it concluded while blind is not a
+    fact about anyone), a retry is scheduled, staff are told once per run."""
+    with transaction.atomic():
+        SearchCandidate.objects.for_org(organization).filter(
+            run=run, outcome=CandidateOutcome.UNVERIFIED
+        ).delete()
+        SearchRun.objects.for_org(organization).filter(pk=run.pk).update(
+            outage_failures=F("outage_failures") + 1
+        )
+        run.refresh_from_db(fields=["outage_failures"])
+        delay = _retry_delay(run.outage_failures)
+        run.retry_at = timezone.now() + delay if delay is not None else None
+        then = (
+            f"tried again after {run.retry_at:%H:%M} UTC"
+            if run.retry_at is not None
+            else "no retry left: the people it could not check are tried on another night"
+        )
+        run.failure_reason = (
+            f"Verification was blind: {blind.outages} of {blind.asked} contacts got no answer "
+            f"from the DNS resolver or the mail servers; nobody was recorded as having no "
+            f"contact and nothing was charged for them ({then})."
+        )[:500]
+        run.save(update_fields=["retry_at", "failure_reason"])
+        _finish(
+            organization=organization,
+            run=run,
+            status=SearchRunStatus.FAILED,
+            stop_reason=StopReason.OUTAGE,
+            error=str(blind),
+        )
+        notify = (
+            SearchRun.objects.for_org(organization)
+            .filter(pk=run.pk, staff_notified_at__isnull=True)
+            .update(staff_notified_at=timezone.now())
+        )
+        if notify:
+            transaction.on_commit(
+                functools.partial(_staff_tell, run_id=run.id, text=str(blind), org=organization)
+            )
+    logger.warning("search run %s failed blind: %s", run.id, blind)
+    return run
+
+
+def _staff_tell(*, run_id: int, text: str, org: Organization) -> None:
+    """Mail settings.ADMINS and the active staff users about a blind run (once per run)."""
+    from organizations.models import User
+
+    subject = f"Nightly run {run_id} of {org.name} failed: verification was blind"
+    body = (
+        f"{text}.\n\nCheck the resolver (LEADPILOT_DNS_NAMESERVER) and outbound SMTP "
+        f"(port {settings.LEADPILOT_SMTP_PORT}) from the workers. The run is tried again with "
+        f"back-off (docs/nightly.md, 'A night that knows when it is blind')."
+    )
+    mail_admins(subject, body, fail_silently=True)
+    staff = list(
+        User.objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if staff:
+        send_mail(
+            f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
+            body,
+            None,
+            staff,
+            fail_silently=True,
+        )
+
+
 def search_run_execute(
     *,
     organization: Organization,
@@ -271,22 +367,27 @@ def search_run_execute(
     recorded stay recorded.
     """
     run = SearchRun.objects.for_org(organization).select_related("segment").get(pk=run_id)
-    if run.is_finished:
+    if run.is_finished and not run.is_retryable:
         return run
     with _run_lock(run.id) as acquired:
         if not acquired:
             logger.info("search run %s is held by another worker", run.id)
             return run
         run.refresh_from_db()
-        if run.is_finished:
+        if run.is_finished and not run.is_retryable:
             return run
         SearchRun.objects.for_org(organization).filter(pk=run.pk).update(
             attempts=F("attempts") + 1,
             status=SearchRunStatus.RUNNING,
+            stop_reason=StopReason.NONE,
+            retry_at=None,
+            failure_reason="",
+            finished_at=None,
             started_at=Coalesce(F("started_at"), timezone.now()),
         )
         run.refresh_from_db()
-        if run.attempts > settings.LEADPILOT_SEARCH_MAX_ATTEMPTS:
+        # Blind attempts are not crashes: they have their own limit.
+        if run.attempts - run.outage_failures > settings.LEADPILOT_SEARCH_MAX_ATTEMPTS:
             return _finish(
                 organization=organization,
                 run=run,
@@ -299,6 +400,8 @@ def search_run_execute(
                 run=run,
                 find=contacts_find or contacts_find_default(),
             )
+        except RunBlind as blind:
+            return _fail_blind(organization=organization, run=run, blind=blind)
         except Exception as exc:
             run.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
             run.save(update_fields=["last_error"])

@@ -43,7 +43,9 @@ class Workers:
     def flush_broker(self) -> None:
         redis.Redis.from_url(self.broker_url).flushdb()
 
-    def start(self, *, concurrency: int = 1, env: dict[str, str] | None = None) -> subprocess.Popen:
+    def start(
+        self, *, concurrency: int = 1, env: dict[str, str] | None = None, pool: str = "prefork"
+    ) -> subprocess.Popen:
         n = len(self.procs)
         environment = {
             **os.environ,
@@ -66,7 +68,7 @@ class Workers:
                 "-A",
                 "leadpilot",
                 "worker",
-                "--pool=prefork",
+                f"--pool={pool}",
                 f"--concurrency={concurrency}",
                 "--without-gossip",
                 "--without-mingle",

@@ -16,6 +16,7 @@ from enrichment.verification import Verifier, state, verification_caches_clear
 from enrichment.verification import dns as vdns
 from enrichment.verification.discovery import PROCESS_PAGE_CACHE, Discovery
 from enrichment.verification.dns import DnsClient
+from enrichment.verification.smtp_limits import PROCESS_SENDING_LIMITS
 from enrichment.verification.state import verification_caches_sizes
 from sandbox.servers.worlds import domain_entry
 
@@ -27,6 +28,7 @@ EVERY_CACHE = {
     "mx_states",
     "written_rows",
     "pages",
+    "sending_limits",
 }
 
 
@@ -84,6 +86,7 @@ def test_every_process_cache_of_the_engine_is_one_verification_caches_clear_know
         id(state.PROCESS_MX_STATES),
         id(state.PROCESS_WRITTEN_ROWS),
         id(PROCESS_PAGE_CACHE),
+        id(PROCESS_SENDING_LIMITS),
         id(vdns._caches),
         id(vdns._routes),
     }
