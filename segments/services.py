@@ -39,6 +39,28 @@ class SegmentTransitionError(SegmentError):
     pass
 
 
+CONFIRM_NO_DECISION_MAKERS = "confirm_no_decision_makers"
+
+
+class SegmentNeedsConfirmation(SegmentError):
+    """Activation refused until the caller confirms: the segment can deliver nobody."""
+
+
+def segment_decision_makers_exist(*, organization: Organization, criteria: SegmentCriteria) -> bool:
+    """Whether the criteria can produce a decision-maker: True when no company matches (the preview
+    says "0 companies"; nothing to warn about) or some matching company has a current role of a
+    wanted kind whose person is not excluded. Data-driven (two EXISTS probes on the matching query):
+    a country whose registry names no officers (Sweden's bulk file) has none until someone, e.g.
+    the website discovery, records a role there."""
+    from .matching import candidate_roles, matching_companies
+    from .selectors import organization_today
+
+    today = organization_today(organization=organization)
+    if not matching_companies(organization=organization, criteria=criteria, today=today).exists():
+        return True
+    return candidate_roles(organization=organization, criteria=criteria, today=today).exists()
+
+
 LEGITIMATE_INTEREST_MAX_LENGTH = 2000
 
 
@@ -156,7 +178,9 @@ def segment_update(
     return segment
 
 
-def _transition(*, organization: Organization, segment_id: int, to: str) -> Segment:
+def _transition(
+    *, organization: Organization, segment_id: int, to: str, confirmed: bool = True
+) -> Segment:
     with transaction.atomic():
         segment = Segment.objects.for_org(organization).select_for_update().get(pk=segment_id)
         if segment.status == to:
@@ -169,9 +193,21 @@ def _transition(*, organization: Organization, segment_id: int, to: str) -> Segm
         if to == SegmentStatus.ACTIVE:
             # Stored criteria may predate a schema change: refuse to search with invalid ones.
             try:
-                SegmentCriteria.from_dict(segment.criteria)
+                criteria = SegmentCriteria.from_dict(segment.criteria)
             except CriteriaError as exc:
                 raise SegmentError({f"criteria.{k}": v for k, v in exc.errors.items()}) from None
+            if not confirmed and not segment_decision_makers_exist(
+                organization=organization, criteria=criteria
+            ):
+                raise SegmentNeedsConfirmation(
+                    {
+                        CONFIRM_NO_DECISION_MAKERS: [
+                            "no company matching these criteria has a wanted decision-maker "
+                            "(the registry names none there), so the nightly search would "
+                            "deliver nothing; confirm to activate it anyway"
+                        ]
+                    }
+                )
             if segment.activated_at is None:
                 segment.activated_at = timezone.now()
                 fields.append("activated_at")
@@ -183,9 +219,20 @@ def _transition(*, organization: Organization, segment_id: int, to: str) -> Segm
     return segment
 
 
-def segment_activate(*, organization: Organization, segment_id: int) -> Segment:
-    """draft/paused -> active: the nightly search picks it up. Idempotent."""
-    return _transition(organization=organization, segment_id=segment_id, to=SegmentStatus.ACTIVE)
+def segment_activate(
+    *, organization: Organization, segment_id: int, confirm_no_decision_makers: bool = False
+) -> Segment:
+    """draft/paused -> active: the nightly search picks it up. Idempotent.
+
+    A segment whose matching companies have no wanted decision-maker (segment_decision_makers_exist)
+    is activated only with `confirm_no_decision_makers`; otherwise SegmentNeedsConfirmation (field
+    `confirm_no_decision_makers`) and nothing changes."""
+    return _transition(
+        organization=organization,
+        segment_id=segment_id,
+        to=SegmentStatus.ACTIVE,
+        confirmed=confirm_no_decision_makers,
+    )
 
 
 def segment_pause(*, organization: Organization, segment_id: int) -> Segment:

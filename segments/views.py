@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -155,8 +156,23 @@ class SegmentTransitionView(OrgViewMixin, View):
     def post(self, request: HttpRequest, org_slug: str, segment_id: int) -> HttpResponse:
         segment = _get(self, segment_id)
         service, done = self._SERVICES[self.transition]
+        kwargs: dict[str, Any] = {}
+        if self.transition == "activate":
+            confirmed = request.POST.get(services.CONFIRM_NO_DECISION_MAKERS) == "yes"
+            kwargs[services.CONFIRM_NO_DECISION_MAKERS] = confirmed
         try:
-            segment = service(organization=self.organization, segment_id=segment.pk)
+            segment = service(organization=self.organization, segment_id=segment.pk, **kwargs)
+        except services.SegmentNeedsConfirmation:
+            # The editor asks: it shows the activation again with the confirmation box.
+            messages.warning(
+                request,
+                f"No company matching “{segment.name}” has a wanted decision-maker: the nightly "
+                "search would deliver nothing. Tick the box to activate it anyway.",
+            )
+            return redirect(
+                f"{reverse('segments:edit', kwargs={'org_slug': org_slug, 'segment_id': segment.pk})}"
+                "?confirm=activate"
+            )
         except services.SegmentError as exc:
             messages.error(request, str(exc))
         else:

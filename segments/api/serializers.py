@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from organizations.models import DeliveryMode
@@ -83,3 +85,18 @@ class PreviewSerializer(serializers.Serializer):
     verification_rate = serializers.FloatField()
     nightly_cap = serializers.IntegerField(allow_null=True)
     quota_remaining = serializers.IntegerField()
+    no_decision_makers = serializers.SerializerMethodField(
+        help_text="companies match but none has a wanted decision-maker: the nightly search "
+        "would deliver nothing (activation needs confirm_no_decision_makers: true)"
+    )
+
+    def get_no_decision_makers(self, preview: Any) -> bool:
+        return bool(preview.companies and not preview.with_decision_maker)
+
+
+class SegmentActivateSerializer(serializers.Serializer):
+    confirm_no_decision_makers = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="activate although no matching company has a wanted decision-maker",
+    )

@@ -17,6 +17,7 @@ from .. import selectors, services
 from ..criteria import CriteriaError, SegmentCriteria
 from .serializers import (
     PreviewSerializer,
+    SegmentActivateSerializer,
     SegmentCreateSerializer,
     SegmentDetailSerializer,
     SegmentDraftPreviewSerializer,
@@ -124,11 +125,22 @@ class SegmentTransitionAPI(OrgAPIView):
         "archive": services.segment_archive,
     }
 
-    @extend_schema(request=None, responses={200: SegmentStatusSerializer, 409: _ERRORS})
+    @extend_schema(
+        request=SegmentActivateSerializer,
+        responses={200: SegmentStatusSerializer, 400: _ERRORS, 409: _ERRORS},
+        description='activate takes {"confirm_no_decision_makers": true} for a segment whose '
+        "matching companies have no wanted decision-maker (else 400 naming that field); pause "
+        "and archive take no body.",
+    )
     def post(self, request: Request, org_slug: str, segment_id: int) -> Response:
+        kwargs: dict[str, Any] = {}
+        if self.transition == "activate":
+            body = SegmentActivateSerializer(data=request.data or {})
+            body.is_valid(raise_exception=True)
+            kwargs = dict(body.validated_data)
         try:
             segment = self._SERVICES[self.transition](
-                organization=self.organization, segment_id=segment_id
+                organization=self.organization, segment_id=segment_id, **kwargs
             )
         except services.SegmentTransitionError as exc:
             return Response(exc.errors, status=status.HTTP_409_CONFLICT)
