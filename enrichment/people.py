@@ -272,6 +272,22 @@ def officer_on_site(mentions: Sequence[Mention], *, first: str, last: str) -> Me
 # --- the directory side -----------------------------------------------------------------------
 
 
+def _erased_keys(keys: Sequence[str]) -> set[str]:
+    """The keys among `keys` of people erased at their request: erasure (privacy) keeps the key on
+    the global suppression list with kind 'person'. By app label, as the registry importers read
+    it by table name: the directory does not import the apps that build on it."""
+    from django.apps import apps
+
+    if not keys:
+        return set()
+    suppression = apps.get_model("blocklists", "Suppression")
+    return set(
+        suppression.objects.filter(kind="person", identifier_hash__in=list(keys)).values_list(
+            "identifier_hash", flat=True
+        )
+    )
+
+
 def site_person_key(*, company_id: int, name: str) -> str:
     folded = " ".join(name_fold(name).split())
     return "web:" + hashlib.sha256(f"{company_id}|{folded}".encode()).hexdigest()[:40]
@@ -344,11 +360,16 @@ def site_decision_makers_create(
 
     found = asyncio.run(read_all())
     out: list[dict] = []
+    erased = _erased_keys(
+        [site_person_key(company_id=c.id, name=m.name) for c, mentions in found for m in mentions]
+    )
     with transaction.atomic():
         for company, mentions in found:
             for m in mentions:
                 if m.kind not in wanted or m.confidence < threshold:
                     continue
+                if site_person_key(company_id=company.id, name=m.name) in erased:
+                    continue  # erased at their request (privacy): never written back
                 person, _ = Person.objects.update_or_create(
                     person_key=site_person_key(company_id=company.id, name=m.name),
                     defaults={
