@@ -181,3 +181,21 @@ def test_the_records_of_processing_page_is_for_staff_only(admin_user, tenant_a, 
     staff.force_login(admin_user)
     page = staff.get(url)
     assert page.status_code == 200 and b"123 days after last found or verified" in page.content
+
+
+@pytest.mark.django_db
+def test_staff_confirm_a_phone_objection_in_the_admin(admin_user, post):
+    post(Client(), kind="phone", value="+44 7400 654321", email="me@home.example")
+    request = OptOutRequest.objects.get()
+    staff = Client()
+    staff.force_login(admin_user)
+    answer = staff.post(
+        reverse("admin:privacy_optoutrequest_changelist"),
+        {"action": "confirm", "_selected_action": [request.pk]},
+    )
+    assert answer.status_code == 302
+    request.refresh_from_db()
+    assert request.status == OptOutStatus.CONFIRMED and request.confirmed_by == admin_user
+    assert Suppression.objects.filter(identifier_hash=identifier_hash("+447400654321")).exists()
+    audit = staff.get(reverse("admin:privacy_privacyaction_changelist"))
+    assert audit.status_code == 200 and b"optout.confirm" in audit.content
