@@ -198,13 +198,15 @@ def subscription_plan_change(
         current = plan_of_month(subscription=sub, period_start=month)
         on_stripe = bool(sub.stripe_subscription_id) and sub.status != SubscriptionStatus.CANCELED
     if target.pk == current.pk:
-        with transaction.atomic():
-            sub = _subscription_lock(organization=organization)
-            _promote_pending(sub, month=month)
-            sub.pending_plan, sub.pending_from = None, None
-            sub.save()
-        if on_stripe:
+        pending = sub.pending_plan_id is not None
+        if pending and on_stripe:
+            # Undo a scheduled downgrade at Stripe too (its price back, no cancel at period end).
             _stripe_subscription_set(sub, plan=target, prorate=False)
+        if pending:
+            with transaction.atomic():
+                sub = _subscription_lock(organization=organization)
+                sub.pending_plan, sub.pending_from = None, None
+                sub.save()
         return PlanChange("unchanged", target)
     if target.kind == PlanKind.PAID and not on_stripe:
         url = stripe_checkout_create(

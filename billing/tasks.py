@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import stripe
 from celery import shared_task
+from django.db import OperationalError
 
 
 @shared_task(name="billing.stripe_outbox_drain", acks_late=True, time_limit=120, soft_time_limit=90)
@@ -34,7 +36,13 @@ def reconcile() -> dict:
     acks_late=True,
     time_limit=120,
     soft_time_limit=90,
-    autoretry_for=(Exception,),
+    # Transient failures only: Stripe unreachable, rate-limited or failing, the database gone.
+    autoretry_for=(
+        stripe.APIConnectionError,
+        stripe.RateLimitError,
+        stripe.APIError,
+        OperationalError,
+    ),
     retry_backoff=30,
     max_retries=8,
 )

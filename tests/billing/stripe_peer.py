@@ -18,8 +18,23 @@ from sandbox.stripe import FakeStripe
 WEBHOOK_SECRET = "whsec_leadpilot_tests"
 
 
+def plans_seed() -> None:
+    """The plans migration 0005 seeds, again (idempotent): a transactional test's flush empties
+    the table for every test after it."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("billing.migrations.0005_plans").seed_plans(apps, None)
+
+
 @pytest.fixture
-def fake_stripe(settings):
+def seeded_plans(db):
+    plans_seed()
+
+
+@pytest.fixture
+def fake_stripe(settings, seeded_plans):
     with FakeStripe(webhook_secret=WEBHOOK_SECRET) as fake:
         settings.STRIPE_API_KEY = "sk_test_leadpilot"
         settings.STRIPE_API_BASE = fake.url

@@ -12,9 +12,14 @@ import pytest
 from billing.models import Subscription
 from billing.plans import plan_terms_of
 from billing.services import billing_month_of
-from tests.billing.stripe_peer import fake_control, fake_stripe, subscribe  # noqa: F401
+from tests.billing.stripe_peer import (  # noqa: F401
+    fake_control,
+    fake_stripe,
+    seeded_plans,
+    subscribe,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_plans")]
 
 
 def _page(tenant, user=None):
@@ -144,3 +149,10 @@ def test_an_upgrade_applies_at_once_and_a_downgrade_from_next_month(
     # Stripe bills the lower price from the next invoice on, without a proration now.
     assert remote["items"]["data"][0]["price"]["unit_amount"] == 9900
     assert plan_terms_of(organization=tenant_b.org, period_start=month).plan.code == "free"
+
+    # Changing one's mind before the month ends: the downgrade is dropped, here and at Stripe.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"plan": "growth-eur"}, follow=True)
+    assert "You are on Growth." in response.content.decode()
+    assert plan_terms_of(organization=org, period_start=following).plan.code == "growth-eur"
+    assert remote["items"]["data"][0]["price"]["unit_amount"] == 39000

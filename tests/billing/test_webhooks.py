@@ -16,10 +16,11 @@ from tests.billing.stripe_peer import (  # noqa: F401 - fixtures
     events,
     fake_control,
     fake_stripe,
+    seeded_plans,
     subscribe,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_plans")]
 
 
 def _fake_requests(fake, path: str) -> int:
