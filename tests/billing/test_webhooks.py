@@ -5,11 +5,14 @@ object from Stripe (the fake Stripe on loopback), whatever the number of deliver
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from billing.models import Invoice, StripeEvent, Subscription
+from billing.models import StripeCustomer as StripeCustomerRow
 from tests.billing.stripe_peer import (  # noqa: F401 - fixtures
     WEBHOOK_SECRET,
     deliver,
@@ -130,3 +133,36 @@ def test_invoices_are_mirrored_from_stripe_and_listed_for_owners_only(
         client = tenant_a.client_for(getattr(tenant_a, role))
         assert client.get(f"/api/v1/orgs/{tenant_a.org.slug}/billing/invoices/").status_code == 403
     assert not mail.outbox
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_concurrent_deliveries_store_and_process_one_event(fake_stripe, tenant_a):
+    """Stripe retries overlap: five deliveries of one event at once (each its own connection,
+    tasks run eagerly after each commit) still give one row, processed once."""
+    from billing.subscriptions import stripe_customer_ensure
+
+    stripe_customer_ensure(organization=tenant_a.org)
+    remote = fake_stripe.state.get(
+        "customer", StripeCustomerRow.objects.for_org(tenant_a.org).get().customer_id
+    )
+    seen = len(events(fake_stripe))
+    fake_stripe.state.emit("customer.updated", remote)
+    (event,) = events(fake_stripe)[seen:]
+    barrier = threading.Barrier(5)
+    answers: list[int] = []
+
+    def post() -> None:
+        try:
+            barrier.wait()
+            answers.append(deliver(event, fake=fake_stripe).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == [200] * 5
+    stored = StripeEvent.objects.get(pk=event["id"])
+    assert (stored.status, stored.attempts) == ("ignored", 1)
