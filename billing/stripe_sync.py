@@ -136,7 +136,9 @@ def stripe_outbox_drain(
             limit = conf.batch_size if max_rows is None else min(conf.batch_size, max_rows)
             result = _drain_batch(client=client, conf=conf, pool=pool, limit=limit)
             total.add(result)
-            if result == DrainResult():
+            if (
+                result.sent + result.retried + result.dead == 0
+            ):  # nothing due, or only waiting credits
                 break
             if time_budget_s is not None and time.monotonic() - started > time_budget_s:
                 break
@@ -211,8 +213,15 @@ def _prepare(
     for row in rows:
         org = row.organization
         if org.id not in customers:
-            customers[org.id] = stripe_customer_id(organization=org, client=client)
+            try:
+                customers[org.id] = stripe_customer_id(organization=org, client=client)
+            except stripe.StripeError as exc:
+                customers[org.id] = ""
+                logger.warning("no Stripe customer for organisation %s: %s", org.id, exc)
         customer = customers[org.id]
+        if not customer:  # try again later, counted as an attempt
+            sends.append(_Send(row, {}, _no_customer, row.idempotency_key))
+            continue
         event = row.usage_event
         if row.kind == StripeOutboxKind.METER_EVENT:
             params = {
@@ -284,6 +293,10 @@ def _charge_rows(rows: Iterable[StripeOutbox]) -> dict[Any, StripeOutbox]:
             usage_event_id__in=credited, kind=StripeOutboxKind.METER_EVENT
         )
     }
+
+
+def _no_customer(params: Any, options: Any) -> Any:
+    raise stripe.APIConnectionError("the organisation's Stripe customer could not be created")
 
 
 def _send_one(send: _Send) -> _Send:
