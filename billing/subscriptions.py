@@ -428,6 +428,28 @@ def stripe_event_process(*, event_id: str) -> bool:
     raise failed
 
 
+STRIPE_EVENT_MAX_ATTEMPTS = 8
+
+
+def stripe_events_stuck(
+    *, older_than: dt.timedelta = dt.timedelta(minutes=10), now: dt.datetime | None = None
+) -> list[str]:
+    """Ids of events received more than `older_than` ago and still pending or failed (an enqueue
+    lost, a worker killed, retries spent), below STRIPE_EVENT_MAX_ATTEMPTS: the sweeper
+    (`billing.stripe_events_retry`, every 10 minutes) enqueues them again. Processing is
+    idempotent, so an event also in flight elsewhere is skipped there."""
+    cutoff = (now or timezone.now()) - older_than
+    return list(
+        StripeEvent.objects.filter(
+            status__in=[StripeEventStatus.PENDING, StripeEventStatus.FAILED],
+            received_at__lt=cutoff,
+            attempts__lt=STRIPE_EVENT_MAX_ATTEMPTS,
+        )
+        .order_by("received_at")
+        .values_list("id", flat=True)[:500]
+    )
+
+
 def _event_apply(event: StripeEvent) -> Organization | None:
     obj = (event.payload.get("data") or {}).get("object") or {}
     object_id = obj.get("id")

@@ -52,3 +52,14 @@ def stripe_event_process(*, event_id: str) -> bool:
     from .subscriptions import stripe_event_process as process
 
     return process(event_id=event_id)
+
+
+@shared_task(name="billing.stripe_events_retry", acks_late=True, time_limit=60, soft_time_limit=50)
+def stripe_events_retry() -> int:
+    """Beat, every 10 minutes: enqueue again the webhook events left unprocessed."""
+    from .subscriptions import stripe_events_stuck
+
+    ids = stripe_events_stuck()
+    for event_id in ids:
+        stripe_event_process.delay(event_id=event_id)
+    return len(ids)

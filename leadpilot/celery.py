@@ -23,3 +23,7 @@ def _billing_schedule(sender: Celery, **kwargs: object) -> None:
     sender.add_periodic_task(
         crontab(hour=4, minute=30), sender.signature("billing.reconcile"), name="billing-reconcile"
     )
+    # Stripe webhook events left pending or failed (a lost enqueue, a killed worker).
+    sender.add_periodic_task(
+        600.0, sender.signature("billing.stripe_events_retry"), name="billing-stripe-events-retry"
+    )

@@ -4,6 +4,7 @@ object from Stripe (the fake Stripe on loopback), whatever the number of deliver
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 
@@ -166,3 +167,25 @@ def test_five_concurrent_deliveries_store_and_process_one_event(fake_stripe, ten
     assert answers == [200] * 5
     stored = StripeEvent.objects.get(pk=event["id"])
     assert (stored.status, stored.attempts) == ("ignored", 1)
+
+
+def test_an_event_left_unprocessed_is_swept_up(fake_stripe, tenant_a):
+    """The enqueue after commit was lost (no on-commit callback ran here): the sweeper finds the
+    stored event after 10 minutes, and processing it then works once."""
+    from billing.subscriptions import stripe_event_process, stripe_events_stuck
+
+    event = {
+        "id": "evt_lost_1",
+        "object": "event",
+        "type": "customer.updated",
+        "data": {"object": {}},
+    }
+    assert deliver(event, fake=fake_stripe).status_code == 200
+    stored = StripeEvent.objects.get(pk="evt_lost_1")
+    assert stored.status == "pending"
+    assert stripe_events_stuck() == []
+    later = stored.received_at + dt.timedelta(minutes=11)
+    assert stripe_events_stuck(now=later) == ["evt_lost_1"]
+    assert stripe_event_process(event_id="evt_lost_1") is True
+    assert stripe_event_process(event_id="evt_lost_1") is False
+    assert stripe_events_stuck(now=later) == []
