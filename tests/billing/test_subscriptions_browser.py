@@ -72,3 +72,36 @@ def test_the_billing_page_reads_at_both_widths(billed, width, page):
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=f"{folder}/billing-{width}.png", full_page=True)
+
+
+@pytest.fixture
+def past_due(billed, fake_stripe, django_capture_on_commit_callbacks):
+    """A's renewal failed nine days ago: past the grace period."""
+    from billing.models import Subscription
+    from tests.billing.stripe_peer import deliver_all, events
+
+    sub = Subscription.objects.for_org(billed.org).get()
+    remote = fake_stripe.state.get("subscription", sub.stripe_subscription_id)
+    seen = len(events(fake_stripe))
+    remote["status"] = "past_due"
+    fake_stripe.state.emit("customer.subscription.updated", remote)
+    deliver_all(fake_stripe, django_capture_on_commit_callbacks, since=seen)
+    Subscription.objects.for_org(billed.org).update(
+        past_due_since=timezone.now() - dt.timedelta(days=9)
+    )
+    return billed
+
+
+def test_the_pause_banner_sits_on_every_dashboard_page(past_due, page):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    browser_login(page, past_due.member.email)
+    for path in ("/o/alpha/", "/o/alpha/leads/", "/o/alpha/usage/"):
+        page.goto(path)
+        banner = page.locator("#billing-banner")
+        assert banner.is_visible()
+        assert "The nightly search is paused since" in banner.inner_text()
+        assert "An owner of the organisation can update the payment." in banner.inner_text()
+    folder = os.environ.get("LP_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{folder}/billing-banner-1280.png")
