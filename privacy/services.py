@@ -20,6 +20,7 @@ import hashlib
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -138,7 +139,8 @@ def _optout_mail(*, to: str, context: dict) -> None:
 
 def optout_confirm(*, token: str, now: dt.datetime | None = None) -> OptOutRequest | None:
     """Follow a confirmation link. None for an unknown or expired link. Idempotent: a confirmed
-    request's link confirms nothing new."""
+    request's link confirms nothing new, but withdraws again what is pending (a lead delivered
+    while the first confirmation ran, or a withdrawal that failed half-way)."""
     now = now or timezone.now()
     oldest = now - dt.timedelta(days=settings.LEADPILOT_OPTOUT_LINK_DAYS)
     with transaction.atomic():
@@ -147,9 +149,10 @@ def optout_confirm(*, token: str, now: dt.datetime | None = None) -> OptOutReque
             .filter(token_hash=_token_hash(token), created_at__gte=oldest)
             .first()
         )
-        if request is None or request.status == OptOutStatus.CONFIRMED:
-            return request
-        _confirm_locked(request=request, actor=None, now=now)
+        if request is None:
+            return None
+        if request.status != OptOutStatus.CONFIRMED:
+            _confirm_locked(request=request, actor=None, now=now)
     _withdraw_pending(identifier_hashes=[request.identifier_hash], now=now)
     return request
 
@@ -183,9 +186,19 @@ def _confirm_locked(*, request: OptOutRequest, actor: User | None, now: dt.datet
     )
 
 
-def _withdraw_pending(*, identifier_hashes: list[str], now: dt.datetime) -> int:
+def suppressed_pending_withdraw(*, now: dt.datetime | None = None) -> int:
+    """The daily safety net: withdraw (and credit) every lead awaiting approval whose person or
+    delivered contact is on the suppression list, however it got there (an opt-out confirmed
+    while a night delivered the person, an entry staff added with blocklists.suppression_add).
+    Idempotent. Returns how many were withdrawn now."""
+    hashes = Suppression.objects.values("identifier_hash")
+    return _withdraw_pending(identifier_hashes=hashes, now=now or timezone.now())
+
+
+def _withdraw_pending(*, identifier_hashes: Any, now: dt.datetime) -> int:
     """Withdraw, in every organisation, the leads awaiting approval whose person has one of these
-    identifiers in the directory, or whose delivered contact is one. Returns how many."""
+    identifiers in the directory, or whose delivered contact is one (`identifier_hashes`: a list
+    or a subquery of hashes). Returns how many."""
     people = ContactPoint.objects.annotate(h=_Sha256Hex("normalized")).filter(
         person__isnull=False, h__in=identifier_hashes
     )
@@ -347,6 +360,7 @@ __all__ = [
     "person_erase",
     "privacy_action_record",
     "retention_sweep",
+    "suppressed_pending_withdraw",
 ]
 
 

@@ -199,3 +199,28 @@ def test_staff_confirm_a_phone_objection_in_the_admin(admin_user, post):
     assert Suppression.objects.filter(identifier_hash=identifier_hash("+447400654321")).exists()
     audit = staff.get(reverse("admin:privacy_privacyaction_changelist"))
     assert audit.status_code == 200 and b"optout.confirm" in audit.content
+
+
+def test_the_daily_task_withdraws_pending_leads_of_anyone_suppressed_since(
+    shared_night, tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
+    from blocklists.services import suppression_add
+    from privacy.tasks import retention_sweep
+
+    world, _runs = shared_night([tenant_a, tenant_b], size=2)
+    person, other = world.people
+    lead = Lead.objects.for_org(tenant_a.org).get(person=person)
+    # Suppressed some other way than the page (staff, a support request): nothing withdrawn yet.
+    suppression_add(kind="email", value=lead.contact_value, reason="support request")
+    assert Lead.objects.for_org(tenant_a.org).get(pk=lead.pk).status == (
+        LeadStatus.PENDING_APPROVAL
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention_sweep()["leads_withdrawn"] == 2  # one per organisation
+    for tenant in (tenant_a, tenant_b):
+        assert Lead.objects.for_org(tenant.org).get(person=person).status == LeadStatus.WITHDRAWN
+        assert Lead.objects.for_org(tenant.org).get(person=other).status == (
+            LeadStatus.PENDING_APPROVAL
+        )
+        assert billing_invariant_violations(organization=tenant.org) == []
+    assert retention_sweep()["leads_withdrawn"] == 0
