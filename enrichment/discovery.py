@@ -340,6 +340,12 @@ class ContactFinder:
         first, last = person.first_name, person.last_name
         ordered: list[tuple[str, str]] = []  # (address, origin)
         pattern = known.pattern if known else None
+        # An address printed in the person's own block of a team page is theirs, whatever its
+        # local part ("kn@", "kari@"), unless it is a role account.
+        for email in (result.site_person or {}).get("emails") or ():
+            local, _, email_domain = email.rpartition("@")
+            if email_domain == domain and not is_role_account(local):
+                ordered.append((email, "website"))
         for email in dict.fromkeys(e for page in pages for e in page.emails):
             local, _, email_domain = email.rpartition("@")
             if email_domain == domain and pattern_infer(first=first, last=last, local_part=local):

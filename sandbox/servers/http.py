@@ -53,6 +53,7 @@ def _people_items(people) -> str:
             if p.phone
             else ""
         )
+        + (f' &middot; <a href="mailto:{e(p.email)}">{e(p.email)}</a>' if p.email else "")
         + "</li>"
         for p in people
     )

@@ -40,6 +40,7 @@ class WebPerson:
     name: str
     title: str = ""
     phone: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,12 @@ def _web_people(value, where: str) -> tuple[WebPerson, ...]:
     ):
         raise ManifestError(f"{where}: field 'web.people' must be a list of {{name, title, phone}}")
     return tuple(
-        WebPerson(name=p["name"], title=str(p.get("title") or ""), phone=p.get("phone") or None)
+        WebPerson(
+            name=p["name"],
+            title=str(p.get("title") or ""),
+            phone=p.get("phone") or None,
+            email=p.get("email") or None,
+        )
         for p in value
     )
 

@@ -1,5 +1,7 @@
 """Names and titles read off team/contact pages, and matched to registry officers."""
 
+import asyncio
+
 from enrichment.people import mention_matches, officer_on_site, site_people, title_kind
 from enrichment.web import page_parse
 
@@ -51,3 +53,40 @@ def test_wanted_titles_in_our_markets_languages():
     assert title_kind("Chair of the Board") == "chair"
     assert title_kind("Innehaver") == "owner"
     assert title_kind("Salgssjef") is None
+
+
+def test_an_address_in_the_officers_block_is_theirs_and_another_persons_is_not(
+    sandbox_factory, config_for, db
+):
+    from enrichment.discovery import CompanyFacts, PersonFacts, contacts_find
+
+    web = {"company_name": "Nordlys AS", "country": "NO", "registry_id": "912345678", "https": True}
+    sb = sandbox_factory([domain_entry_with_people("nordlys.no", web)])
+    company = CompanyFacts(
+        id=1, name="Nordlys AS", country="NO", registry_id="912345678", website_domain="nordlys.no"
+    )
+    kari = PersonFacts(id=1, first_name="Kari", last_name="Nordmann")
+    erik = PersonFacts(id=2, first_name="Erik", last_name="Nordmann")  # not on the page
+    found_kari, found_erik = asyncio.run(
+        contacts_find(items=[(company, kari, None), (company, erik, None)], config=config_for(sb))
+    )
+    assert found_kari.verified and found_kari.chosen.value == "kn@nordlys.no"
+    assert found_kari.chosen.origin == "website"
+    assert found_kari.site_person["title"] == "Daglig leder"
+    assert found_erik.site_person is None
+    assert "kn@nordlys.no" not in [a.value for a in found_erik.attempts]
+
+
+def domain_entry_with_people(domain, web):
+    from sandbox.servers.worlds import domain_entry
+
+    page = {
+        "path": "/om-oss/ansatte",
+        "title": "Ansatte",
+        "lang": "no",
+        "people": [
+            {"name": "Kari Nordmann", "title": "Daglig leder", "email": "kn@nordlys.no"},
+            {"name": "Ola Lund", "title": "Styreleder", "email": "ol@nordlys.no"},
+        ],
+    }
+    return domain_entry(domain, mailboxes=["kn", "ol", "post"], web={**web, "pages": [page]})
