@@ -201,6 +201,10 @@ class SiteFetcher:
                 follow_redirects=False,
                 trust_env=False,
                 timeout=httpx.Timeout(t, connect=t),
+                # Requests go to an address with the host name as SNI: a pooled connection is
+                # keyed on the address, and one host's TLS session must never carry another's
+                # request (shared hosting). One connection per request.
+                limits=httpx.Limits(max_keepalive_connections=0),
                 headers={
                     "User-Agent": self.config.user_agent,
                     "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
