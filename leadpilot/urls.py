@@ -66,6 +66,8 @@ urlpatterns = [
     # the docs page runs under the same Content-Security-Policy as every page (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    # set_language: the language switch on the public privacy pages POSTs here.
+    path("i18n/", include("django.conf.urls.i18n")),
     # Stripe's events: signed, not session-authenticated (billing/webhooks.py).
     path("stripe/webhook/", stripe_webhook, name="stripe-webhook"),
 ]
