@@ -272,7 +272,7 @@ class SiteFetcher:
         except (httpx.TransportError, OSError) as exc:
             raise SiteUnreachable("transport_error", type(exc).__name__) from exc
 
-    async def get(self, url: str, *, domain: str) -> _Response:
+    async def get(self, url: str, *, domain: str, robots: Protego | None = None) -> _Response:
         """GET with at most max_redirects same-site redirects (http→https and bare→www are the
         same site; another host is refused: SKIP_OFF_SITE), within page_deadline."""
 
@@ -282,6 +282,8 @@ class SiteFetcher:
                 host = urlsplit(current).hostname or ""
                 if not same_site(host, domain):
                     raise FetchSkipped(SKIP_OFF_SITE, current)
+                if not self._allowed(robots, current):  # a redirect into a disallowed path
+                    raise FetchSkipped(SKIP_ROBOTS, current)
                 async with self.polite.turn(domain):
                     resp = await self._request(current)
                 if resp.status in REDIRECT_CODES and resp.location:
@@ -326,10 +328,7 @@ class SiteFetcher:
         if not self._allowed(robots, url):
             visit.log.append({"url": url, "status": None, "skipped": SKIP_ROBOTS})
             return None
-        resp = await self.get(url, domain=domain)
-        if not self._allowed(robots, resp.url):
-            visit.log.append({"url": resp.url, "status": None, "skipped": SKIP_ROBOTS})
-            return None
+        resp = await self.get(url, domain=domain, robots=robots)
         if resp.status != 200:
             visit.log.append({"url": resp.url, "status": resp.status, "skipped": SKIP_STATUS})
             if resp.status >= 500:
@@ -376,7 +375,8 @@ class SiteFetcher:
             visit.state, visit.reason = UNREACHABLE, failure.reason
             return visit
         if home is None:
-            visit.reason = visit.reason or "no_home_page"
+            robots_said_no = any(e.get("skipped") == SKIP_ROBOTS for e in visit.log)
+            visit.reason = visit.reason or (SKIP_ROBOTS if robots_said_no else "no_home_page")
             return visit
         visit.state = OK
         visit.pages.append(home)

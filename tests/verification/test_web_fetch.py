@@ -170,3 +170,10 @@ def test_the_user_agent_names_the_contact_url(settings, config_for, sandbox_fact
     cfg = web_config_for(config_for(sb))
     assert cfg.user_agent == "LeadPilotBot/1.0 (+https://example.org/bot)"
     assert isinstance(SiteFetcher(cfg, DnsClient(config_for(sb))), SiteFetcher)
+
+
+def test_a_site_that_disallows_everything_is_not_read(sandbox_factory, config_for):
+    sb = sandbox_factory([site("privat.se", https=True, www=True, robots_disallow=["/"])])
+    v = visit(sb, config_for, "privat.se")
+    assert (v.state, v.reason, v.pages) == ("no_site", "robots", [])
+    assert {path for _, _, path in sb.http.log} == {"/robots.txt"}
