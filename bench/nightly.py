@@ -16,7 +16,14 @@ is the former `--pool prefork --concurrency 1`) on Redis (BENCH_BROKER_URL, defa
 
 Timed: from enqueueing the beat task `leads.dispatch_nightly` (every organisation's night hour is
 now) until every run has finished. Figures: wall time of the night, leads/s, candidates verified/s, and
-the exactly-once check: leads == usage events == delivery records, with 0 duplicates.
+the exactly-once check: leads == usage events == delivery records, with 0 duplicates. During the night
+a thread samples pg_stat_activity for the bench database every 50 ms: `max_connections_seen` (the
+worker processes' backends, named by PGAPPNAME; this process's and the sandbox's are listed beside
+it) against `connections_allowed` = workers x LEADPILOT_DB_POOL_MAX (one pool per worker process;
+without a pool, LEADPILOT_DB_POOL_MAX=0: workers x runs per worker x (LEADPILOT_SEARCH_THREADS + 1),
+which finished runs' stragglers can exceed). The workers run without the daily SMTP cap
+(LEADPILOT_SMTP_DAILY_CAP=0 unless set): the sandbox is nobody's mail server, and a night of 14,000
+candidates would pass the default 10,000 transactions.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -246,7 +254,7 @@ class Processes:
 
 
 def start_sandbox(world: Path, args: argparse.Namespace, procs: Processes, logs: Path) -> dict:
-    env = dict(os.environ)
+    env = {**os.environ, "PGAPPNAME": "bench-sandbox"}
     log = logs / "sandbox.log"
     procs.start(
         [
@@ -287,6 +295,7 @@ def start_workers(args, ports: dict, broker: str, procs: Processes, logs: Path) 
         "LOG_LEVEL": "INFO",
         # As in production: DEBUG keeps every query's SQL in memory and formats it.
         "DJANGO_DEBUG": "false",
+        "LEADPILOT_SMTP_DAILY_CAP": os.environ.get("LEADPILOT_SMTP_DAILY_CAP", "0"),
     }
     for n in range(args.workers):
         procs.start(
@@ -308,9 +317,55 @@ def start_workers(args, ports: dict, broker: str, procs: Processes, logs: Path) 
                 f"--hostname=nightly-bench{n}@%h",
                 "--loglevel=INFO",
             ],
-            env,
+            {**env, "PGAPPNAME": f"bench-worker{n}"},  # names its connections
             logs / f"worker{n}.log",
         )
+
+
+class ConnectionSampler:
+    """The workers' PostgreSQL backends on the bench database (named by PGAPPNAME), sampled every
+    50 ms on a connection of its own while the night runs; the other backends at the peak (this
+    process's own, the sandbox's) are reported beside it, not counted."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.peak, self.samples = url, 0, 0
+        self.at_peak: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.is_set():
+                rows = conn.execute(
+                    "SELECT application_name, count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " GROUP BY 1"
+                ).fetchall()
+                n = sum(count for name, count in rows if name.startswith("bench-worker"))
+                if n > self.peak:
+                    self.at_peak = {name or "this process": count for name, count in rows}
+                self.peak, self.samples = max(self.peak, n), self.samples + 1
+                time.sleep(0.05)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def connections_allowed(args: argparse.Namespace) -> int:
+    """What the configuration allows the worker processes."""
+    from django.conf import settings
+
+    pool_max = int(os.environ.get("LEADPILOT_DB_POOL_MAX", settings.LEADPILOT_DB_POOL_MAX))
+    if pool_max > 0:
+        return args.workers * pool_max
+    threads = int(os.environ.get("LEADPILOT_SEARCH_THREADS", settings.LEADPILOT_SEARCH_THREADS))
+    return args.workers * max(args.runs_per_worker, 1) * (threads + 1)
 
 
 def main() -> None:
@@ -353,6 +408,8 @@ def main() -> None:
             f"segments x cap {args.cap}"
         )
         start_workers(args, ports, broker, procs, logs)
+        sampler = ConnectionSampler(os.environ["BENCH_DATABASE_URL"])
+        sampler.start()
         cpu_before = cpu_seconds()
         started = time.monotonic()
         dispatch_nightly.delay()
@@ -370,6 +427,7 @@ def main() -> None:
             time.sleep(0.25)
         wall = time.monotonic() - started
         cpu_after = cpu_seconds()
+        sampler.stop()
     finally:
         procs.stop()
         redis.Redis.from_url(broker).flushdb()
@@ -419,6 +477,11 @@ def main() -> None:
         f"sandbox {1000 * sandbox_cpu / max(tried, 1):.1f} ms"
     )
     print(f"exactly_once={'yes' if leads == events == deliveries and duplicates == 0 else 'NO'}")
+    allowed = connections_allowed(args)
+    print(
+        f"max_connections_seen={sampler.peak} connections_allowed={allowed} "
+        f"({sampler.samples} samples of pg_stat_activity; at the peak: {sampler.at_peak})"
+    )
     print(
         figures_line(
             wall_s=f"{wall:.1f}",
@@ -435,9 +498,11 @@ def main() -> None:
             runs_per_worker=args.runs_per_worker,
             worker_cpu_s=f"{worker_cpu:.1f}",
             sandbox_cpu_s=f"{sandbox_cpu:.1f}",
+            max_connections_seen=sampler.peak,
+            connections_allowed=allowed,
         )
     )
-    if leads != events or duplicates or failed:
+    if leads != events or duplicates or failed or sampler.peak > allowed:
         sys.exit(1)
 
 
