@@ -16,6 +16,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
+from django.utils.html import escape
 
 from enrichment.models import ContactPoint
 from leads.models import CandidateOutcome, Lead, SearchCandidate
@@ -161,6 +162,8 @@ def test_the_evidence_reads_as_sentences_on_the_page_and_in_the_api(charged, ten
         f"(checked {date_format(_at(phone_lead), 'DATE_FORMAT')}).",
         "It is a valid UK mobile number.",
         "Valid means the number is assigned in the numbering plan; the line was not called.",
+        f"The company's own website names Ola Hansen as Managing Director on http://{d1}/ "
+        "(confidence 95 %).",
     ]
 
     client = tenant_a.client_for(tenant_a.member)
@@ -193,7 +196,7 @@ def test_the_evidence_reads_as_sentences_on_the_page_and_in_the_api(charged, ten
     page = reverse("leads:detail", kwargs={"org_slug": tenant_a.org.slug, "lead_id": phone_lead.id})
     html = client.get(page).content.decode()
     for sentence in phone_sentences:
-        assert f"<li>{sentence}</li>" in html
+        assert f"<li>{escape(sentence)}</li>" in html
     assert (
         '<span class="muted">Company switchboard:</span> <span class="wrap">+44 20 7946 0555</span>'
         in html
