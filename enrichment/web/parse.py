@@ -64,9 +64,13 @@ class WebPage:
         return any(digits(c) == wanted for c in re.findall(r"\d[\d .\-]{3,20}\d", self.text))
 
 
+WESTERN_CODECS = ["cp1252", "iso8859_15", "latin_1", "iso8859_10", "cp850"]
+
+
 def body_decode(body: bytes, content_type: str = "") -> str:
-    """The declared charset (Content-Type, else <meta charset>), else charset-normalizer's best
-    guess, else UTF-8 with replacement characters."""
+    """The declared charset (Content-Type, else <meta charset>), else UTF-8 if the bytes are
+    valid UTF-8, else charset-normalizer's best guess among Western European code pages (any
+    code page if none fits), else cp1252 with replacement characters."""
     declared = None
     if content_type:
         msg = Message()
@@ -80,10 +84,16 @@ def body_decode(body: bytes, content_type: str = "") -> str:
             return body.decode(declared)
         except (LookupError, UnicodeDecodeError):
             pass
-    best = from_bytes(body).best() if body else None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # Undeclared and not UTF-8: our markets' sites are in Western European code pages; the
+    # detector, free to pick any, reads short Scandinavian pages as Mac or Cyrillic ones.
+    best = from_bytes(body, cp_isolation=WESTERN_CODECS).best() or from_bytes(body).best()
     if best is not None:
         return str(best)
-    return body.decode("utf-8", "replace")
+    return body.decode("cp1252", "replace")
 
 
 def _clean(text: str) -> str:
