@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,6 +28,8 @@ from .models import (
     UsageEventKind,
     usage_event_uuid,
 )
+from .outbox import stripe_outbox_write
+from .plans import plan_terms_of
 
 
 class QuotaExhausted(Exception):
@@ -43,12 +44,10 @@ class QuotaExhausted(Exception):
 
 
 def billing_quota_of(*, organization: Organization) -> int:
-    """The organisation's monthly charged-lead quota (a setting until plans exist)."""
-    return _quota(organization.monthly_lead_quota)
-
-
-def _quota(setting: int | None) -> int:
-    return settings.LEADPILOT_DEFAULT_MONTHLY_LEAD_QUOTA if setting is None else setting
+    """The organisation's charged-lead quota of the current month, from its plan (billing/plans.py:
+    the free plan without a subscription, an agreement's own quota, staff's override)."""
+    period_start = billing_month_of(organization=organization, at=timezone.now())
+    return plan_terms_of(organization=organization, period_start=period_start).quota
 
 
 def billing_month_of(*, organization: Organization, at: dt.datetime) -> dt.date:
@@ -66,17 +65,21 @@ def _month_end(period_start: dt.date) -> dt.date:
 def billing_period_lock(*, organization: Organization, period_start: dt.date) -> BillingPeriod:
     """Create the month's period row if missing and lock it FOR UPDATE until the transaction ends.
 
-    Must run inside a transaction. Until plans exist, an open period follows the organisation's
-    quota setting as stored now (never below what is already charged, so the hard-cap CHECK holds).
+    Must run inside a transaction. An open period follows the terms of its month as they are now
+    (billing/plans.py `plan_terms_of`: the plan's quota and cap; an upgrade raises them at once),
+    never below what is already charged on a hard cap, so the hard-cap CHECK holds.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("billing_period_lock() must run inside transaction.atomic()")
-    # The quota as it is now, not as the caller's copy of the organisation remembers it (a
-    # nightly task loads it once; staff may lower it while the run charges).
+    # The terms as they are now, not as the caller's copy of the organisation remembers them (a
+    # nightly task loads it once; staff may lower the quota or the plan may change mid-run).
     (current,) = Organization.objects.filter(pk=organization.pk).values_list(
         "monthly_lead_quota", flat=True
     )
-    quota = _quota(current)
+    terms = plan_terms_of(
+        organization=organization, period_start=period_start, quota_override=current
+    )
+    quota = terms.quota
     locked = BillingPeriod.objects.for_org(organization).select_for_update()
     period = locked.filter(period_start=period_start).first()
     if period is None:
@@ -88,14 +91,17 @@ def billing_period_lock(*, organization: Organization, period_start: dt.date) ->
                     period_start=period_start,
                     period_end=_month_end(period_start),
                     quota_included=quota,
+                    hard_cap=terms.hard_cap,
                 )
             ],
             ignore_conflicts=True,
         )
         period = locked.get(period_start=period_start)
-    if period.status == BillingPeriodStatus.OPEN and period.quota_included != quota:
-        period.quota_included = max(quota, period.units_net)
-        period.save(update_fields=["quota_included", "updated_at"])
+    if period.status == BillingPeriodStatus.OPEN:
+        included = max(quota, period.units_net) if terms.hard_cap else quota
+        if (period.quota_included, period.hard_cap) != (included, terms.hard_cap):
+            period.quota_included, period.hard_cap = included, terms.hard_cap
+            period.save(update_fields=["quota_included", "hard_cap", "updated_at"])
     return period
 
 
@@ -209,7 +215,7 @@ def usage_events_record(
         ],
         via="verification_snapshot",
     )
-    bulk_create_values(
+    entries = bulk_create_values(
         LedgerEntry.objects,
         [
             LedgerEntry(
@@ -225,6 +231,8 @@ def usage_events_record(
         ],
         via="reason",
     )
+    # What Stripe must learn, in this transaction (billing/outbox.py).
+    stripe_outbox_write(organization=organization, entries=entries)
     if events:
         BillingPeriod.objects.for_org(organization).filter(pk=period.pk).update(
             units_charged=F("units_charged") + len(events), updated_at=timezone.now()

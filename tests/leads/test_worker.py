@@ -55,6 +55,9 @@ def test_a_worker_killed_mid_run_is_redelivered_and_every_lead_exists_once(
     org = tenant_a.org
     world = world_build(prefix=prefix, size=48, verifiable=lambda i: i % 4 != 0)  # 36 verifiable
     sandbox(world.domains, smtp_latency_ms=40)
+    # More than the free plan's 25 leads: the run must stop at its nightly cap, not the quota.
+    org.monthly_lead_quota = 100
+    org.save(update_fields=["monthly_lead_quota"])
     segment_for(world, org, nightly_cap=30)
     small_batches = {"LEADPILOT_SEARCH_BATCH_MAX": "3"}
     first = workers.start(env=small_batches)
