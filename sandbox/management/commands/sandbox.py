@@ -60,7 +60,7 @@ class Command(BaseCommand):
         out = self.stdout
         out.write(
             f"dns_port={sb.dns_port} smtp_port={sb.smtp_port} http_port={sb.http_port} "
-            f"domains={len(sb.domains)} https_port={sb.https_port}"
+            f"domains={len(sb.domains)} https_port={sb.https_port} ca_file={sb.ca_file}"
         )
         out.write(f"LEADPILOT_DNS_NAMESERVER=127.0.0.1:{sb.dns_port}")
         out.write(f"LEADPILOT_SMTP_PORT={sb.smtp_port}")
