@@ -89,12 +89,15 @@ def privacy_action_record(
 # --- opt-out --------------------------------------------------------------------------------
 
 
-def optout_request(*, kind: str, value: str, email: str = "", country: str = "") -> None:
+def optout_request(
+    *, kind: str, value: str, email: str = "", country: str = "", language: str = ""
+) -> None:
     """Record an objection and mail its confirmation link. The same whatever the directory holds:
     nothing here reads the directory, so neither the answer nor its timing can tell. For a phone
-    the link goes to `email` (required); for an e-mail address to that address. Raises
-    OptOutError for input that is not an address or a number. Not idempotent: each call mails a
-    new link (the page is rate-limited per client address)."""
+    the link goes to `email` (required); for an e-mail address to that address. The mail is in
+    `language` (the page's; empty: LANGUAGE_CODE). Raises OptOutError for input that is not an
+    address or a number. Not idempotent: each call mails a new link (the page is rate-limited per
+    client address)."""
     if kind not in OptOutKind.values:
         raise OptOutError("kind", _("Choose an e-mail address or a phone number."))
     try:
@@ -127,11 +130,13 @@ def optout_request(*, kind: str, value: str, email: str = "", country: str = "")
         )
         link = settings.SITE_URL.rstrip("/") + reverse("privacy:optout-confirm", args=[token])
         context = {"link": link, "kind": kind, "days": settings.LEADPILOT_OPTOUT_LINK_DAYS}
-        transaction.on_commit(lambda: _optout_mail(to=confirm_to, context=context))
+        transaction.on_commit(
+            lambda: _optout_mail(to=confirm_to, context=context, language=language)
+        )
 
 
-def _optout_mail(*, to: str, context: dict) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
+def _optout_mail(*, to: str, context: dict, language: str) -> None:
+    with translation.override(language or settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string("privacy/emails/optout_subject.txt", context).split())
         body = render_to_string("privacy/emails/optout.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=False)

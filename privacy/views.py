@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -59,6 +60,7 @@ class OptOutView(FormView):
                 kind=form.cleaned_data["kind"],
                 value=form.cleaned_data["value"],
                 email=form.cleaned_data.get("email") or "",
+                language=translation.get_language() or "",
             )
         except services.OptOutError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
