@@ -19,6 +19,7 @@ Contract (docs/billing.md, "Plans and subscriptions"):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -56,6 +57,7 @@ FREE_PLAN_DEFAULTS = {
 
 
 _env = environ.Env()
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,40}")
 
 
 def billing_setting(name: str, default: str) -> str:
@@ -88,7 +90,9 @@ def plans_offered(*, currency: str | None = None) -> QuerySet[Plan]:
 
 
 def plan_offered_get(*, code: str) -> Plan:
-    """An offered plan by code (Plan.DoesNotExist otherwise: 404 on the API)."""
+    """An offered plan by code (Plan.DoesNotExist otherwise, also for a code that is no slug)."""
+    if not _SLUG.fullmatch(code):
+        raise Plan.DoesNotExist(f"No plan {code!r}")
     return Plan.objects.get(code=code, is_active=True, is_public=True)
 
 

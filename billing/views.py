@@ -174,16 +174,14 @@ class BillingView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         overview = plans.billing_overview(organization=self.organization)
-        currency = overview.terms.currency if overview.terms.plan.is_paid else None
+        # ?currency= picks the prices shown; anything but a known currency means the plan's own.
+        asked = self.request.GET.get("currency", "")
+        currency = asked if asked in Currency.values else overview.terms.currency
         context.update(
             overview=overview,
-            plans=[
-                p
-                for p in plans.plans_offered(currency=self.request.GET.get("currency") or currency)
-                if p.kind != "agreement"
-            ],
-            currencies=[c for c, _label in Currency.choices],
-            currency=self.request.GET.get("currency") or overview.terms.currency,
+            plans=[p for p in plans.plans_offered(currency=currency) if p.kind != "agreement"],
+            currencies=Currency.values,
+            currency=currency,
             invoices=list(plans.invoices_of_organization(organization=self.organization)[:24]),
             stripe_enabled=plans.stripe_enabled(),
             chart_width=plans.CHART_WIDTH,

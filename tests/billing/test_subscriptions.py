@@ -156,3 +156,17 @@ def test_an_upgrade_applies_at_once_and_a_downgrade_from_next_month(
     assert "You are on Growth." in response.content.decode()
     assert plan_terms_of(organization=org, period_start=following).plan.code == "growth-eur"
     assert remote["items"]["data"][0]["price"]["unit_amount"] == 39000
+
+
+def test_prices_in_another_currency_and_tampered_currencies(tenant_a, settings):
+    settings.STRIPE_API_KEY = ""
+    client = tenant_a.client_for(tenant_a.owner)
+    page = f"/o/{tenant_a.org.slug}/billing/"
+    sek = client.get(page, {"currency": "SEK"}).content.decode()
+    assert "1,090 SEK" in sek and "4,290 SEK" in sek and "99 EUR" not in sek
+    for tampered in ("XYZ", "\x00", "%ED%A0%80", "SEK" * 100):
+        response = client.get(page, {"currency": tampered})
+        assert response.status_code == 200
+        assert "99 EUR" in response.content.decode()  # the plan's own currency
+    plan = client.post(f"{page}plan/", {"plan": "\x00"}, follow=True)
+    assert "There is no such plan." in plan.content.decode()
