@@ -12,7 +12,7 @@ from django.core import mail
 from django.utils import timezone
 
 from billing.models import BillingPeriod, Subscription, UsageEvent
-from billing.plans import billing_overview, billing_search_paused
+from billing.plans import billing_overview, billing_search_paused, plan_terms_of
 from billing.selectors import billing_invariant_violations, billing_quota_remaining
 from leads.models import SearchRun
 from leads.services import nightly_dispatch
@@ -150,3 +150,39 @@ def test_past_due_keeps_delivering_for_the_grace_period_then_pauses(
     assert [r.segment_id for r in enqueued] == [segment.id]
     page = tenant_a.client_for(tenant_a.owner).get(f"/o/{org.slug}/leads/").content.decode()
     assert 'id="billing-banner"' not in page
+
+
+def test_an_agreement_set_by_staff_in_the_admin_gives_the_organisations_own_terms(
+    tenant_a, tenant_b
+):
+    from billing.models import Plan
+    from organizations.models import User
+
+    staff = User.objects.create_superuser("staff@leadpilot.example", "pw-staff-1234")
+    admin = tenant_a.client_for(staff)
+    agreement = Plan.objects.get(code="agreement")
+    now = timezone.localtime()
+    response = admin.post(
+        "/admin/billing/subscription/add/",
+        {
+            "organization": tenant_a.org.pk,
+            "plan": agreement.pk,
+            "status": "active",
+            "started_at_0": now.date().isoformat(),
+            "started_at_1": now.strftime("%H:%M:%S"),
+            "agreement_quota": 2000,
+            "agreement_price_per_month": "1500.00",
+            "agreement_price_per_extra_lead": "0.50",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    month = timezone.localdate().replace(day=1)
+    terms = plan_terms_of(organization=tenant_a.org, period_start=month)
+    assert (terms.plan.code, terms.quota, terms.hard_cap) == ("agreement", 2000, False)
+    assert str(terms.expected_cost(net_units=2010)) == "1505.00"
+    api = tenant_a.client_for(tenant_a.owner).get(f"/api/v1/orgs/{tenant_a.org.slug}/billing/")
+    assert (api.json()["plan"]["quota"], api.json()["plan"]["price_per_month"]) == (2000, "1500.00")
+    assert plan_terms_of(organization=tenant_b.org, period_start=month).plan.code == "free"
+    # The admin lists it, and the plans with their prices.
+    assert tenant_a.org.name in admin.get("/admin/billing/subscription/").content.decode()
+    assert "Growth" in admin.get("/admin/billing/plan/").content.decode()
