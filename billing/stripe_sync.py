@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 # Errors worth another attempt: rate limits, Stripe's 5xx, connection failures and timeouts.
 TRANSIENT = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
 CANCEL_TOO_LATE = "meter_event_adjustment_too_late"
+UNCONFIRMED_LIMIT = dt.timedelta(hours=20)
 
 
 def stripe_client(conf: StripeSettings | None = None) -> stripe.StripeClient:
@@ -224,6 +225,11 @@ def _prepare(
             continue
         event = row.usage_event
         if row.kind == StripeOutboxKind.METER_EVENT:
+            if row.first_attempt_at and now - row.first_attempt_at > UNCONFIRMED_LIMIT:
+                # Stripe's identifier dedup lasts ~24 h: past 20 h a blind resend could count
+                # twice. Staff compare with reconcile_billing, then retry (or leave it dead).
+                sends.append(_Send(row, {}, _unconfirmed, row.idempotency_key))
+                continue
             params = {
                 "event_name": conf.meter_event_name,
                 "identifier": str(event.id),
@@ -295,6 +301,15 @@ def _charge_rows(rows: Iterable[StripeOutbox]) -> dict[Any, StripeOutbox]:
     }
 
 
+def _unconfirmed(params: Any, options: Any) -> Any:
+    raise stripe.InvalidRequestError(
+        "unconfirmed for 20 h: not resent blindly, Stripe's identifier dedup may have lapsed; "
+        "check manage.py reconcile_billing, then retry",
+        param=None,
+        code="leadpilot_unconfirmed",
+    )
+
+
 def _no_customer(params: Any, options: Any) -> Any:
     raise stripe.APIConnectionError("the organisation's Stripe customer could not be created")
 
@@ -321,9 +336,13 @@ def _send_one(send: _Send) -> _Send:
 
 
 def stripe_outbox_retry(*, ids: Iterable[int]) -> int:
-    """Staff's "retry" on dead rows: pending again, due now, attempts from zero. Returns the count."""
+    """Staff's "retry" on dead rows: pending again, due now, attempts from zero and a fresh 20 h
+    window (staff checked the reconciliation first). Same idempotency key. Returns the count."""
     return StripeOutbox.all_orgs.filter(id__in=list(ids), status=StripeOutboxStatus.DEAD).update(
-        status=StripeOutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
+        status=StripeOutboxStatus.PENDING,
+        attempts=0,
+        first_attempt_at=None,
+        next_attempt_at=timezone.now(),
     )
 
 

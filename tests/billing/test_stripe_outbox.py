@@ -247,6 +247,24 @@ def test_a_stale_charge_goes_dead_staff_are_told_and_retry_it_in_the_admin(
     assert (dead.status, dead.attempts) == ("pending", 0)
 
 
+def test_a_charge_unconfirmed_for_20_hours_is_not_resent_blindly(fake, tenant_a, tenant_b):
+    """Stripe dedups identifiers for ~24 h only: a row that failed for 20 h waits for staff."""
+    charge_many(tenant_a.org, [1])
+    charge_many(tenant_b.org, [1])
+    fake.set_faults(error_rate=1.0, paths=[METER_PATH])
+    assert stripe_outbox_drain(max_rows=2).retried == 2
+    StripeOutbox.objects.for_org(tenant_a.org).update(
+        first_attempt_at=timezone.now() - dt.timedelta(hours=21)
+    )
+    fake.set_faults()
+    posts = len(meter_posts(fake))
+    result = stripe_outbox_drain()
+    assert (result.sent, result.dead) == (1, 1)
+    row = StripeOutbox.objects.for_org(tenant_a.org).get()
+    assert row.status == "dead" and "unconfirmed for 20 h" in row.last_error
+    assert len(meter_posts(fake)) == posts + 1  # only tenant B's row was sent
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_sender_killed_mid_send_loses_and_duplicates_nothing(fake, tenant_a, tenant_b, tmp_path):
     allow(tenant_a.org, 1000)
