@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from billing.selectors import usage_month
 from billing.services import usage_event_record
@@ -52,9 +52,10 @@ def test_usage_counts_kinds_and_reads_figures_through_the_locale(tenant_a, tenan
         {"kind": "enriched", "charged": 1},
         {"kind": "verified", "charged": 3},
     ]
-    # Swedish: the same figures with Swedish grouping (a no-break space).
-    with translation.override("sv"):
-        swedish = client.get(reverse("billing:usage", kwargs={"org_slug": "alpha"}))
+    # A Swedish browser: the same figures with Swedish grouping (a no-break space).
+    swedish = client.get(
+        reverse("billing:usage", kwargs={"org_slug": "alpha"}), HTTP_ACCEPT_LANGUAGE="sv"
+    )
     assert 'id="usage-quota">12\xa0000<' in swedish.content.decode()
     # B's month: one kind only, so no breakdown, and none of A's charges.
     b_html = (

@@ -26,7 +26,10 @@ def _run(tenant) -> SearchRun:
         name=f"{tenant.org.slug} segment {n}",
         criteria={"countries": ["GB"]},
     )
-    segment_activate(organization=tenant.org, segment_id=segment.id)
+    # The companies these helpers make have no officers: activate as a customer who confirmed that.
+    segment_activate(
+        organization=tenant.org, segment_id=segment.id, confirm_no_decision_makers=True
+    )
     run, _ = search_run_get_or_create(
         organization=tenant.org, segment=segment, run_date=dt.date(2026, 11, 26)
     )
