@@ -10,6 +10,7 @@ urlpatterns = [
     path("queue/", views.QueueView.as_view(), name="queue"),
     path("queue/bulk/", views.BulkActionView.as_view(), name="bulk"),
     path("leads/", views.LeadListView.as_view(), name="list"),
+    path("leads/export.csv", views.LeadExportView.as_view(), name="export"),
     path("leads/<int:lead_id>/", views.LeadDetailView.as_view(), name="detail"),
     path("leads/<int:lead_id>/approve/", views.LeadApproveView.as_view(), name="approve"),
     path("leads/<int:lead_id>/reject/", views.LeadRejectView.as_view(), name="reject"),

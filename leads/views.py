@@ -8,9 +8,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,6 +32,7 @@ from billing.selectors import dispute_eligibility
 from organizations.views_base import OrgViewMixin
 
 from . import selectors, services
+from .exports import CRM_CHOICES, leads_crm_export_response
 from .forms import BulkActionForm, LeadFilterForm, MoveForm, NotesForm, RejectForm
 from .models import Lead, LeadStatus, RejectionReason, SearchRun
 from .services.disputes import REJECTION_DISPUTE_REASONS, lead_reject_and_dispute
@@ -266,6 +275,36 @@ class LeadListView(OrgViewMixin, TemplateView):
         page = Paginator(leads, PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(form=form, page=page, leads=page.object_list)
         return context
+
+
+class LeadExportForm(LeadFilterForm):
+    """The leads list's filters, plus the CRM whose import columns the file follows."""
+
+    crm = forms.ChoiceField(choices=CRM_CHOICES)
+    segment = forms.IntegerField(required=False, min_value=1)
+
+
+class LeadExportView(OrgViewMixin, View):
+    """GET: the leads the list shows for the same filters, as a CSV for HubSpot or Pipedrive."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, org_slug: str) -> HttpResponseBase:
+        form = LeadExportForm(request.GET)
+        if not form.is_valid():
+            problems = "; ".join(
+                f"{name}: {' '.join(str(m) for m in errors)}"
+                for name, errors in form.errors.items()
+            )
+            return HttpResponseBadRequest(problems, content_type="text/plain; charset=utf-8")
+        data = form.cleaned_data
+        return leads_crm_export_response(
+            organization=self.organization,
+            crm=data["crm"],
+            status=data.get("status") or None,
+            segment_id=data.get("segment"),
+            search=data.get("q") or "",
+        )
 
 
 class LeadDetailView(OrgViewMixin, TemplateView):

@@ -9,6 +9,7 @@ app_name = "leads-api"
 urlpatterns = [
     path("leads/", views.LeadListAPI.as_view(), name="lead-list"),
     path("leads/bulk/", views.LeadBulkActionAPI.as_view(), name="lead-bulk"),
+    path("leads/export/", views.LeadExportAPI.as_view(), name="lead-export"),
     path("leads/<int:lead_id>/", views.LeadDetailAPI.as_view(), name="lead-detail"),
     path("leads/<int:lead_id>/approve/", views.LeadApproveAPI.as_view(), name="lead-approve"),
     path("leads/<int:lead_id>/reject/", views.LeadRejectAPI.as_view(), name="lead-reject"),

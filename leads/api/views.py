@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +26,7 @@ from organizations.api.lists import OrgListAPIView
 from organizations.models import User
 
 from .. import selectors, services
+from ..exports import CRM_CHOICES, leads_crm_export_response
 from ..models import Lead, LeadStatus, SearchRun
 from ..services.disputes import lead_reject_and_dispute
 from .serializers import (
@@ -75,6 +79,60 @@ class LeadListAPI(OrgListAPIView):
 
     def selector_kwargs(self, query: dict[str, Any]) -> dict[str, Any]:
         return {"status": query.get("status"), "segment_id": query.get("segment")}
+
+
+class LeadExportQuerySerializer(serializers.Serializer):
+    crm = serializers.ChoiceField(
+        choices=CRM_CHOICES,
+        help_text="Whose import columns the file follows: hubspot or pipedrive.",
+    )
+    status = serializers.ChoiceField(choices=LeadStatus.choices, required=False)
+    segment = serializers.IntegerField(required=False, min_value=1)
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Search in person and company names, as the dashboard's leads list does.",
+    )
+
+
+class _CsvOrJsonErrors(BaseContentNegotiation):
+    """The export answers CSV (errors JSON) whatever the Accept header, so `Accept: text/csv`
+    is not refused with 406 by the JSON-only renderer list."""
+
+    def select_parser(self, request: Any, parsers: Any) -> Any:
+        return parsers[0]
+
+    def select_renderer(self, request: Any, renderers: Any, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+class LeadExportAPI(OrgAPIView):
+    """The leads the list returns for the same filters, as a CSV for a CRM's importer: HubSpot's
+    or Pipedrive's column names, plus our registry id, lead id and date and, in words, where the
+    person and the contact came from. UTF-8 with a BOM, streamed, formula-safe cells."""
+
+    content_negotiation_class = _CsvOrJsonErrors
+
+    @extend_schema(
+        operation_id="leads_export",
+        parameters=[LeadExportQuerySerializer],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            400: OpenApiResponse(description="{field: [problem, ...]}: an unknown crm or filter."),
+        },
+    )
+    def get(self, request: Request, org_slug: str) -> StreamingHttpResponse:
+        query = LeadExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        return leads_crm_export_response(
+            organization=self.organization,
+            crm=data["crm"],
+            status=data.get("status"),
+            segment_id=data.get("segment"),
+            search=data.get("q") or "",
+        )
 
 
 class LeadDetailAPI(_LeadAPIView):
