@@ -5,7 +5,7 @@ Contract:
 - Only the organisation's own leads, through `selectors.leads_of_organization` with the leads
   list's filters (status, segment, search), newest first.
 - Streamed: leads are read in keyset chunks of CHUNK (`id < last id`), so 100,000 leads never sit
-  in memory at once; three queries per chunk at most (leads, their registry roles) plus one for the
+  in memory at once; two queries per chunk (the leads, their registry roles) plus one for the
   registers' last imports.
 - Every row says where the person and the contact came from, in words the customer can repeat to
   the person (docs/privacy.md): the register, its file and import date, or the company page that
