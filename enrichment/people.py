@@ -30,9 +30,11 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from enrichment.verification.candidates import name_fold
 from enrichment.verification.discovery import LEGAL_FORMS
+from enrichment.web.fetch import SiteVisit
 from enrichment.web.parse import WebPage
 
 # Folded title phrases -> role kind (enrichment.models.RoleKind values), longest first when
@@ -293,6 +295,29 @@ def site_person_key(*, company_id: int, name: str) -> str:
     return "web:" + hashlib.sha256(f"{company_id}|{folded}".encode()).hexdigest()[:40]
 
 
+async def _company_site(finder: Any, facts: Any) -> SiteVisit | None:
+    """The company's site as the search finds it: the registry's website or e-mail domain, else
+    the first name-derived domain whose home page names the registry number. None: no site. A
+    name-derived domain that could not be reached tonight (DNS failure, time-out, 5xx) makes the
+    answer `unreachable` rather than "no site": an outage is not a fact about the company."""
+    from enrichment.discovery import domain_normalize
+    from enrichment.verification.discovery import domain_candidates
+
+    for listed in (facts.website_domain, facts.email_domain):
+        if listed and domain_normalize(listed):
+            return await finder.discovery.site_visit(domain_normalize(listed))
+    blind: SiteVisit | None = None
+    for candidate in domain_candidates(name=facts.name, country=facts.country):
+        visit = await finder.discovery.site_visit(candidate)
+        if visit.state == "unreachable":
+            blind = blind or visit
+            continue
+        home = visit.home
+        if home is not None and home.names_registry_id(facts.registry_id):
+            return visit
+    return blind
+
+
 def site_decision_makers_create(
     *,
     company_ids: Sequence[int],
@@ -311,7 +336,7 @@ def site_decision_makers_create(
     from django.conf import settings
     from django.db import transaction
 
-    from enrichment.discovery import CompanyFacts, ContactFinder, domain_normalize
+    from enrichment.discovery import CompanyFacts, ContactFinder
     from enrichment.models import Company, Person, Role
     from enrichment.verification import VerificationConfig
 
@@ -345,13 +370,9 @@ def site_decision_makers_create(
                     website_domain=company.website_domain,
                     email_domain=company.email_domain,
                 )
-                domain, _, _ = await finder._domain_for(facts)
-                if not domain:
-                    states[company.id] = "no_site"
-                    return company, []
-                visit = await finder.discovery.site_visit(domain_normalize(domain))
-                states[company.id] = visit.state
-                return company, site_people(visit.pages)
+                visit = await _company_site(finder, facts)
+                states[company.id] = visit.state if visit is not None else "no_site"
+                return company, site_people(visit.pages) if visit is not None else []
 
             return list(await asyncio.gather(*(one(c) for c in companies)))
         finally:
@@ -399,14 +420,29 @@ def site_decision_makers_create(
     return out
 
 
-def site_decision_makers_discover(*, limit: int = 500, countries: Sequence[str] = ()) -> dict:
+def site_decision_makers_discover(
+    *,
+    limit: int = 500,
+    countries: Sequence[str] = (),
+    among: Any = None,
+    config: Any = None,
+) -> dict:
     """Up to `limit` active companies whose registry names no current CEO, chair or owner and
     whose site has not been read for them in LEADPILOT_SITE_PEOPLE_RECHECK_DAYS (the cache holds
     the mark, so every worker agrees), through `site_decision_makers_create`. Returns counts.
-    Idempotent; an unreachable site is not marked and is read again next time."""
+
+    Without `among` (the hourly task) only companies whose registry names a website or e-mail
+    domain are read. `among` (a Company queryset: those matching a segment's criteria, for the
+    nightly search) also takes companies whose registry names none (Bolagsverket's file names no
+    websites): their site is the name-derived domain whose home page names the registry number,
+    as the search finds it; companies with a registry domain come first. `config` is the
+    engine's (default: the installation's settings).
+
+    Idempotent; a site that could not be reached (DNS failure, time-out, 5xx: an outage is not
+    a fact about the company) is not marked and is read again next time."""
     from django.conf import settings
     from django.core.cache import cache
-    from django.db.models import Exists, OuterRef, Q
+    from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 
     from enrichment.models import Company, Role
 
@@ -414,22 +450,38 @@ def site_decision_makers_discover(*, limit: int = 500, countries: Sequence[str] 
     wanted = Role.objects.filter(
         company_id=OuterRef("pk"), is_current=True, kind__in=("ceo", "chair", "owner")
     )
-    qs = (
-        Company.objects.filter(status="active")
-        .filter(~Q(website_domain="") | ~Q(email_domain=""))
-        .filter(~Exists(wanted))
-        .order_by("id")
-    )
+    listed = ~Q(website_domain="") | ~Q(email_domain="")
+    if among is None:
+        qs = Company.objects.filter(status="active").filter(listed).order_by("id")
+    else:
+        rank = Case(When(listed, then=Value(0)), default=Value(1), output_field=IntegerField())
+        qs = among.filter(status="active").alias(site_rank=rank).order_by("site_rank", "id")
+    qs = qs.filter(~Exists(wanted))
     if countries:
         qs = qs.filter(country__in=[c.upper() for c in countries])
     picked: list[int] = []
+    block: list[int] = []
+
+    def take(ids: list[int]) -> None:
+        marked = cache.get_many([f"site-people:{c}" for c in ids])
+        picked.extend(c for c in ids if f"site-people:{c}" not in marked)
+
     for company_id in qs.values_list("id", flat=True).iterator(chunk_size=2000):
-        if cache.get(f"site-people:{company_id}") is None:
-            picked.append(company_id)
+        block.append(company_id)
+        if len(block) >= 500:
+            take(block)
+            block = []
             if len(picked) >= limit:
                 break
+    if block and len(picked) < limit:
+        take(block)
+    picked = picked[:limit]
     states: dict[int, str] = {}
-    created = site_decision_makers_create(company_ids=picked, site_states=states) if picked else []
+    created = (
+        site_decision_makers_create(company_ids=picked, site_states=states, config=config)
+        if picked
+        else []
+    )
     read = [c for c in picked if states.get(c) != "unreachable"]
     cache.set_many({f"site-people:{c}": 1 for c in read}, timeout=days * 86400)
     return {

@@ -361,6 +361,9 @@ LEADPILOT_SITE_PERSON_MIN_CONFIDENCE = env.float(
 )
 # Days before such a company's site is read again for people (enrichment.discover_site_people).
 LEADPILOT_SITE_PEOPLE_RECHECK_DAYS = env.int("LEADPILOT_SITE_PEOPLE_RECHECK_DAYS", default=30)
+# Companies of a segment whose sites a nightly run reads for people before its matching query
+# (leads/services/site_people.py; those naming no CEO, chair or owner yet); 0 turns it off.
+LEADPILOT_SEARCH_SITE_PEOPLE_MAX = env.int("LEADPILOT_SEARCH_SITE_PEOPLE_MAX", default=100)
 # Sending reputation (enrichment/verification/smtp_limits.py): SMTP transactions a second per MX
 # domain (token bucket, bursts of DOMAIN_BURST), and per sending IP and UTC day (counted in the
 # cache: set CACHE_URL to Redis so the workers share it); 0 turns a limit off.

@@ -55,6 +55,7 @@ from .reverify import (
     evidence_max_age,
     finding_checked_at,
 )
+from .site_people import search_run_site_people
 
 logger = logging.getLogger(__name__)
 
@@ -344,6 +345,8 @@ def search_run_pipeline(*, organization: Organization, run: SearchRun, find: Con
     segment = run.segment
     if segment.status != SegmentStatus.ACTIVE:
         return StopReason.SEGMENT_INACTIVE
+    # People the segment's companies' own sites name become candidates of this run (step 3).
+    search_run_site_people(organization=organization, run=run, config=_verification_config())
     delivery_mode = segment.delivery_mode or organization.delivery_mode
     cap = segment.nightly_cap
     window = max(1, settings.LEADPILOT_SEARCH_BATCH_MAX)

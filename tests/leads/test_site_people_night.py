@@ -175,3 +175,95 @@ def test_the_site_people_task_skips_read_sites_and_tries_unreachable_ones_again(
     assert not Role.objects.filter(company=companies[down]).exists()
     # The read site is not read again; the unreachable one is tried on the next run.
     assert discover_site_people(limit=10) == {"companies": 1, "people": 0, "unreachable": 1}
+
+
+def test_a_swedish_segment_activated_today_delivers_a_site_found_vd_in_its_first_night(
+    https_sandbox, prefix, tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
+    """No hourly task ran: the night reads the sites of the segment's companies that name no
+    decision-maker. One company's registry entry names its website, one names none (its site is
+    found from its name and confirmed by the registry number on it), one's site is down tonight
+    (not marked as read: the next night reads it), one has no site at all."""
+    from django.core.cache import cache
+
+    cache.clear()
+    listed, unlisted, down = f"{prefix}fjall.se", f"{prefix}dal.se", f"{prefix}nere.se"
+    fjall = CompanyFactory(
+        name=f"{prefix} Fjäll AB", country="SE", status="active", registry_id="5566778899",
+        website_domain=listed,
+    )  # fmt: skip
+    dal = CompanyFactory(
+        name=f"{prefix} Dal AB", country="SE", status="active", registry_id="5566112233"
+    )
+    nere = CompanyFactory(
+        name=f"{prefix} Nere AB", country="SE", status="active", registry_id="5566445566",
+        website_domain=down,
+    )  # fmt: skip
+    CompanyFactory(name=f"{prefix} Ingen AB", country="SE", status="active")
+    # Another country's company in organisation B's segment: not read for A's run.
+    norsk = CompanyFactory(
+        name=f"{prefix} Nord AS", country="NO", status="active", website_domain=f"{prefix}n.no"
+    )
+    vd = [{"name": "Anna Lindqvist", "title": "VD", "phone": "+46 70 123 45 67"}]
+    vd_dal = [{"name": "Johan Ek", "title": "Verkställande direktör", "phone": "+46 70 555 12 34"}]
+    sb = https_sandbox(
+        [
+            domain_entry(listed, mailboxes=["info"], web=_web(fjall.name, "SE", "5566778899", vd)),
+            domain_entry(
+                unlisted, mailboxes=["info"], web=_web(dal.name, "SE", "5566112233", vd_dal)
+            ),
+            domain_entry(down, dns="servfail", mailboxes=["info"]),
+            domain_entry(
+                f"{prefix}n.no",
+                mailboxes=["post"],
+                web=_web(norsk.name, "NO", "", [{"name": "Ola Hansen", "title": "Daglig leder"}]),
+            ),
+        ]
+    )
+    segment = segment_create(
+        organization=tenant_a.org,
+        name="Swedish companies, VD",
+        criteria={"countries": ["SE"], "name_keywords": [prefix], "roles": ["ceo"]},
+        nightly_cap=10,
+    )
+    # Bolagsverket names nobody: activation needs the confirmation, and the segment is new.
+    segment_activate(
+        organization=tenant_a.org, segment_id=segment.id, confirm_no_decision_makers=True
+    )
+    assert not Role.objects.filter(company__name__startswith=prefix).exists()
+
+    enqueued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        nightly_dispatch(
+            organization=tenant_a.org, run_date=dt.date(2026, 11, 26), enqueue=enqueued.append
+        )
+    (run,) = [r for r in enqueued if r.segment_id == segment.id]
+    run = search_run_execute(organization=tenant_a.org, run_id=run.id)
+
+    leads = {lead.person_name: lead for lead in Lead.objects.for_org(tenant_a.org)}
+    assert sorted(leads) == ["Anna Lindqvist", "Johan Ek"]
+    assert (run.status, run.leads_created, run.charged) == ("succeeded", 2, 2)
+    for name, domain in (("Anna Lindqvist", listed), ("Johan Ek", unlisted)):
+        lead = leads[name]
+        page = f"https://www.{domain}{TEAM_PATH}"
+        role = Role.objects.get(person_id=lead.person_id)
+        assert role.details["source"] == "website" and role.details["source_url"] == page
+        assert role.details["confidence"] >= 0.7
+        # The lead names where its decision-maker came from, and with what confidence.
+        site_person = lead.evidence["evidence"]["site_person"]
+        assert site_person["page"] == page
+        assert site_person["confidence"] == role.details["confidence"]
+        sentences = charge_sentences(
+            evidence=lead.evidence, person=lead.person_snapshot, company=lead.company_snapshot
+        )
+        assert sentences[-1].startswith(f"The company's own website names {name} as ")
+        assert page in sentences[-1]
+    assert leads["Johan Ek"].company_id == dal.id
+    # The site that was down is not recorded as read, nor as naming nobody: the next run reads
+    # it again. Read sites are marked; organisation B and Norway saw nothing of it.
+    assert cache.get(f"site-people:{nere.id}") is None
+    assert cache.get(f"site-people:{fjall.id}") == 1 and cache.get(f"site-people:{dal.id}") == 1
+    assert not Role.objects.filter(company=norsk).exists()
+    assert not Role.objects.filter(company=nere).exists()
+    assert not any(host.endswith(f"{prefix}n.no") for _, host, _ in sb.http.log)
+    assert not Lead.objects.for_org(tenant_b.org).exists()
