@@ -9,7 +9,9 @@ rebuilt, with a line saying why, when the migrations, the world generator or see
 changed since they were built (bench/_common.py). Each run
 truncates the tenants (organisations, users and everything hanging off them, billing included), creates
 N organisations with S active segments each, starts the sandbox internet as its own process
-(`manage.py sandbox`, injected latency per DNS answer and per SMTP reply) and W Celery worker processes
+(`manage.py sandbox`, injected latency per DNS answer and per SMTP reply; its first line gives the
+workers its DNS, SMTP, HTTP and HTTPS ports and the test CA that signs its sites' certificates,
+LEADPILOT_HTTP_CA_FILE, so sites that redirect http -> https are read) and W Celery worker processes
 (`celery -A leadpilot worker --pool threads --concurrency 2`: two runs at once per process, so one
 run's waits on the matching query and on the peers' latency are another's CPU time; `--runs-per-worker 1`
 is the former `--pool prefork --concurrency 1`) on Redis (BENCH_BROKER_URL, default db 6, flushed).
@@ -278,7 +280,12 @@ def start_sandbox(world: Path, args: argparse.Namespace, procs: Processes, logs:
         text = log.read_text(errors="replace") if log.exists() else ""
         for line in text.splitlines():
             if line.startswith("dns_port="):
-                return dict(part.split("=", 1) for part in line.split())
+                # dns_port=… smtp_port=… http_port=… domains=… https_port=… ca_file=…
+                ports = dict(part.split("=", 1) for part in line.split())
+                missing = {"https_port", "ca_file"} - ports.keys()
+                if missing or ports["https_port"] == "None":
+                    raise SystemExit(f"the sandbox serves no HTTPS ({line!r}): {missing}")
+                return ports
         time.sleep(0.3)
     raise SystemExit(f"the sandbox did not start:\n{log.read_text(errors='replace')[-2000:]}")
 
@@ -291,6 +298,9 @@ def start_workers(args, ports: dict, broker: str, procs: Processes, logs: Path) 
         "LEADPILOT_DNS_NAMESERVER": f"127.0.0.1:{ports['dns_port']}",
         "LEADPILOT_SMTP_PORT": ports["smtp_port"],
         "LEADPILOT_HTTP_PORT": ports["http_port"],
+        # Sites that redirect http -> https are read over TLS, trusting the sandbox's test CA.
+        "LEADPILOT_HTTPS_PORT": ports["https_port"],
+        "LEADPILOT_HTTP_CA_FILE": ports["ca_file"],
         "EMAIL_URL": "consolemail://",
         "LOG_LEVEL": "INFO",
         # As in production: DEBUG keeps every query's SQL in memory and formats it.
