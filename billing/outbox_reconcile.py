@@ -17,6 +17,7 @@ from .models import (
     LedgerEntryKind,
     StripeCustomer,
     StripeOutbox,
+    StripeOutboxKind,
     StripeOutboxStatus,
     Subscription,
 )
@@ -82,6 +83,16 @@ def billing_reconcile(
         .values("organization_id", "usage_event__period_start")
         .annotate(n=Count("id"))
     }
+    quota_only = {
+        (row["organization_id"], row["usage_event__period_start"]): row["n"]
+        for row in StripeOutbox.all_orgs.filter(
+            status=StripeOutboxStatus.SENT,
+            kind=StripeOutboxKind.BALANCE_CREDIT,
+            response__quota_only=True,
+        )
+        .values("organization_id", "usage_event__period_start")
+        .annotate(n=Count("id"))
+    }
     organizations = Organization.objects.in_bulk({org_id for org_id, _ in ledger})
     meter = _meter_id(client, conf.meter_event_name)
     balance_units: dict[str, dict[str, int]] = {}
@@ -103,7 +114,7 @@ def billing_reconcile(
             if customer not in balance_units:
                 balance_units[customer] = _balance_units(client, customer)
             credited = balance_units[customer].get(f"{period:%Y-%m}", 0)
-            stripe_units = round(metered) + credited
+            stripe_units = round(metered) + credited - quota_only.get((org_id, period), 0)
         if stripe_units != units:
             differences.append(
                 MonthDifference(

@@ -34,9 +34,6 @@ class StripeSettings:
     # Base URL of the API (the fake: http://127.0.0.1:PORT); empty = Stripe's own.
     api_base: str
     meter_event_name: str
-    # Minor units credited to the customer balance for a lead credited after the cancel window.
-    credit_unit_amount: int
-    currency: str
     timeout_s: float
     # The stripe library's own retries per call (the outbox retries with back-off anyway).
     network_retries: int
@@ -58,8 +55,6 @@ def stripe_settings() -> StripeSettings:
         api_key=_str("STRIPE_API_KEY", ""),
         api_base=_str("STRIPE_API_BASE", ""),
         meter_event_name=_str("STRIPE_METER_EVENT_NAME", "leadpilot_lead"),
-        credit_unit_amount=_int("STRIPE_CREDIT_UNIT_AMOUNT", 100),
-        currency=_str("STRIPE_CURRENCY", "eur"),
         timeout_s=_float("STRIPE_TIMEOUT_SECONDS", 10.0),
         network_retries=_int("STRIPE_NETWORK_RETRIES", 0),
         batch_size=_int("STRIPE_OUTBOX_BATCH", 200),

@@ -22,7 +22,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import environ
 from django.conf import settings
@@ -172,6 +172,46 @@ def plan_terms_of(
         price_per_extra_lead=per_lead,
         trial_leads=trial,
     )
+
+
+# Minor units per unit of the plans' currencies (Stripe counts all three in hundredths).
+MINOR_UNITS = {"SEK": 100, "EUR": 100, "GBP": 100}
+
+
+@dataclass(frozen=True)
+class CreditValue:
+    """Money a late credit gives back: `amount` in minor units (positive), `currency` as Stripe
+    writes it (lower case)."""
+
+    amount: int
+    currency: str
+
+
+def plan_credit_value(
+    *,
+    organization: Organization,
+    period_start: dt.date,
+    subscription: Subscription | bool | None = True,
+) -> CreditValue | None:
+    """What a credit that Stripe's meter can no longer cancel (a customer balance credit) is
+    worth: the price per extra lead of the plan of the charge's month (an agreement's own price),
+    in that plan's currency, in exact minor units (the prices have two decimals).
+
+    None when the charged lead had no money value of its own: on a hard cap (the free plan
+    included) a lead is never billed as overage, and a price of 0 bills nothing. Such a credit
+    gives the unit back to the month's quota only; nothing goes to Stripe's balance.
+
+    The plan of a past month is the subscription's as `plan_terms_of` reads it (a pending
+    downgrade from its month on); billing keeps no history of earlier plans."""
+    terms = plan_terms_of(
+        organization=organization, period_start=period_start, subscription=subscription
+    )
+    if terms.hard_cap or terms.price_per_extra_lead <= 0:
+        return None
+    minor = (terms.price_per_extra_lead * MINOR_UNITS[terms.currency]).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    )
+    return CreditValue(amount=int(minor), currency=terms.currency.lower())
 
 
 def billing_search_paused(*, organization: Organization, at: dt.datetime | None = None) -> bool:

@@ -12,7 +12,11 @@
   (a timestamp older than 35 days, a conflict): dead at once. STRIPE_OUTBOX_MAX_ATTEMPTS
   failures: dead. Dead rows wait for staff in the admin ("retry" makes them pending).
 - A credit row is sent after its charge: as a meter event cancel while the charge's first send is
-  younger than 24 h (less a margin), else as a customer balance credit. The choice is stored.
+  younger than 24 h (less a margin), else as a customer balance credit. The choice is stored. A
+  balance credit is worth the price per extra lead of the plan of the charge's month, in that
+  plan's currency (billing/plans.py `plan_credit_value`); on a hard cap or at a price of 0 the
+  lead had no money value: nothing is sent, the row is marked sent with `quota_only` and the
+  reconciliation counts its unit as credited.
 - Nothing is sent unless STRIPE_API_KEY is set.
 """
 
@@ -41,6 +45,7 @@ from .models import (
     Subscription,
 )
 from .outbox_settings import StripeSettings, stripe_settings
+from .plans import CreditValue, plan_credit_value
 
 logger = logging.getLogger(__name__)
 # Errors worth another attempt: rate limits, Stripe's 5xx, connection failures and timeouts.
@@ -108,9 +113,9 @@ class DrainResult:
 class _Send:
     row: StripeOutbox
     params: dict[str, Any]
-    call: Callable[..., Any]
+    call: Callable[..., Any] | None
     key: str
-    outcome: str = ""  # sent | retry | dead
+    outcome: str = ""  # sent | retry | dead; set before sending when nothing is to be sent
     error: str = ""
     response: dict[str, Any] = dataclasses.field(default_factory=dict)
     fallback: bool = False
@@ -209,6 +214,7 @@ def _prepare(
 ) -> tuple[list[_Send], list[StripeOutbox]]:
     """The request of each row; credits whose charge has not reached Stripe yet are deferred."""
     customers: dict[int, str] = {}
+    values: dict[tuple[int, dt.date], CreditValue | None] = {}
     charges = _charge_rows(rows)
     sends, deferred = [], []
     for row in rows:
@@ -250,12 +256,29 @@ def _prepare(
                 seconds=86400 - conf.cancel_margin_s
             )
             row.kind = StripeOutboxKind.METER_CANCEL if young else StripeOutboxKind.BALANCE_CREDIT
-        sends.append(_credit_send(row=row, client=client, conf=conf, customer=customer))
+        value = None
+        if row.kind == StripeOutboxKind.BALANCE_CREDIT:
+            month = (org.id, event.period_start)
+            if month not in values:
+                values[month] = plan_credit_value(organization=org, period_start=month[1])
+            value = values[month]
+            if value is None:  # no money value: the unit went back to the quota, that is all
+                response = {**row.response, "quota_only": True}
+                sends.append(_Send(row, {}, None, row.idempotency_key, "sent", "", response))
+                continue
+        sends.append(
+            _credit_send(row=row, client=client, conf=conf, customer=customer, value=value)
+        )
     return sends, deferred
 
 
 def _credit_send(
-    *, row: StripeOutbox, client: stripe.StripeClient, conf: StripeSettings, customer: str
+    *,
+    row: StripeOutbox,
+    client: stripe.StripeClient,
+    conf: StripeSettings,
+    customer: str,
+    value: CreditValue | None,
 ) -> _Send:
     event = row.usage_event
     params: dict[str, Any]
@@ -268,9 +291,10 @@ def _credit_send(
         return _Send(
             row, params, client.v1.billing.meter_event_adjustments.create, row.idempotency_key
         )
+    assert value is not None, "a balance credit has a money value (plan_credit_value)"
     params = {
-        "amount": -conf.credit_unit_amount,
-        "currency": conf.currency,
+        "amount": -value.amount,
+        "currency": value.currency,
         "description": f"Credit for lead {event.lead_id} ({event.period_start:%Y-%m})",
         "metadata": {
             "leadpilot_ledger_entry": str(row.ledger_entry_id),
@@ -315,7 +339,9 @@ def _no_customer(params: Any, options: Any) -> Any:
 
 
 def _send_one(send: _Send) -> _Send:
-    """One HTTP call (a pool thread; no database here)."""
+    """One HTTP call (a pool thread; no database here), unless the outcome was decided already."""
+    if send.outcome or send.call is None:
+        return send
     try:
         obj = send.call(send.params, {"idempotency_key": send.key})
     except TRANSIENT as exc:

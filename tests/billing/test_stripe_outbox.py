@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests/leads/conftest.py and stripe_peer.py
 """The Stripe outbox against the fake Stripe (sandbox/stripe) on PostgreSQL: every charge and
 credit reaches Stripe exactly once, whatever the concurrency, lost answers or a killed sender."""
 
@@ -19,17 +20,32 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from billing.disputes import dispute_accept, dispute_open
-from billing.models import StripeOutbox, UsageEvent
+from billing.models import (
+    BillingPeriod,
+    LedgerEntry,
+    Plan,
+    StripeCustomer,
+    StripeOutbox,
+    Subscription,
+    UsageEvent,
+)
 from billing.outbox_reconcile import billing_reconcile
+from billing.plans import plan_terms_of
+from billing.selectors import billing_invariant_violations
 from billing.services import QuotaExhausted, usage_events_record
 from billing.stripe_sync import (
     stripe_client,
     stripe_meter_ensure,
     stripe_outbox_drain,
 )
-from organizations.models import Organization
+from leads.models import Lead, SearchRun
+from leads.services import nightly_dispatch, search_run_execute
+from organizations.models import Organization, User
 from sandbox.stripe import FakeStripe
+from tests.billing.stripe_peer import fake_stripe, plans_seed, seeded_plans, subscribe  # noqa: F401
+from tests.leads.conftest import _fresh_process_caches, prefix, sandbox  # noqa: F401
 from tests.leads.workers import wait_until
+from tests.leads.world import segment_for, world_build
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = {"verified": True, "kind": "email", "value": "kari.nordmann@example.no"}
@@ -60,6 +76,32 @@ def charge_many(org: Organization, lead_ids, *, at=None) -> None:
 
 def allow(org: Organization, quota: int) -> None:
     Organization.objects.filter(pk=org.pk).update(monthly_lead_quota=quota)
+
+
+def agreement(tenant, *, quota: int, per_extra_lead: str, currency: str = "EUR") -> None:
+    """Staff put the organisation on the Agreement plan in the admin, with its own terms."""
+    plans_seed()
+    staff = User.objects.filter(is_staff=True).first() or User.objects.create_superuser(
+        "staff@leadpilot.example", "pw-staff-1234"
+    )
+    plan = Plan.objects.get(code="agreement")
+    if plan.currency != currency:
+        Plan.objects.filter(pk=plan.pk).update(currency=currency)
+    now = timezone.localtime()
+    response = tenant.client_for(staff).post(
+        "/admin/billing/subscription/add/",
+        {
+            "organization": tenant.org.pk,
+            "plan": plan.pk,
+            "status": "active",
+            "started_at_0": now.date().isoformat(),
+            "started_at_1": now.strftime("%H:%M:%S"),
+            "agreement_quota": quota,
+            "agreement_price_per_month": "900.00",
+            "agreement_price_per_extra_lead": per_extra_lead,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
 
 
 def meter_posts(fake: FakeStripe) -> list[dict]:
@@ -129,6 +171,84 @@ def test_eight_concurrent_drainers_send_500_rows_once_each(fake, tenant_a, tenan
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(300)
+def test_eight_concurrent_runs_over_500_eligible_leads_charge_500_and_write_500_outbox_rows(
+    fake, sandbox, prefix, tenant_a, tenant_b, settings
+):
+    """Issue 14: eight nightly runs of one organisation at once, each a segment over the same 500
+    companies (every CEO verifiable by the real engine against the sandbox), on an agreement whose
+    quota is exactly 500: each lead is charged once and has exactly one outbox row, and after the
+    drain Stripe's meter holds the ledger's 500."""
+    settings.LEADPILOT_SEARCH_THREADS = 2  # 8 runs x (2 + 1) connections on the shared server
+    agreement(tenant_a, quota=500, per_extra_lead="0.90")
+    org = tenant_a.org
+    assert (
+        plan_terms_of(organization=org, period_start=timezone.localdate().replace(day=1)).quota
+        == 500
+    )
+    world = world_build(prefix=prefix, size=500)
+    sandbox(world.domains)
+    segments = [segment_for(world, org, nightly_cap=1000, name=f"run {i} of 8") for i in range(8)]
+    charge_many(tenant_b.org, range(20))
+    enqueued: list[SearchRun] = []
+    nightly_dispatch(organization=org, run_date=timezone.localdate(), enqueue=enqueued.append)
+    assert sorted(r.segment_id for r in enqueued) == sorted(s.id for s in segments)
+    barrier = threading.Barrier(len(enqueued))
+    errors: list[BaseException] = []
+
+    def run(search_run: SearchRun) -> None:
+        try:
+            barrier.wait(timeout=30)
+            search_run_execute(organization=org, run_id=search_run.id)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in enqueued]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert not errors and not any(t.is_alive() for t in threads)
+    runs = list(SearchRun.objects.for_org(org))
+    assert {r.status for r in runs} == {"succeeded"}
+    assert sum(r.leads_created for r in runs) == 500
+    assert sum(1 for r in runs if r.leads_created) >= 2, "the runs did not overlap"
+
+    leads = Lead.objects.for_org(org)
+    assert sorted(leads.values_list("person_id", flat=True)) == sorted(w.id for w in world.people)
+    events = UsageEvent.objects.for_org(org)
+    assert events.count() == 500
+    assert set(events.values_list("lead_id", flat=True)) == set(leads.values_list("id", flat=True))
+    charges = LedgerEntry.objects.for_org(org).filter(kind="charge")
+    assert charges.count() == charges.values("usage_event").distinct().count() == 500
+    rows = StripeOutbox.objects.for_org(org)
+    assert rows.count() == 500
+    assert set(rows.values_list("idempotency_key", flat=True)) == {
+        f"meter:{event_id}" for event_id in events.values_list("id", flat=True)
+    }
+    assert {(r.kind, r.status) for r in rows} == {("meter_event", "pending")}
+    period = BillingPeriod.objects.for_org(org).get()
+    assert (period.units_charged, period.quota_included, period.hard_cap) == (500, 500, False)
+    assert billing_invariant_violations(organization=org) == []
+    assert StripeOutbox.objects.for_org(tenant_b.org).count() == 20
+
+    while StripeOutbox.all_orgs.filter(status="pending").exists():
+        stripe_outbox_drain()
+    identifiers = [e["identifier"] for e in fake.state.meter_events]
+    assert len(identifiers) == len(set(identifiers)) == 520
+    ours = {str(e) for e in events.values_list("id", flat=True)}
+    customer = StripeCustomer.objects.for_org(org).get().customer_id
+    at_stripe = [e for e in fake.state.meter_events if e["identifier"] in ours]
+    assert len(at_stripe) == 500
+    assert {e["payload"]["stripe_customer_id"] for e in at_stripe} == {customer}
+    assert sum(int(e["payload"]["value"]) for e in at_stripe) == 500
+    assert billing_reconcile() == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_lost_answers_and_outages_end_with_stripe_equal_to_the_ledger(fake, tenant_a, tenant_b):
     allow(tenant_a.org, 1000)
     charge_many(tenant_a.org, range(300))
@@ -171,6 +291,9 @@ def _reconcile_command(*args: str) -> tuple[int, str]:
 def test_an_accepted_dispute_reaches_stripe_once_as_a_cancel_then_a_late_one_as_a_balance_credit(
     fake, tenant_a, tenant_b
 ):
+    # The late credit is worth the agreement's price per extra lead, in minor units exactly
+    # (1.15 EUR is 114.99999999999999 cents as a float).
+    agreement(tenant_a, quota=100, per_extra_lead="1.15")
     charge_many(tenant_a.org, [1, 2, 3])
     charge_many(tenant_b.org, [1])
     stripe_outbox_drain()
@@ -204,12 +327,55 @@ def test_an_accepted_dispute_reaches_stripe_once_as_a_cancel_then_a_late_one_as_
     cancelled = [e["identifier"] for e in fake.state.meter_events if e["_cancelled"]]
     assert cancelled == [str(credits[1].usage_event_id)]
     balance = fake.state.all("customer_balance_transaction")
-    assert len(balance) == 1 and balance[0]["amount"] == -100
+    assert len(balance) == 1
+    assert (balance[0]["amount"], balance[0]["currency"]) == (-115, "eur")
     assert balance[0]["metadata"]["leadpilot_usage_event"] == str(event2.id)
     # Sending again sends nothing; Stripe's units equal the ledger's (3 charges - 2 credits).
     fake.set_faults()
     assert stripe_outbox_drain().sent == 0
     assert billing_reconcile() == []
+
+
+def test_a_late_credit_is_worth_the_price_per_extra_lead_of_its_months_plan_or_only_quota(
+    fake_stripe, tenant_a, tenant_b, settings, django_capture_on_commit_callbacks
+):
+    """Growth in SEK gives back 9.90 SEK (990 öre) on the customer's balance; the free plan's
+    hard-capped leads had no money value, so its late credit returns quota only: nothing is sent
+    to Stripe's balance, and the reconciliation still agrees with the ledger."""
+    settings.STRIPE_OUTBOX_BACKOFF_SECONDS = 0
+    subscribe(
+        organization=tenant_a.org,
+        owner_email=tenant_a.owner.email,
+        plan_code="growth-sek",
+        fake=fake_stripe,
+        capture=django_capture_on_commit_callbacks,
+    )
+    for tenant in (tenant_a, tenant_b):
+        charge_many(tenant.org, [1, 2])
+    stripe_outbox_drain()
+    for tenant in (tenant_a, tenant_b):
+        dispute = dispute_open(
+            organization=tenant.org,
+            lead_id=1,
+            reason="wrong_person",
+            note="Left.",
+            created_by=tenant.member,
+        )
+        dispute_accept(organization=tenant.org, dispute_id=dispute.pk, decided_by=tenant.owner)
+    # Both charges reached Stripe 30 hours ago: too late to cancel.
+    StripeOutbox.all_orgs.filter(kind="meter_event").update(
+        first_attempt_at=timezone.now() - dt.timedelta(hours=30)
+    )
+    while StripeOutbox.all_orgs.filter(status="pending").exists():
+        stripe_outbox_drain()
+    (txn,) = fake_stripe.state.all("customer_balance_transaction")
+    customer_a = Subscription.objects.for_org(tenant_a.org).get().stripe_customer_id
+    assert (txn["customer"], txn["amount"], txn["currency"]) == (customer_a, -990, "sek")
+    assert txn["metadata"]["leadpilot_units"] == "-1"
+    free_credit = StripeOutbox.objects.for_org(tenant_b.org).get(kind="balance_credit")
+    assert (free_credit.status, free_credit.response) == ("sent", {"quota_only": True})
+    assert billing_reconcile() == []
+    assert stripe_outbox_drain().sent == 0
 
 
 @pytest.mark.django_db(transaction=True)
