@@ -44,10 +44,14 @@ def test_demo_fills_the_embedded_default_with_charged_leads(tmp_path):
     # The staff login is printed beside the demo login, with where staff review disputes.
     assert "/admin/billing/dispute/ as staff@leadpilot.localhost / demo-pilot-2026" in out
     assert "Opened 4 disputes for staff to review" in out
+    # A paid month, not the free plan's 25 leads (the plan is printed in the summary).
+    assert "Demo organisation on the Growth plan (EUR)" in out
+    assert "Plan: Growth (EUR, soft cap): 550 leads this month, 50 of them trial leads" in out
     # Run again: idempotent, nothing charged twice, no second set of disputes.
     again = manage("demo", "--companies", "800")
     assert "staff@leadpilot.localhost" in again
     assert "Opened" not in again
+    assert "Demo organisation on the" not in again and "Plan: Growth (EUR" in again
     # The ledger the demo leaves behind passes every invariant (README's demo section).
     assert json.loads(manage("billing_audit").strip().splitlines()[-1]) == {
         "organizations": 1,
@@ -61,7 +65,7 @@ def test_demo_fills_the_embedded_default_with_charged_leads(tmp_path):
         "SELECT count(*) FROM (SELECT person_id FROM leads_lead "
         "GROUP BY organization_id, person_id HAVING count(*) > 1)"
     ).fetchone()[0]
-    assert leads > 0
+    assert leads > 25, "the free plan's hard cap of 25 no longer binds the demo"
     assert usage == leads
     assert duplicates == 0
 

@@ -8,7 +8,9 @@
 5. the sandbox DNS/SMTP/HTTP servers on loopback for the world's internet, and one nightly search
    against them, so the approval queue and the calendar have leads next "morning";
 6. a staff account (credentials printed) and a few disputes of different reasons for it to review
-   in the admin (a bounce is re-verified against the sandbox while it runs).
+   in the admin (a bounce is re-verified against the sandbox while it runs);
+7. the organisation on the Growth plan before its night (as staff set a plan in the admin), so
+   its month is a paid one rather than the free plan's 25 leads; the summary prints the plan.
 
 Lives in sandbox/ because it starts the sandbox: production code never imports it.
 """
@@ -26,7 +28,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from billing.disputes import dispute_open
-from billing.models import Dispute, Plan
+from billing.models import Dispute, Plan, Subscription, SubscriptionStatus
 from leads.models import Lead
 from organizations.models import DeliveryMode, Membership, Organization, Role, User
 from organizations.services import organization_create_with_owner
@@ -35,6 +37,8 @@ from segments.models import Segment
 from segments.services import segment_activate, segment_create
 
 DEMO_EMAIL = "demo@leadpilot.localhost"
+# The demo's plan: a paid month (500 leads, 50 trial leads in the first month, soft cap).
+DEMO_PLAN = "growth-eur"
 DEMO_PASSWORD = "demo-pilot-2026"  # noqa: S105 - printed on purpose, local demo only
 STAFF_EMAIL = "staff@leadpilot.localhost"
 DEMO_DISPUTES = [
@@ -73,6 +77,7 @@ class Command(BaseCommand):
         self._step("Importing the directory from the registry files")
         call_command("load_world", str(world), "--no-progress", stdout=_Quiet())
         self._segments(org, user)
+        self._plan(org)
         self._stripe()
         if not options["skip_nightly"]:
             self._nightly(org, world)
@@ -85,6 +90,7 @@ class Command(BaseCommand):
             f"  Staff: review disputes at {settings.SITE_URL}/admin/billing/dispute/ as "
             f"{staff.email} / {DEMO_PASSWORD}"
         )
+        self.stdout.write(f"  {self._plan_summary(org)}")
 
     def _step(self, text: str) -> None:
         self.stdout.write(f"demo: {text}")
@@ -125,6 +131,31 @@ class Command(BaseCommand):
             )
             segment_activate(organization=org, segment_id=segment.id)
             self._step(f"Segment {name!r} created and activated")
+
+    def _plan(self, org: Organization) -> None:
+        """Growth for the demo organisation, the way staff put an organisation on a plan in the
+        admin (Billing > Subscriptions: a row on the plan, active, no Stripe subscription): a
+        Checkout needs the runserver for its webhook, and `make run` starts it only after the
+        demo. Once: a plan the demo user picked on the Billing page since then stays."""
+        if Subscription.objects.for_org(org).exists():
+            return
+        plan = Plan.objects.get(code=DEMO_PLAN)
+        Subscription.objects.create(organization=org, plan=plan, status=SubscriptionStatus.ACTIVE)
+        self._step(f"Demo organisation on the {plan.name} plan ({plan.currency})")
+
+    def _plan_summary(self, org: Organization) -> str:
+        from billing.plans import billing_overview
+
+        overview = billing_overview(organization=org)
+        terms = overview.terms
+        trial = f", {terms.trial_leads} of them trial leads" if terms.trial_leads else ""
+        cap = "hard cap" if terms.hard_cap else "soft cap"
+        return (
+            f"Plan: {terms.plan.name} ({terms.currency}, {cap}): {terms.quota} leads this month"
+            f"{trial}, {terms.price_per_month} {terms.currency} a month + "
+            f"{terms.price_per_extra_lead} per extra lead; {overview.net} charged so far, "
+            f"expected cost {overview.expected_cost} {terms.currency}"
+        )
 
     def _nightly(self, org: Organization, world: Path) -> None:
         self._step("Starting the sandbox internet (DNS, SMTP, HTTP on 127.0.0.1)")
