@@ -67,6 +67,16 @@ def test_demo_fills_the_embedded_default_with_charged_leads(tmp_path):
     ).fetchone()[0]
     assert leads > 25, "the free plan's hard cap of 25 no longer binds the demo"
     assert usage == leads
+    # The Swedish segment's leads: decision-makers the companies' own sites name (Bolagsverket
+    # names none), found by the night itself, with the page and the confidence recorded.
+    from_sites = db.execute(
+        "SELECT count(*) FROM leads_lead l JOIN enrichment_role r ON r.person_id = l.person_id "
+        "AND r.company_id = l.company_id WHERE json_extract(r.details, '$.source') = 'website' "
+        "AND json_extract(r.details, '$.source_url') LIKE 'http%' "
+        "AND json_extract(r.details, '$.confidence') >= 0.7 "
+        "AND json_extract(l.company_snapshot, '$.country') = 'SE'"
+    ).fetchone()[0]
+    assert from_sites >= 1
     assert duplicates == 0
 
     staff = db.execute(

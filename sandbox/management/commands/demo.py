@@ -4,7 +4,7 @@
 2. a synthetic world (registry files + its internet) under VAR_DIR/world, generated once;
 3. the directory imported from the world's registry files (a re-import of unchanged files
    changes nothing);
-4. two active demo segments;
+4. three active demo segments (the Swedish one's VDs come from the companies' websites);
 5. the sandbox DNS/SMTP/HTTP servers on loopback for the world's internet, and one nightly search
    against them, so the approval queue and the calendar have leads next "morning";
 6. a staff account (credentials printed) and a few disputes of different reasons for it to review
@@ -58,6 +58,9 @@ DEMO_SEGMENTS = [
         {"countries": ["GB"], "roles": ["owner", "ceo", "director"]},
         DeliveryMode.CALENDAR,
     ),
+    # Bolagsverket names no officers: each VD comes from the company's own site, read by the
+    # nightly run itself (leads/services/site_people.py).
+    ("Swedish companies: VD", {"countries": ["SE"], "roles": ["ceo"]}, None),
 ]
 
 
@@ -129,7 +132,9 @@ class Command(BaseCommand):
                 delivery_mode=mode,
                 created_by=user,
             )
-            segment_activate(organization=org, segment_id=segment.id)
+            segment_activate(
+                organization=org, segment_id=segment.id, confirm_no_decision_makers=True
+            )
             self._step(f"Segment {name!r} created and activated")
 
     def _plan(self, org: Organization) -> None:
