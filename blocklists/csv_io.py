@@ -239,9 +239,11 @@ def block_entries_import(
     return result
 
 
-def _cell(value: str) -> str:
-    # A leading + or - starts a formula too ("-1+1+cmd|..."); only a plain number (an E.164
-    # phone, a negative figure) is left as it is.
+def csv_cell_formula_safe(value: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (every export of ours uses this one).
+
+    A leading + or - starts a formula too ("-1+1+cmd|..."); only a plain number (an E.164
+    phone, a negative figure) is left as it is."""
     if value.startswith(_FORMULA_START) or (
         value[:1] in ("+", "-") and not _NUMBER.fullmatch(value)
     ):
@@ -270,7 +272,15 @@ def block_entries_export_lines(*, organization: Organization) -> Iterator[str]:
         country = ""
         if kind == BlockKind.COMPANY:
             country, value = value.split(":", 1)
-        yield line([kind, _cell(value), country, _cell(note), created_at.isoformat()])
+        yield line(
+            [
+                kind,
+                csv_cell_formula_safe(value),
+                country,
+                csv_cell_formula_safe(note),
+                created_at.isoformat(),
+            ]
+        )
 
 
 def block_entries_export_response(*, organization: Organization) -> HttpResponse:

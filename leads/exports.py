@@ -27,7 +27,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from blocklists.csv_io import _cell as formula_safe
+from blocklists.csv_io import csv_cell_formula_safe
 from enrichment.evidence import charge_sentences
 from enrichment.models import ImportRun, ImportStatus, Role, RoleKind
 from organizations.models import Organization
@@ -217,7 +217,7 @@ def leads_crm_export_lines(
                 cells = []
                 for lead in chunk:
                     values = _values(lead, roles.get((lead.person_id, lead.company_id)), imports)
-                    cells.append([formula_safe(values[key]) for _header, key in columns])
+                    cells.append([csv_cell_formula_safe(values[key]) for _header, key in columns])
             yield rows(cells)
             if len(chunk) < CHUNK:
                 return
