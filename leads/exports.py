@@ -78,11 +78,9 @@ CRM_CHOICES = [("hubspot", "HubSpot"), ("pipedrive", "Pipedrive")]
 
 def _last_imports() -> dict[int, ImportRun]:
     """Each register's last successful import (a handful of sources: one query)."""
-    runs = (
-        ImportRun.objects.filter(status=ImportStatus.SUCCEEDED)
-        .order_by("source_id", "-started_at")
-        .distinct("source_id")
-    )
+    # Oldest first, so each source keeps its newest run; no DISTINCT ON, which SQLite (make run's
+    # embedded default) does not have.
+    runs = ImportRun.objects.filter(status=ImportStatus.SUCCEEDED).order_by("started_at", "id")
     return {run.source_id: run for run in runs}
 
 
