@@ -3,6 +3,7 @@
 `test` and `production` override a handful of values. An integration is on when its variable is set.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -226,6 +227,19 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="LeadPilot <noreply@leadpilot.localhost>")
 # Absolute links in e-mails (invitations, digests).
 SITE_URL = env("LEADPILOT_SITE_URL", default="http://127.0.0.1:8000")
+
+# The operator: whoever hosts this instance. Named in the footer, the cookie banner and the
+# policies ("At <operator>, corp. ID no. …"); a self-hoster sets their own (docs/deploy.md).
+LEADPILOT_OPERATOR_NAME = env("LEADPILOT_OPERATOR_NAME", default="LeadPilot (self-hosted)")
+LEADPILOT_OPERATOR_REG_NO = env("LEADPILOT_OPERATOR_REG_NO", default="")
+LEADPILOT_OPERATOR_ADDRESS = env("LEADPILOT_OPERATOR_ADDRESS", default="")
+LEADPILOT_OPERATOR_EMAIL = env("LEADPILOT_OPERATOR_EMAIL", default="privacy@leadpilot.localhost")
+# The version and date of the terms, privacy and cookie policies. A new version asks every
+# visitor's cookie consent again (privacy/consent.py) and is recorded with each sign-up.
+LEADPILOT_POLICY_VERSION = env("LEADPILOT_POLICY_VERSION", default="2026-12-07")
+LEADPILOT_POLICY_DATE = datetime.date.fromisoformat(
+    env("LEADPILOT_POLICY_DATE", default="2026-12-07")
+)
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
