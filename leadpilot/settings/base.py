@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "leads",
     "billing",
     "privacy",
+    "webhooks",
     "sandbox",
 ]
 
