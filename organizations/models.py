@@ -42,6 +42,9 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     wants_digest = models.BooleanField(
         default=True, help_text="Receive the morning e-mail digest of new leads."
     )
+    # The dashboard's and the e-mails' language, a code of settings.LANGUAGES (no choices here,
+    # so a new language needs no migration); blank follows the browser's Accept-Language.
+    language = models.CharField(max_length=10, blank=True, default="")
 
     objects = UserManager()
 

@@ -359,11 +359,34 @@ def _open_invitation_for_update(token: str) -> Invitation:
 
 
 @transaction.atomic
-def user_profile_update(*, user: User, full_name: str, wants_digest: bool) -> User:
-    """A person's own settings: their name and whether the morning digest is mailed to them."""
+def user_profile_update(
+    *, user: User, full_name: str, wants_digest: bool, language: str | None = None
+) -> User:
+    """A person's own settings: their name, whether the morning digest is mailed to them and,
+    when given, their language (a code of settings.LANGUAGES, or "" for the browser's)."""
     user.full_name = full_name.strip()
     user.wants_digest = wants_digest
-    user.save(update_fields=["full_name", "wants_digest"])
+    fields = ["full_name", "wants_digest"]
+    if language is not None:
+        _check_language(language)
+        user.language = language
+        fields.append("language")
+    user.save(update_fields=fields)
+    return user
+
+
+def _check_language(language: str) -> None:
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("%(code)s is not a language of this service.") % {"code": language})
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """The language switch's choice for a logged-in person: the dashboard and their e-mails
+    follow it from now on. Idempotent; writes only when it changes."""
+    _check_language(language)
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
     return user
 
 
