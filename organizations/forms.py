@@ -16,7 +16,8 @@ from .models import APIKeyScope, DeliveryMode, Role, User
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
-        label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("E-mail"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
     def clean_username(self) -> str:
@@ -51,13 +52,13 @@ class SignUpForm(forms.Form):
 
 
 WEEKDAYS = [
-    (0, "Monday"),
-    (1, "Tuesday"),
-    (2, "Wednesday"),
-    (3, "Thursday"),
-    (4, "Friday"),
-    (5, "Saturday"),
-    (6, "Sunday"),
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
 ]
 
 
@@ -68,69 +69,85 @@ def _timezone_choices() -> list[tuple[str, str]]:
     return [("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
 
 
+def _language_choices() -> list[tuple[str, str]]:
+    return [("", _("The browser's language")), *settings.LANGUAGES]
+
+
 class ProfileForm(forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=150, required=False)
+    full_name = forms.CharField(label=_("Your name"), max_length=150, required=False)
     wants_digest = forms.BooleanField(
-        label="Morning digest",
+        label=_("Morning digest"),
         required=False,
-        help_text="An e-mail each morning when new leads await approval or are on today's "
-        "calendar, one per organisation.",
+        help_text=_(
+            "An e-mail each morning when new leads await approval or are on today's "
+            "calendar, one per organisation."
+        ),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=_language_choices,
+        required=False,
+        help_text=_("The dashboard and the e-mails we send you are in this language."),
     )
 
 
 class OrganizationSettingsForm(forms.Form):
-    name = forms.CharField(label="Organisation name", max_length=200)
+    name = forms.CharField(label=_("Organisation name"), max_length=200)
     timezone = forms.ChoiceField(
-        label="Time zone",
+        label=_("Time zone"),
         choices=_timezone_choices,
-        help_text="The nightly search and the calendar follow this time zone.",
+        help_text=_("The nightly search and the calendar follow this time zone."),
     )
     delivery_mode = forms.ChoiceField(
-        label="How leads arrive",
+        label=_("How leads arrive"),
         choices=DeliveryMode.choices,
         widget=forms.RadioSelect,
-        help_text="Approval: you approve each lead. Calendar: leads go straight onto the calendar.",
+        help_text=_(
+            "Approval: you approve each lead. Calendar: leads go straight onto the calendar."
+        ),
     )
     leads_per_day = forms.IntegerField(
-        label="Leads per working day",
+        label=_("Leads per working day"),
         min_value=1,
         max_value=1000,
-        help_text="How many leads the calendar places on each working day.",
+        help_text=_("How many leads the calendar places on each working day."),
     )
     working_days = forms.TypedMultipleChoiceField(
-        label="Working days",
+        label=_("Working days"),
         choices=WEEKDAYS,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one working day."},
+        error_messages={"required": _("Choose at least one working day.")},
     )
     night_hour = forms.TypedChoiceField(
-        label="Nightly search starts at",
+        label=_("Nightly search starts at"),
         choices=[(h, f"{h:02d}:00") for h in range(24)],
         coerce=int,
-        help_text="Local time in the organisation's time zone.",
+        help_text=_("Local time in the organisation's time zone."),
     )
 
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail", widget=forms.EmailInput(attrs={"placeholder": "colleague@example.com"})
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"placeholder": "colleague@example.com"})
     )
-    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.MEMBER)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
 
 class MembershipRoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
 class APIKeyCreateForm(forms.Form):
     name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         max_length=50,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. CRM sync"}),
-        help_text="What uses this key, so you know which one to revoke later.",
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. CRM sync")}),
+        help_text=_("What uses this key, so you know which one to revoke later."),
     )
-    scope = forms.ChoiceField(label="Scope", choices=APIKeyScope.choices, initial=APIKeyScope.READ)
+    scope = forms.ChoiceField(
+        label=_("Scope"), choices=APIKeyScope.choices, initial=APIKeyScope.READ
+    )
 
 
 class NewAccountForm(forms.Form):
@@ -162,4 +179,4 @@ class NewAccountForm(forms.Form):
 
 
 class OrganizationCreateForm(forms.Form):
-    name = forms.CharField(label="Organisation name", max_length=200)
+    name = forms.CharField(label=_("Organisation name"), max_length=200)

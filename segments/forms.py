@@ -36,15 +36,18 @@ def _split(value: str) -> list[str]:
 
 
 class SegmentForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(label=_("Name"), max_length=120)
     nightly_cap = forms.IntegerField(
+        label=_("Leads per night"),
         min_value=1,
         max_value=NIGHTLY_CAP_MAX,
         initial=25,
-        help_text="At most this many charged leads per night.",
+        help_text=_("At most this many charged leads per night."),
     )
     delivery_mode = forms.ChoiceField(
-        choices=[("", "Organisation default"), *DeliveryMode.choices], required=False
+        label=_("How leads arrive"),
+        choices=[("", _("Organisation default")), *DeliveryMode.choices],
+        required=False,
     )
     legitimate_interest = forms.CharField(
         label=_("Legitimate interest"),
@@ -56,49 +59,63 @@ class SegmentForm(forms.Form):
             "their role is relevant to it. Every member sees it."
         ),
     )
-    countries = forms.CharField(required=False, help_text="ISO codes, comma-separated: GB, NO, SE")
+    countries = forms.CharField(
+        label=_("Countries"), required=False, help_text=_("ISO codes, comma-separated: GB, NO, SE")
+    )
     industries = forms.CharField(
+        label=_("Industries"),
         required=False,
-        help_text="NACE codes at any level, comma-separated: J (section), 62, 62.0, 62.01",
+        help_text=_("NACE codes at any level, comma-separated: J (section), 62, 62.0, 62.01"),
     )
     industry_scope = forms.ChoiceField(
-        choices=[("any", "Any of the company's codes"), ("primary", "Primary code only")],
+        label=_("Industry codes to match"),
+        choices=[("any", _("Any of the company's codes")), ("primary", _("Primary code only"))],
         initial="any",
         required=False,
     )
     regions = forms.CharField(
-        required=False, help_text="Comma-separated, as the registry names them"
+        label=_("Regions"),
+        required=False,
+        help_text=_("Comma-separated, as the registry names them"),
     )
-    municipalities = forms.CharField(required=False)
-    postcode_prefixes = forms.CharField(required=False, help_text="e.g. SW1, EC2A, 01")
-    employees_min = forms.IntegerField(required=False, min_value=0, label="Employees from")
-    employees_max = forms.IntegerField(required=False, min_value=0, label="Employees to")
+    municipalities = forms.CharField(label=_("Municipalities"), required=False)
+    postcode_prefixes = forms.CharField(
+        label=_("Postcodes starting with"), required=False, help_text=_("e.g. SW1, EC2A, 01")
+    )
+    employees_min = forms.IntegerField(required=False, min_value=0, label=_("Employees from"))
+    employees_max = forms.IntegerField(required=False, min_value=0, label=_("Employees to"))
     include_unknown_employees = forms.BooleanField(
-        required=False, label="Include companies of unknown size"
+        required=False, label=_("Include companies of unknown size")
     )
     size_bands = forms.MultipleChoiceField(
-        choices=SizeBand.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Size bands"),
+        choices=SizeBand.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     incorporated_from = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Incorporated from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     incorporated_to = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Incorporated to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    min_age_years = forms.IntegerField(required=False, min_value=0, label="At least (years old)")
-    max_age_years = forms.IntegerField(required=False, min_value=0, label="At most (years old)")
+    min_age_years = forms.IntegerField(required=False, min_value=0, label=_("At least (years old)"))
+    max_age_years = forms.IntegerField(required=False, min_value=0, label=_("At most (years old)"))
     legal_forms = forms.MultipleChoiceField(
-        choices=LegalForm.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Legal forms"),
+        choices=LegalForm.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     statuses = forms.MultipleChoiceField(
         choices=CompanyStatus.choices,
         required=False,
         initial=[CompanyStatus.ACTIVE],
         widget=forms.CheckboxSelectMultiple,
-        label="Company status",
+        label=_("Company status"),
     )
     name_keywords = forms.CharField(
-        required=False, label="Name contains", help_text="Any of these words, comma-separated"
+        required=False, label=_("Name contains"), help_text=_("Any of these words, comma-separated")
     )
 
     def __init__(self, *args: Any, require_name: bool = True, **kwargs: Any) -> None:
@@ -107,7 +124,7 @@ class SegmentForm(forms.Form):
             self.fields[f"role_{i}"] = forms.ChoiceField(
                 choices=_ROLE_CHOICES,
                 required=False,
-                label=f"Decision-maker, choice {i}",
+                label=_("Decision-maker, choice %(number)d") % {"number": i},
                 initial=RoleKind.CEO if i == 1 else "",
             )
         # The live preview posts half-filled forms: only the criteria must be valid there.
