@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('organizations', '0003_usage_kinds_upload_rows'),
+        ('organizations', '0003_user_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
