@@ -7,6 +7,7 @@ people without importing leads, and a person stays excluded even if the lead is 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from organizations.tenancy import TenantModel
 
@@ -42,12 +43,12 @@ class DeliveryRecord(TenantModel):
 
 
 class BlockKind(models.TextChoices):
-    COMPANY = "company", "Company (registry id)"
-    DOMAIN = "domain", "Domain"
-    COMPANY_NAME = "company_name", "Company name"
-    EMAIL = "email", "E-mail address"
-    PHONE = "phone", "Phone number"
-    PERSON = "person", "Person"
+    COMPANY = "company", _("Company (registry id)")
+    DOMAIN = "domain", _("Domain")
+    COMPANY_NAME = "company_name", _("Company name")
+    EMAIL = "email", _("E-mail address")
+    PHONE = "phone", _("Phone number")
+    PERSON = "person", _("Person")
 
 
 class BlockEntry(TenantModel):
@@ -95,8 +96,8 @@ class BlockEntry(TenantModel):
 
 
 class SuppressionKind(models.TextChoices):
-    EMAIL = "email", "E-mail address"
-    PHONE = "phone", "Phone number"
+    EMAIL = "email", _("E-mail address")
+    PHONE = "phone", _("Phone number")
 
 
 class Suppression(models.Model):

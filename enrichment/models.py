@@ -6,6 +6,7 @@ uploaded rows are never pooled into it.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Source(models.Model):
@@ -22,32 +23,32 @@ class Source(models.Model):
 
 
 class CompanyStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    DORMANT = "dormant", "Dormant"
-    LIQUIDATION = "liquidation", "In liquidation"
-    BANKRUPT = "bankrupt", "Bankrupt"
-    DISSOLVED = "dissolved", "Dissolved"
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    LIQUIDATION = "liquidation", _("In liquidation")
+    BANKRUPT = "bankrupt", _("Bankrupt")
+    DISSOLVED = "dissolved", _("Dissolved")
 
 
 class LegalForm(models.TextChoices):
-    LIMITED = "limited", "Private limited company"
-    PUBLIC_LIMITED = "public_limited", "Public limited company"
-    LLP = "llp", "Limited liability partnership"
-    PARTNERSHIP = "partnership", "Partnership"
-    SOLE_TRADER = "sole_trader", "Sole trader"
-    BRANCH = "branch", "Branch of a foreign company"
-    COOPERATIVE = "cooperative", "Co-operative"
-    FOUNDATION = "foundation", "Foundation"
-    ASSOCIATION = "association", "Association"
-    OTHER = "other", "Other"
+    LIMITED = "limited", _("Private limited company")
+    PUBLIC_LIMITED = "public_limited", _("Public limited company")
+    LLP = "llp", _("Limited liability partnership")
+    PARTNERSHIP = "partnership", _("Partnership")
+    SOLE_TRADER = "sole_trader", _("Sole trader")
+    BRANCH = "branch", _("Branch of a foreign company")
+    COOPERATIVE = "cooperative", _("Co-operative")
+    FOUNDATION = "foundation", _("Foundation")
+    ASSOCIATION = "association", _("Association")
+    OTHER = "other", _("Other")
 
 
 class SizeBand(models.TextChoices):
-    MICRO = "micro", "Micro (<10)"
-    SMALL = "small", "Small (10-49)"
-    MEDIUM = "medium", "Medium (50-249)"
-    LARGE = "large", "Large (250+)"
-    DORMANT = "dormant", "Dormant"
+    MICRO = "micro", _("Micro (<10)")
+    SMALL = "small", _("Small (10-49)")
+    MEDIUM = "medium", _("Medium (50-249)")
+    LARGE = "large", _("Large (250+)")
+    DORMANT = "dormant", _("Dormant")
 
 
 class Company(models.Model):
@@ -152,13 +153,13 @@ class Person(models.Model):
 
 
 class RoleKind(models.TextChoices):
-    CEO = "ceo", "CEO / managing director"
-    CHAIR = "chair", "Chair of the board"
-    BOARD_MEMBER = "board_member", "Board member"
-    DIRECTOR = "director", "Director"
-    OWNER = "owner", "Owner (significant control)"
-    AUDITOR = "auditor", "Auditor"
-    OTHER = "other", "Other"
+    CEO = "ceo", _("CEO / managing director")
+    CHAIR = "chair", _("Chair of the board")
+    BOARD_MEMBER = "board_member", _("Board member")
+    DIRECTOR = "director", _("Director")
+    OWNER = "owner", _("Owner (significant control)")
+    AUDITOR = "auditor", _("Auditor")
+    OTHER = "other", _("Other")
 
 
 class Role(models.Model):
@@ -191,30 +192,30 @@ class Role(models.Model):
 
 
 class ContactKind(models.TextChoices):
-    EMAIL = "email", "E-mail"
-    PHONE = "phone", "Phone"
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
 
 
 class ContactOrigin(models.TextChoices):
-    REGISTRY = "registry", "Registry"
-    WEBSITE = "website", "Company website"
-    PATTERN = "pattern", "Learned domain pattern"
-    CANDIDATE = "candidate", "Name-derived candidate"
+    REGISTRY = "registry", _("Registry")
+    WEBSITE = "website", _("Company website")
+    PATTERN = "pattern", _("Learned domain pattern")
+    CANDIDATE = "candidate", _("Name-derived candidate")
 
 
 class ContactAttribution(models.TextChoices):
     """Whose contact a source says it is. Only a person's own contact is ever charged."""
 
-    PERSON = "person", "The person"
-    COMPANY = "company", "The company"
+    PERSON = "person", _("The person")
+    COMPANY = "company", _("The company")
 
 
 class VerificationStatus(models.TextChoices):
-    UNVERIFIED = "unverified", "Not verified yet"
-    VALID = "valid", "Valid"
-    INVALID = "invalid", "Invalid"
-    ACCEPT_ALL = "accept_all", "Accept-all domain"
-    UNKNOWN = "unknown", "Unknown"
+    UNVERIFIED = "unverified", _("Not verified yet")
+    VALID = "valid", _("Valid")
+    INVALID = "invalid", _("Invalid")
+    ACCEPT_ALL = "accept_all", _("Accept-all domain")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class ContactPoint(models.Model):
@@ -293,9 +294,9 @@ class DomainProfile(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class ImportRun(models.Model):
@@ -334,13 +335,13 @@ class ImportRejection(models.Model):
 
 
 class ChangeKind(models.TextChoices):
-    NEW_COMPANY = "new_company", "New company"
-    STATUS = "status", "Status changed"
-    ADDRESS = "address", "Address changed"
-    INDUSTRY = "industry", "Industry changed"
-    NAME = "name", "Name changed"
-    ROLE_ADDED = "role_added", "New role"
-    ROLE_ENDED = "role_ended", "Role ended"
+    NEW_COMPANY = "new_company", _("New company")
+    STATUS = "status", _("Status changed")
+    ADDRESS = "address", _("Address changed")
+    INDUSTRY = "industry", _("Industry changed")
+    NAME = "name", _("Name changed")
+    ROLE_ADDED = "role_added", _("New role")
+    ROLE_ENDED = "role_ended", _("Role ended")
 
 
 class ChangeEvent(models.Model):

@@ -17,27 +17,28 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from organizations.tenancy import TenantModel
 
 
 class SearchRunStatus(models.TextChoices):
-    PENDING = "pending", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Finished"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Finished")
+    FAILED = "failed", _("Failed")
 
 
 class StopReason(models.TextChoices):
     NONE = "", "-"
-    EXHAUSTED = "exhausted", "No more candidates"
-    NIGHTLY_CAP = "nightly_cap", "Nightly cap reached"
-    QUOTA = "quota", "Monthly quota reached"
-    SEGMENT_INACTIVE = "segment_inactive", "Segment no longer active"
-    TOO_MANY_ATTEMPTS = "too_many_attempts", "Gave up after repeated crashes"
-    OUTAGE = "outage", "Resolver or mail servers unreachable"
-    SENDING_CAP = "sending_cap", "Daily sending cap reached"
-    ERROR = "error", "Error"
+    EXHAUSTED = "exhausted", _("No more candidates")
+    NIGHTLY_CAP = "nightly_cap", _("Nightly cap reached")
+    QUOTA = "quota", _("Monthly quota reached")
+    SEGMENT_INACTIVE = "segment_inactive", _("Segment no longer active")
+    TOO_MANY_ATTEMPTS = "too_many_attempts", _("Gave up after repeated crashes")
+    OUTAGE = "outage", _("Resolver or mail servers unreachable")
+    SENDING_CAP = "sending_cap", _("Daily sending cap reached")
+    ERROR = "error", _("Error")
 
 
 class SearchRun(TenantModel):
@@ -106,12 +107,12 @@ class SearchRun(TenantModel):
 
 
 class CandidateOutcome(models.TextChoices):
-    LEAD = "lead", "Lead created and charged"
-    UNVERIFIED = "unverified", "No verified contact"
-    SKIPPED_DELIVERED = "skipped_delivered", "Already delivered"
-    SKIPPED_BLOCKED = "skipped_blocked", "Blocked"
-    SKIPPED_SUPPRESSED = "skipped_suppressed", "Suppressed"
-    ERROR = "error", "Error"
+    LEAD = "lead", _("Lead created and charged")
+    UNVERIFIED = "unverified", _("No verified contact")
+    SKIPPED_DELIVERED = "skipped_delivered", _("Already delivered")
+    SKIPPED_BLOCKED = "skipped_blocked", _("Blocked")
+    SKIPPED_SUPPRESSED = "skipped_suppressed", _("Suppressed")
+    ERROR = "error", _("Error")
 
 
 class SearchCandidate(TenantModel):
@@ -138,21 +139,21 @@ class SearchCandidate(TenantModel):
 
 
 class LeadStatus(models.TextChoices):
-    PENDING_APPROVAL = "pending_approval", "Awaiting approval"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    CONTACTED = "contacted", "Contacted"
+    PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CONTACTED = "contacted", _("Contacted")
     # Taken back by the service before approval (the person objected: privacy opt-out); never
     # charged (its charge, if any, is credited). `withdrawn_reason` says why, for the customer.
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class RejectionReason(models.TextChoices):
-    NOT_A_FIT = "not_a_fit", "Not a fit"
-    ALREADY_IN_CONTACT = "already_in_contact", "Already in contact"
-    WRONG_PERSON = "wrong_person", "Wrong person"
-    BAD_CONTACT = "bad_contact", "Contact data wrong"
-    OTHER = "other", "Other"
+    NOT_A_FIT = "not_a_fit", _("Not a fit")
+    ALREADY_IN_CONTACT = "already_in_contact", _("Already in contact")
+    WRONG_PERSON = "wrong_person", _("Wrong person")
+    BAD_CONTACT = "bad_contact", _("Contact data wrong")
+    OTHER = "other", _("Other")
 
 
 class Lead(TenantModel):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager, BaseAPIKeyManager
 
 from .tenancy import TenantManager, TenantModel, TenantQuerySet
@@ -77,8 +78,8 @@ def _default_working_days() -> list[int]:
 
 
 class DeliveryMode(models.TextChoices):
-    APPROVAL = "approval", "Approval queue"
-    CALENDAR = "calendar", "Straight onto the calendar"
+    APPROVAL = "approval", _("Approval queue")
+    CALENDAR = "calendar", _("Straight onto the calendar")
 
 
 class Organization(models.Model):
@@ -124,9 +125,9 @@ class Organization(models.Model):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
 
 
 ROLE_RANK = {Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
@@ -196,8 +197,8 @@ class Invitation(TenantModel):
 
 
 class APIKeyScope(models.TextChoices):
-    READ = "read", "Read only"
-    WRITE = "write", "Read and write"
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")
 
 
 class OrganizationAPIKeyManager(TenantManager, BaseAPIKeyManager):

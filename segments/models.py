@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from organizations.models import DeliveryMode
 from organizations.tenancy import TenantModel
@@ -20,10 +21,10 @@ NIGHTLY_CAP_MAX = 1000
 
 
 class SegmentStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused"
-    ARCHIVED = "archived", "Archived"
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    ARCHIVED = "archived", _("Archived")
 
 
 class Segment(TenantModel):
