@@ -27,7 +27,15 @@ from organizations.tenancy import TenantModel
 USAGE_EVENT_NAMESPACE = uuid.UUID("6f1d5d0e-4c7b-4e8a-9a57-1c1b1f0e6a21")
 
 
-def usage_event_uuid(*, organization_id: int, lead_id: int) -> uuid.UUID:
+def usage_event_uuid(
+    *, organization_id: int, lead_id: int | None = None, upload_row_id: int | None = None
+) -> uuid.UUID:
+    """A charge's id from our own ids: the lead's, or for an uploaded contact (no lead) the
+    upload row's, so a retry of the same row mints the same id and the UNIQUE refuses it."""
+    if lead_id is None:
+        return uuid.uuid5(
+            USAGE_EVENT_NAMESPACE, f"usage:{organization_id}:upload-row:{upload_row_id}"
+        )
     return uuid.uuid5(USAGE_EVENT_NAMESPACE, f"usage:{organization_id}:{lead_id}")
 
 
@@ -90,9 +98,11 @@ class BillingPeriod(TenantModel):
 
 
 class UsageEventKind(models.TextChoices):
+    # A lead the nightly search found; an uploaded company row whose decision-maker's contact was
+    # found and verified (it becomes a lead too); an uploaded contact verified valid (no lead).
     FOUND = "found", "Lead found"
     ENRICHED = "enriched", "Own-list row enriched"
-    VERIFIED = "verified", "Lead with verified contact"
+    VERIFIED = "verified", "Uploaded contact verified"
 
 
 class UsageEvent(TenantModel):
@@ -102,8 +112,10 @@ class UsageEvent(TenantModel):
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.PROTECT, related_name="+", db_index=True
     )
-    # Billing knows leads, segments and runs by id only (DESIGN §2).
-    lead_id = models.BigIntegerField()
+    # Billing knows leads, segments, runs and upload rows by id only (DESIGN §2). A verified
+    # uploaded contact has no lead: its charge names the upload row instead.
+    lead_id = models.BigIntegerField(null=True, blank=True)
+    upload_row_id = models.BigIntegerField(null=True, blank=True)
     segment_id = models.BigIntegerField(null=True, blank=True)
     search_run_id = models.BigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=16, choices=UsageEventKind.choices)
@@ -121,6 +133,15 @@ class UsageEvent(TenantModel):
             models.UniqueConstraint(
                 fields=["organization", "lead_id"], name="usage_event_once_per_lead"
             ),
+            models.UniqueConstraint(
+                fields=["organization", "upload_row_id"],
+                condition=models.Q(lead_id__isnull=True),
+                name="usage_event_once_per_upload_row",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lead_id__isnull=False) | models.Q(upload_row_id__isnull=False),
+                name="usage_event_names_what_is_charged",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(verification_snapshot={}),
                 name="usage_event_snapshot_not_empty",
@@ -132,6 +153,8 @@ class UsageEvent(TenantModel):
         ]
 
     def __str__(self) -> str:
+        if self.lead_id is None:
+            return f"usage {self.id} (upload row {self.upload_row_id})"
         return f"usage {self.id} (lead {self.lead_id})"
 
 

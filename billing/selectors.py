@@ -53,7 +53,11 @@ def billing_invariant_violations(*, organization: Organization) -> list[str]:
     problems: list[str] = []
     events = UsageEvent.objects.for_org(organization)
     duplicates = (
-        events.values("lead_id").annotate(n=Count("id")).filter(n__gt=1).values_list("lead_id")
+        events.filter(lead_id__isnull=False)
+        .values("lead_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("lead_id")
     )
     problems += [f"I1: lead {lead_id} has more than one usage event" for (lead_id,) in duplicates]
     entries = LedgerEntry.objects.for_org(organization)

@@ -110,7 +110,7 @@ def usage_event_record(
     organization: Organization,
     lead_id: int,
     verification_snapshot: dict[str, Any],
-    kind: str = UsageEventKind.VERIFIED,
+    kind: str = UsageEventKind.FOUND,
     segment_id: int | None = None,
     search_run_id: int | None = None,
     occurred_at: dt.datetime | None = None,
@@ -138,12 +138,13 @@ def usage_events_record(
     *,
     organization: Organization,
     charges: Sequence[tuple[int, dict[str, Any]]],
-    kind: str = UsageEventKind.VERIFIED,
+    kind: str = UsageEventKind.FOUND,
     segment_id: int | None = None,
     search_run_id: int | None = None,
     occurred_at: dt.datetime | None = None,
     locked_period: BillingPeriod | None = None,
     new_leads: bool = False,
+    upload_rows: bool = False,
 ) -> list[tuple[UsageEvent, bool]]:
     """Charge several leads (`charges`: (lead id, verification snapshot) each) of one organisation
     and month under one period lock: one statement per table, whatever their number.
@@ -158,6 +159,10 @@ def usage_events_record(
     billing_period_lock() (it is not locked again). `new_leads`: the caller created every one of
     these leads in this transaction, so none can have been charged and the lookup of existing
     events is skipped; UNIQUE(organization, lead) still refuses a second event (IntegrityError).
+
+    `upload_rows`: the ids are upload rows' (an uploaded contact verified valid, kind `verified`,
+    which makes no lead): the events name the row instead of a lead, with the same rules
+    (UNIQUE(organization, upload_row) where there is no lead, ids derived from the row's).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("usage_event_record() must run inside the lead's transaction")
@@ -171,6 +176,7 @@ def usage_events_record(
     lead_ids = [lead_id for lead_id, _ in charges]
     if len(set(lead_ids)) != len(lead_ids):
         raise ValueError("A lead is charged once: duplicate lead ids")
+    key = "upload_row_id" if upload_rows else "lead_id"
     occurred_at = occurred_at or timezone.now()
     period_start = billing_month_of(organization=organization, at=occurred_at)
     if locked_period is not None:
@@ -185,13 +191,13 @@ def usage_events_record(
 
     # Under the period lock every charge of this organisation and month is serialised, so this
     # read sees any committed charge of the same leads; the UNIQUE constraint backs it anyway.
+    charged = UsageEvent.objects.for_org(organization)
+    if upload_rows:
+        charged = charged.filter(lead_id__isnull=True)
     existing = (
         {}
         if new_leads
-        else {
-            event.lead_id: event
-            for event in UsageEvent.objects.for_org(organization).filter(lead_id__in=lead_ids)
-        }
+        else {getattr(event, key): event for event in charged.filter(**{f"{key}__in": lead_ids})}
     )
     new = [(lead_id, snapshot) for lead_id, snapshot in charges if lead_id not in existing]
     if new and period.hard_cap and period.units_net + len(new) > period.quota_included:
@@ -200,9 +206,9 @@ def usage_events_record(
         UsageEvent.objects,
         [
             UsageEvent(
-                id=usage_event_uuid(organization_id=organization.id, lead_id=lead_id),
+                id=usage_event_uuid(organization_id=organization.id, **{key: lead_id}),
                 organization=organization,
-                lead_id=lead_id,
+                **{key: lead_id},
                 segment_id=segment_id,
                 search_run_id=search_run_id,
                 kind=kind,
@@ -224,7 +230,11 @@ def usage_events_record(
                 usage_event=event,
                 kind=LedgerEntryKind.CHARGE,
                 units=1,
-                reason=f"{kind} lead {event.lead_id}",
+                reason=(
+                    f"{kind} upload row {event.upload_row_id}"
+                    if upload_rows
+                    else f"{kind} lead {event.lead_id}"
+                ),
                 idempotency_key=f"charge:{event.id}",
             )
             for event in events
@@ -237,7 +247,7 @@ def usage_events_record(
         BillingPeriod.objects.for_org(organization).filter(pk=period.pk).update(
             units_charged=F("units_charged") + len(events), updated_at=timezone.now()
         )
-    created = {event.lead_id: event for event in events}
+    created = {getattr(event, key): event for event in events}
     return [
         (existing[lead_id], False) if lead_id in existing else (created[lead_id], True)
         for lead_id in lead_ids

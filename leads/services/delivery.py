@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from billing.models import UsageEventKind
 from billing.services import (
     QuotaExhausted,
     billing_month_of,
@@ -208,6 +209,7 @@ def leads_deliver(
         usage_events_record(
             organization=organization,
             charges=[(lead.id, snapshot) for lead, snapshot in zip(leads, snapshots, strict=True)],
+            kind=UsageEventKind.FOUND,
             segment_id=run.segment_id,
             search_run_id=run.id,
             occurred_at=now,

@@ -89,9 +89,9 @@ def test_a_caller_that_holds_the_period_lock_still_charges_each_lead_once(tenant
     stored = UsageEvent.objects.for_org(tenant_a.org).filter(lead_id__in=[6, 7])
     assert [e.verification_snapshot for e in stored] == [SNAPSHOT, SNAPSHOT]
     assert {e.reason for e in LedgerEntry.objects.for_org(tenant_a.org)} == {
-        "verified lead 5",
-        "verified lead 6",
-        "verified lead 7",
+        "found lead 5",
+        "found lead 6",
+        "found lead 7",
     }
     assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 3
     # A lead that was charged after all (a caller wrong about "new") is refused by the database,
@@ -196,7 +196,7 @@ def test_events_and_ledger_entries_are_append_only(tenant_a):
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         LedgerEntry.objects.for_org(tenant_a.org).update(units=2)
-    assert UsageEvent.objects.for_org(tenant_a.org).get().kind == "verified"
+    assert UsageEvent.objects.for_org(tenant_a.org).get().kind == "found"
 
 
 def test_the_month_is_the_organisations_local_month(tenant_a):
@@ -259,3 +259,23 @@ def test_a_quota_lowered_during_a_run_binds_that_run(tenant_a):
         charge(task_copy, 3)
     assert billing_quota_remaining(organization=staff_copy, at=NOW) == 0
     assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 2
+
+
+def test_an_uploaded_contact_is_charged_once_by_its_upload_row(tenant_a, tenant_b):
+    """A contact verified from an uploaded list has no lead: its charge names the upload row,
+    once, whatever the retries, and does not collide with the lead of the same number."""
+    charge(tenant_a.org, 5)
+    for _ in range(2):
+        with transaction.atomic():
+            ((event, _),) = usage_events_record(
+                organization=tenant_a.org,
+                charges=[(5, SNAPSHOT)],
+                kind="verified",
+                occurred_at=NOW,
+                upload_rows=True,
+            )
+    assert (event.lead_id, event.upload_row_id, event.kind) == (None, 5, "verified")
+    assert event.id == usage_event_uuid(organization_id=tenant_a.org.id, upload_row_id=5)
+    assert usage_counts(organization=tenant_a.org)["events"] == 2
+    assert BillingPeriod.objects.for_org(tenant_a.org).get().units_charged == 2
+    assert not UsageEvent.objects.for_org(tenant_b.org).exists()

@@ -43,7 +43,7 @@ def test_usage_counts_kinds_and_reads_figures_through_the_locale(tenant_a, tenan
     html = client.get(reverse("billing:usage", kwargs={"org_slug": "alpha"})).content.decode()
     assert "Leads found: 1" in html
     assert "Own-list rows enriched: 1" in html
-    assert "Leads with a verified contact: 3" in html
+    assert "Uploaded contacts verified: 3" in html
     assert 'id="usage-quota">12,000<' in html
     assert "11,995 leads left this month" in html
     api = client.get(reverse("billing-api:usage", kwargs={"org_slug": "alpha"})).json()
