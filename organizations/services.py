@@ -27,7 +27,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -289,8 +289,11 @@ def organization_update_settings(
 def _send_invitation_email(*, invitation: Invitation, token: str) -> None:
     link = settings.SITE_URL.rstrip("/") + reverse("invitation-accept", kwargs={"token": token})
     context = {"invitation": invitation, "organization": invitation.organization, "link": link}
-    subject = render_to_string("organizations/emails/invitation_subject.txt", context)
-    body = render_to_string("organizations/emails/invitation.txt", context)
+    # In the invitee's language when they have an account already, else in the inviter's.
+    language = user_language_of_email(invitation.email) or translation.get_language()
+    with translation.override(language):
+        subject = render_to_string("organizations/emails/invitation_subject.txt", context)
+        body = render_to_string("organizations/emails/invitation.txt", context)
     send_mail(
         subject=" ".join(subject.split()),
         message=body,
@@ -378,6 +381,15 @@ def user_profile_update(
 def _check_language(language: str) -> None:
     if language and language not in dict(settings.LANGUAGES):
         raise ValidationError(_("%(code)s is not a language of this service.") % {"code": language})
+
+
+def user_language_of_email(email: str) -> str | None:
+    """The language the person with this address chose on their profile, or None (no account,
+    or they follow their browser): what an e-mail to them is written in."""
+    language = (
+        User.objects.filter(email=email.strip().lower()).values_list("language", flat=True).first()
+    )
+    return language if language and language in dict(settings.LANGUAGES) else None
 
 
 def user_language_set(*, user: User, language: str) -> User:
