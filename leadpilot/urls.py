@@ -16,6 +16,7 @@ org_patterns = [
     path("", include("leads.urls", namespace="leads")),
     path("", include("billing.urls", namespace="billing")),
     path("", include("privacy.urls_org", namespace="privacy-org")),
+    path("", include("webhooks.urls", namespace="webhooks")),
 ]
 api_org_patterns = [
     path("", include("organizations.api.urls")),
@@ -23,6 +24,7 @@ api_org_patterns = [
     path("", include("blocklists.api.urls", namespace="blocklists-api")),
     path("", include("leads.api.urls", namespace="leads-api")),
     path("", include("billing.api.urls", namespace="billing-api")),
+    path("", include("webhooks.api.urls", namespace="webhooks-api")),
 ]
 
 urlpatterns = [

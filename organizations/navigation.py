@@ -23,6 +23,7 @@ SECTIONS: list[tuple[Any, str, str]] = [
     (_("Settings"), "org-settings", "admin"),
     (_("Members"), "org-members", "member"),
     (_("API keys"), "org-api-keys", "admin"),
+    (_("Webhooks"), "webhooks:list", "admin"),
 ]
 
 

@@ -283,6 +283,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+    # Webhook deliveries due whose task was lost (webhooks/services.py), and the log's retention.
+    "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60},
+    "webhooks-purge-log": {"task": "webhooks.purge_log", "schedule": 24 * 3600},
         "organizations.api.authentication.OrganizationAPIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -442,3 +445,20 @@ LEADPILOT_RETENTION_REJECTED_LEAD_DAYS = env.int(
 LEADPILOT_PRIVACY_CONTROLLER = env(
     "LEADPILOT_PRIVACY_CONTROLLER", default="LeadPilot (privacy@leadpilot.localhost)"
 )
+
+# --- Outgoing webhooks (webhooks/, docs/webhooks.md) -------------------------------------------
+# Receivers on private, loopback or link-local addresses, and plain http: tests and the demo only
+# (production.py forces both off).
+LEADPILOT_WEBHOOKS_ALLOW_PRIVATE = env.bool("LEADPILOT_WEBHOOKS_ALLOW_PRIVATE", default=False)
+LEADPILOT_WEBHOOKS_REQUIRE_HTTPS = env.bool("LEADPILOT_WEBHOOKS_REQUIRE_HTTPS", default=True)
+# Seconds to connect, and for the whole answer, per attempt.
+LEADPILOT_WEBHOOKS_CONNECT_TIMEOUT = env.float("LEADPILOT_WEBHOOKS_CONNECT_TIMEOUT", default=5.0)
+LEADPILOT_WEBHOOKS_TIMEOUT = env.float("LEADPILOT_WEBHOOKS_TIMEOUT", default=10.0)
+# A failing delivery is retried with back-off for this many hours, then the endpoint disabled.
+LEADPILOT_WEBHOOKS_RETRY_HOURS = env.int("LEADPILOT_WEBHOOKS_RETRY_HOURS", default=72)
+# After a rotation the old secret keeps signing (a second signature) for this many hours.
+LEADPILOT_WEBHOOKS_SECRET_OVERLAP_HOURS = env.int(
+    "LEADPILOT_WEBHOOKS_SECRET_OVERLAP_HOURS", default=24
+)
+# Days the delivery log (events, attempts, answers) is kept.
+LEADPILOT_WEBHOOKS_LOG_RETENTION_DAYS = env.int("LEADPILOT_WEBHOOKS_LOG_RETENTION_DAYS", default=30)

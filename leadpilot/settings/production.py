@@ -28,6 +28,10 @@ DATABASES["default"] = database_pooled(
     timeout=LEADPILOT_DB_POOL_TIMEOUT,
 )
 
+# Webhooks go to public HTTPS receivers only (webhooks/guard.py), whatever the environment says.
+LEADPILOT_WEBHOOKS_ALLOW_PRIVATE = False
+LEADPILOT_WEBHOOKS_REQUIRE_HTTPS = True
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The TLS proxy that sets that header also puts the client's address last in X-Forwarded-For
 # (docker-compose.yml: Caddy, the only way in; gunicorn is not published). Exposing gunicorn

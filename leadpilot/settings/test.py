@@ -19,3 +19,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Webhook receivers in tests listen on loopback over plain http (tests/webhooks/ switch both back
+# to see the production guard).
+LEADPILOT_WEBHOOKS_ALLOW_PRIVATE = True
+LEADPILOT_WEBHOOKS_REQUIRE_HTTPS = False
