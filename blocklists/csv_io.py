@@ -20,6 +20,7 @@ file, are not errors: they are counted as skipped.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from charset_normalizer import from_bytes
 from django.db import transaction
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 from organizations.models import Organization, User
 
@@ -93,6 +95,38 @@ def _decode(data: bytes) -> str:
     return str(best).lstrip("\ufeff")
 
 
+def csv_text_encoding(sample: bytes) -> str:
+    """The text encoding of a CSV file judged from its first bytes, in the order `_decode` tries
+    for a whole file (own-list uploads stream files too large to decode at once): UTF-16 by its
+    BOM, UTF-8 with or without BOM, Windows-1252, then a guess. ValueError with a message fit for
+    the user for a binary file or one whose encoding cannot be recognised."""
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in sample[:4096]:
+        raise ValueError(_("is not a CSV text file (export it as CSV)"))
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        decoder.decode(sample, final=False)  # a character cut at the sample's end is no error
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(sample).best()
+    if best is None:
+        raise ValueError(_("its text encoding could not be recognised"))
+    return str(best.encoding)
+
+
+def csv_delimiter_of(header_line: str) -> str:
+    """The separator a header line uses: the most frequent of `,` `;` and tab. (csv.Sniffer
+    guesses from the rows too, and a quoted note spanning lines misleads it.)"""
+    return max(",;\t", key=header_line.count)
+
+
 def _unescape(value: str) -> str:
     # Our export prefixes formula-like cells with a quote (spreadsheet safety); drop it again.
     if value.startswith("'") and value[1:2] in ("=", "@", "+", "-"):
@@ -113,7 +147,7 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], int]]:
     # and a quoted note spanning lines made it turn off doubled quotes: the note came back
     # mangled and a stray column was dropped without a word.
     header_line = text.lstrip("\r\n").partition("\n")[0]
-    delimiter = max(",;\t", key=header_line.count)
+    delimiter = csv_delimiter_of(header_line)
     # strict: a quote left open is an error, not a field that swallows the rest of the file.
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter, strict=True)
     try:

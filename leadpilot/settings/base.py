@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "billing",
     "privacy",
     "webhooks",
+    "uploads",
     "sandbox",
 ]
 
@@ -279,6 +280,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "privacy.retention_sweep",
         "schedule": 24 * 3600,
     },
+    # Uploads past LEADPILOT_UPLOAD_RETENTION_DAYS are deleted with their rows (uploads/tasks.py).
+    "uploads-delete-expired": {"task": "uploads.delete_expired", "schedule": 6 * 3600},
 }
 
 REST_FRAMEWORK = {
@@ -382,6 +385,13 @@ LEADPILOT_SITE_PEOPLE_RECHECK_DAYS = env.int("LEADPILOT_SITE_PEOPLE_RECHECK_DAYS
 # Companies of a segment whose sites a nightly run reads for people before its matching query
 # (leads/services/site_people.py; those naming no CEO, chair or owner yet); 0 turns it off.
 LEADPILOT_SEARCH_SITE_PEOPLE_MAX = env.int("LEADPILOT_SEARCH_SITE_PEOPLE_MAX", default=100)
+# Own-list uploads (uploads/, docs/uploads.md): the largest file and the most rows taken, and the
+# days an upload (the customer's rows and what was found for them) is kept after it was made.
+LEADPILOT_UPLOAD_MAX_MB = env.int("LEADPILOT_UPLOAD_MAX_MB", default=50)
+LEADPILOT_UPLOAD_MAX_ROWS = env.int("LEADPILOT_UPLOAD_MAX_ROWS", default=100_000)
+LEADPILOT_UPLOAD_RETENTION_DAYS = env.int("LEADPILOT_UPLOAD_RETENTION_DAYS", default=30)
+# Rows of an upload verified at once (one chunk of the verification engine, one transaction).
+LEADPILOT_UPLOAD_CHUNK = env.int("LEADPILOT_UPLOAD_CHUNK", default=50)
 # Sending reputation (enrichment/verification/smtp_limits.py): SMTP transactions a second per MX
 # domain (token bucket, bursts of DOMAIN_BURST), and per sending IP and UTC day (counted in the
 # cache: set CACHE_URL to Redis so the workers share it); 0 turns a limit off.
