@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from billing.webhooks import stripe_webhook
 from organizations import views as org_views
 from organizations.forms import EmailAuthenticationForm, RateLimitedPasswordResetForm
+from organizations.language import language_set
 
 # Every app mounts its dashboard pages under /o/<org_slug>/ and its API under
 # /api/v1/orgs/<org_slug>/; the tenancy test walks both trees.
@@ -68,8 +69,8 @@ urlpatterns = [
     # the docs page runs under the same Content-Security-Policy as every page (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
-    # set_language: the language switch on the public privacy pages POSTs here.
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch (dashboard and public pages): profile, session, cookie with consent.
+    path("i18n/setlang/", language_set, name="set_language"),
     # Stripe's events: signed, not session-authenticated (billing/webhooks.py).
     path("stripe/webhook/", stripe_webhook, name="stripe-webhook"),
 ]

@@ -11,6 +11,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -28,6 +29,7 @@ from .forms import (
     ProfileForm,
     SignUpForm,
 )
+from .language import SESSION_KEY, language_of_request
 from .models import Role
 from .selectors import memberships_of_user
 from .views_base import OrgViewMixin
@@ -160,15 +162,23 @@ class ProfileView(LoginRequiredMixin, FormView):
 
     def get_initial(self) -> dict[str, Any]:
         user = self.request.user
-        return {"full_name": user.full_name, "wants_digest": user.wants_digest}
+        return {
+            "full_name": user.full_name,
+            "wants_digest": user.wants_digest,
+            "language": user.language,
+        }
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:
         services.user_profile_update(
             user=self.request.user,
             full_name=form.cleaned_data["full_name"],
             wants_digest=form.cleaned_data["wants_digest"],
+            language=form.cleaned_data["language"],
         )
-        messages.success(self.request, "Profile saved.")
+        # The switch's session copy would outrank the profile's new choice.
+        self.request.session.pop(SESSION_KEY, None)
+        translation.activate(language_of_request(self.request))
+        messages.success(self.request, _("Profile saved."))
         return HttpResponseRedirect(reverse("profile"))
 
 

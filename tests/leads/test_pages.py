@@ -229,7 +229,7 @@ def test_lead_detail_reads_as_words(both_nights, tenant_a):
     body = body.content.decode()
     from enrichment.models import RoleKind
 
-    assert RoleKind(lead.role_kind).label in body
+    assert str(RoleKind(lead.role_kind).label) in body
     verification = body.split("Verification:", 1)[1].split("</p>", 1)[0]
     # The ISO timestamp of the snapshot reads as a date.
     assert lead.evidence["checked_at"] not in verification
