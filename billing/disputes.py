@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from organizations.models import Membership, Organization, User
 from organizations.services import audit_record
+from webhooks.events import events_emit
 
 from .models import (
     OBJECTIVE_REASONS,
@@ -380,6 +381,7 @@ def _accept_locked(
             "period": f"{period.period_start:%Y-%m}",
         },
     )
+    _dispute_resolved_emit(organization=organization, dispute=dispute)
     _decision_notify_on_commit(organization_id=organization.id, dispute_id=dispute.pk)
     return credited
 
@@ -454,11 +456,32 @@ def dispute_reject(
             target=f"lead {dispute.lead_id}",
             data={"dispute": dispute.pk},
         )
+        _dispute_resolved_emit(organization=organization, dispute=dispute)
         _decision_notify_on_commit(organization_id=organization.id, dispute_id=dispute.pk)
     return dispute
 
 
 # --- telling the customer -------------------------------------------------------------------
+
+
+def _dispute_resolved_emit(*, organization: Organization, dispute: Dispute) -> None:
+    """The `dispute.resolved` webhook event, in the decision's transaction."""
+    events_emit(
+        organization=organization,
+        type="dispute.resolved",
+        items=[
+            {
+                "id": dispute.pk,
+                "lead_id": dispute.lead_id,
+                "usage_event_id": str(dispute.usage_event_id),
+                "reason": dispute.reason,
+                "status": dispute.status,
+                "decision_note": dispute.decision_note,
+                "decided_at": dispute.decided_at,
+                "automatic": dispute.decided_by_id is None,
+            }
+        ],
+    )
 
 
 def _decision_notify_on_commit(*, organization_id: int, dispute_id: int) -> None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from leadpilot.db import bulk_create_values
 from organizations.models import Organization
+from webhooks.events import events_emit
 
 from .models import (
     BillingPeriod,
@@ -246,6 +247,24 @@ def usage_events_record(
     if events:
         BillingPeriod.objects.for_org(organization).filter(pk=period.pk).update(
             units_charged=F("units_charged") + len(events), updated_at=timezone.now()
+        )
+        # Integrations hear of each charge with it (webhooks/events.py, the same transaction).
+        events_emit(
+            organization=organization,
+            type="usage.recorded",
+            items=[
+                {
+                    "id": str(event.id),
+                    "kind": kind,
+                    "lead_id": event.lead_id,
+                    "upload_row_id": event.upload_row_id,
+                    "segment_id": segment_id,
+                    "search_run_id": search_run_id,
+                    "month": period_start,
+                    "occurred_at": occurred_at,
+                }
+                for event in events
+            ],
         )
     created = {getattr(event, key): event for event in events}
     return [

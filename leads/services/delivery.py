@@ -37,6 +37,7 @@ from ..models import (
 )
 from .calendar import calendar_lock, calendar_slots_take, calendar_today
 from .reverify import finding_snapshot
+from .webhook_events import leads_event_emit
 
 
 def _company_snapshot(company: Company) -> dict[str, Any]:
@@ -233,6 +234,9 @@ def leads_deliver(
         )
         if unverified:
             candidates_record(organization=organization, run=run, rows=unverified)
+        leads_event_emit(organization=organization, type="lead.created", leads=leads)
+        if status == LeadStatus.APPROVED:
+            leads_event_emit(organization=organization, type="lead.approved", leads=leads)
     return leads
 
 

@@ -19,6 +19,7 @@ from organizations.models import Organization, User
 from ..models import Lead, LeadStatus, RejectionReason
 from .calendar import calendar_lock, calendar_slots_take, calendar_today
 from .reverify import lead_evidence_is_stale, leads_reverify
+from .webhook_events import leads_event_emit
 
 NOTES_MAX_LENGTH = 10_000
 
@@ -103,6 +104,7 @@ def leads_approve(
         Lead.objects.for_org(organization).bulk_update(
             pending, ["status", "scheduled_date", "decided_by", "decided_at", "updated_at"]
         )
+        leads_event_emit(organization=organization, type="lead.approved", leads=pending)
         result.approved = [
             lead
             for lead in leads
@@ -165,6 +167,7 @@ def leads_reject(
                 "updated_at",
             ],
         )
+        leads_event_emit(organization=organization, type="lead.rejected", leads=changed)
     return leads
 
 

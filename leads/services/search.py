@@ -57,6 +57,7 @@ from ..models import (
 )
 from .pipeline import RunBlind, search_run_pipeline
 from .reverify import ContactsFind, contacts_find_default
+from .webhook_events import search_run_completed_emit
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +272,9 @@ def _finish(
     if error:
         run.last_error = error[:2000]
         fields.append("last_error")
-    run.save(update_fields=fields)
+    with transaction.atomic():
+        run.save(update_fields=fields)
+        search_run_completed_emit(organization=organization, run=run)
     return run
 
 
