@@ -21,6 +21,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -124,12 +125,20 @@ class BulkActionView(_LeadActionView):
                 result = services.leads_approve(
                     organization=self.organization, lead_ids=ids, approved_by=request.user
                 )
-                messages.success(request, f"Approved {len(result.approved)} leads.")
+                messages.success(
+                    request,
+                    ngettext("Approved %(n)d lead.", "Approved %(n)d leads.", len(result.approved))
+                    % {"n": len(result.approved)},
+                )
                 if result.failed_reverification:
                     messages.warning(
                         request,
-                        f"{len(result.failed_reverification)} leads no longer verify and stay "
-                        "in the queue.",
+                        ngettext(
+                            "%(n)d lead no longer verifies and stays in the queue.",
+                            "%(n)d leads no longer verify and stay in the queue.",
+                            len(result.failed_reverification),
+                        )
+                        % {"n": len(result.failed_reverification)},
                     )
             else:
                 leads, disputes, problems = lead_reject_and_dispute(
@@ -140,7 +149,11 @@ class BulkActionView(_LeadActionView):
                     note=form.cleaned_data["note"],
                     dispute=form.cleaned_data["dispute"],
                 )
-                messages.success(request, f"Rejected {len(leads)} leads.")
+                messages.success(
+                    request,
+                    ngettext("Rejected %(n)d lead.", "Rejected %(n)d leads.", len(leads))
+                    % {"n": len(leads)},
+                )
                 _dispute_messages(request, form.cleaned_data, disputes, problems)
         except Lead.DoesNotExist:
             raise Http404("No such lead") from None
@@ -170,7 +183,7 @@ class LeadApproveView(_LeadActionView):
             messages.error(request, str(exc))
             return self.back(self.url("detail", lead_id=lead_id))
         if result.failed_reverification:
-            messages.warning(request, "The contact no longer verifies; the lead stays queued.")
+            messages.warning(request, _("The contact no longer verifies; the lead stays queued."))
         elif request.htmx:
             lead = result.approved[0]
             return render(request, "leads/_queue_row_done.html", {"lead": lead})
@@ -182,7 +195,7 @@ class LeadRejectView(_LeadActionView):
         form = RejectForm(request.POST)
         _lead_or_404(self.organization, lead_id)
         if not form.is_valid():
-            messages.error(request, "Pick a reason for rejecting.")
+            messages.error(request, _("Pick a reason for rejecting."))
             return self.back(self.url("detail", lead_id=lead_id))
         try:
             leads, disputes, problems = lead_reject_and_dispute(
@@ -218,13 +231,17 @@ class LeadMoveView(_LeadActionView):
         form = MoveForm(request.POST)
         fallback = self.url("calendar")
         if not form.is_valid():
-            messages.error(request, "Pick a valid date.")
+            messages.error(request, _("Pick a valid date."))
             return self.back(fallback)
         try:
             lead = services.lead_move(
                 organization=self.organization, lead_id=lead.id, to_date=form.cleaned_data["date"]
             )
-            messages.success(request, f"Moved {lead.person_name} to {lead.scheduled_date}.")
+            messages.success(
+                request,
+                _("Moved %(name)s to %(date)s.")
+                % {"name": lead.person_name, "date": date_format(lead.scheduled_date)},
+            )
         except (ValueError, services.LeadStateError) as exc:
             messages.error(request, str(exc))
         return self.back(fallback)
@@ -251,7 +268,7 @@ class LeadNotesView(_LeadActionView):
                     lead_id=lead_id,
                     notes=form.cleaned_data["notes"],
                 )
-                messages.success(request, "Notes saved.")
+                messages.success(request, _("Notes saved."))
             except ValueError as exc:
                 messages.error(request, str(exc))
         return self.back(self.url("detail", lead_id=lead_id))

@@ -9,6 +9,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -75,12 +77,17 @@ class _EditorMixin(OrgViewMixin):
                 segment = services.segment_create(
                     organization=self.organization, created_by=self.request.user, **fields
                 )
-                messages.success(self.request, f"Segment “{segment.name}” saved as a draft.")
+                messages.success(
+                    self.request,
+                    _("Segment “%(name)s” saved as a draft.") % {"name": segment.name},
+                )
             else:
                 segment = services.segment_update(
                     organization=self.organization, segment_id=self.segment.pk, **fields
                 )
-                messages.success(self.request, f"Segment “{segment.name}” saved.")
+                messages.success(
+                    self.request, _("Segment “%(name)s” saved.") % {"name": segment.name}
+                )
         except services.SegmentError as exc:
             for key, problems in exc.errors.items():
                 target = key.removeprefix("criteria.")
@@ -148,9 +155,12 @@ class SegmentTransitionView(OrgViewMixin, View):
     required_role = Role.ADMIN
     transition = ""
     _SERVICES = {
-        "activate": (services.segment_activate, "is active: the nightly search will run it."),
-        "pause": (services.segment_pause, "is paused."),
-        "archive": (services.segment_archive, "is archived."),
+        "activate": (
+            services.segment_activate,
+            gettext_lazy("“%(name)s” is active: the nightly search will run it."),
+        ),
+        "pause": (services.segment_pause, gettext_lazy("“%(name)s” is paused.")),
+        "archive": (services.segment_archive, gettext_lazy("“%(name)s” is archived.")),
     }
 
     def post(self, request: HttpRequest, org_slug: str, segment_id: int) -> HttpResponse:
@@ -166,8 +176,11 @@ class SegmentTransitionView(OrgViewMixin, View):
             # The editor asks: it shows the activation again with the confirmation box.
             messages.warning(
                 request,
-                f"No company matching “{segment.name}” has a wanted decision-maker: the nightly "
-                "search would deliver nothing. Tick the box to activate it anyway.",
+                _(
+                    "No company matching “%(name)s” has a wanted decision-maker: the nightly "
+                    "search would deliver nothing. Tick the box to activate it anyway."
+                )
+                % {"name": segment.name},
             )
             return redirect(
                 f"{reverse('segments:edit', kwargs={'org_slug': org_slug, 'segment_id': segment.pk})}"
@@ -176,7 +189,7 @@ class SegmentTransitionView(OrgViewMixin, View):
         except services.SegmentError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"“{segment.name}” {done}")
+            messages.success(request, done % {"name": segment.name})
         if segment.status == SegmentStatus.ARCHIVED:
             return redirect("segments:list", org_slug=org_slug)
         return redirect("segments:edit", org_slug=org_slug, segment_id=segment.pk)
