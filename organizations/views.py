@@ -201,7 +201,10 @@ class OrganizationCreateView(LoginRequiredMixin, FormView):
         except ValidationError as exc:
             form.add_error("name", exc)
             return self.form_invalid(form)
-        messages.success(self.request, f"{organization.name} is ready. You are its owner.")
+        messages.success(
+            self.request,
+            _("%(name)s is ready. You are its owner.") % {"name": organization.name},
+        )
         return redirect("org-home", org_slug=organization.slug)
 
 
@@ -256,7 +259,7 @@ class OrgSettingsView(OrgViewMixin, FormView):
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
-        messages.success(self.request, "Settings saved.")
+        messages.success(self.request, _("Settings saved."))
         return redirect("org-settings", org_slug=self.organization.slug)
 
 
@@ -295,7 +298,7 @@ class MemberRoleView(OrgViewMixin, View):
         except ObjectDoesNotExist:
             raise Http404("No such member") from None
         if not form.is_valid():
-            messages.error(request, "Choose one of the roles owner, admin or member.")
+            messages.error(request, _("Choose one of the roles owner, admin or member."))
         else:
             keys = selectors.api_key_counts_by_creator(organization=self.organization).get(
                 membership.user_id, 0
@@ -310,7 +313,10 @@ class MemberRoleView(OrgViewMixin, View):
             except ValidationError as exc:
                 messages.error(request, _error_text(exc))
             else:
-                text = f"{membership.user.email} is now {Role(changed.role).label.lower()}."
+                text = _("%(email)s is now %(role)s.") % {
+                    "email": membership.user.email,
+                    "role": Role(changed.role).label.lower(),
+                }
                 if keys and not changed.has_role(Role.ADMIN):
                     text += " " + _revoked_keys_text(keys)
                 messages.success(request, text)
@@ -337,9 +343,13 @@ class MemberRemoveView(OrgViewMixin, View):
         own = membership.user_id == request.user.pk
         suffix = f" {_revoked_keys_text(revoked, own=own)}" if revoked else ""
         if own:
-            messages.success(request, f"You left {self.organization.name}.{suffix}")
+            messages.success(
+                request, _("You left %(name)s.") % {"name": self.organization.name} + suffix
+            )
             return redirect("home")
-        messages.success(request, f"{membership.user.email} was removed.{suffix}")
+        messages.success(
+            request, _("%(email)s was removed.") % {"email": membership.user.email} + suffix
+        )
         return redirect("org-members", org_slug=org_slug)
 
 
@@ -368,8 +378,12 @@ class InvitationsView(OrgViewMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            f"Invitation sent to {invitation.email}. The link is valid for "
-            f"{services.INVITATION_VALID_FOR.days} days.",
+            ngettext(
+                "Invitation sent to %(email)s. The link is valid for %(days)d day.",
+                "Invitation sent to %(email)s. The link is valid for %(days)d days.",
+                services.INVITATION_VALID_FOR.days,
+            )
+            % {"email": invitation.email, "days": services.INVITATION_VALID_FOR.days},
         )
         return redirect("org-invitations", org_slug=self.organization.slug)
 
@@ -393,7 +407,10 @@ class InvitationRevokeView(OrgViewMixin, View):
                 "organizations/_invitation_row.html",
                 {"invitation": invitation, "organization": self.organization},
             )
-        messages.success(request, f"The invitation for {invitation.email} was revoked.")
+        messages.success(
+            request,
+            _("The invitation for %(email)s was revoked.") % {"email": invitation.email},
+        )
         return redirect("org-invitations", org_slug=org_slug)
 
 
@@ -457,7 +474,7 @@ class APIKeyRevokeView(OrgViewMixin, View):
                 "organizations/_api_key_row.html",
                 {"key": api_key, "organization": self.organization},
             )
-        messages.success(request, f"The key “{api_key.name}” was revoked.")
+        messages.success(request, _("The key “%(name)s” was revoked.") % {"name": api_key.name})
         return redirect("org-api-keys", org_slug=org_slug)
 
 
@@ -515,5 +532,7 @@ class InvitationAcceptView(View):
         except ValidationError as exc:
             context["error"] = _error_text(exc)
             return render(request, self.template_name, context, status=400)
-        messages.success(request, f"Welcome to {membership.organization.name}.")
+        messages.success(
+            request, _("Welcome to %(name)s.") % {"name": membership.organization.name}
+        )
         return redirect("org-home", org_slug=membership.organization.slug)
