@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import phonenumbers
 from django.utils.translation import gettext as _
 
 from blocklists.normalize import (
@@ -19,7 +20,6 @@ from blocklists.normalize import (
     name_key,
     normalize_domain,
     normalize_email,
-    normalize_phone,
 )
 
 from .parsing import CELL_MAX_CHARS, FORMULA_MARK, NUL_MARK
@@ -230,11 +230,18 @@ def contact_row_check(cells: list[str], mapping: dict[str, int]) -> RowCheck:
         except (InvalidIdentifier, ValueError) as exc:
             check.problem("email", str(exc))
     if v.get("phone"):
+        # Whether the number exists in its numbering plan is the verification's answer (a
+        # result, `not valid`); only a text that is no phone number at all is a row problem.
         try:
-            v["phone"] = normalize_phone(v["phone"], country=country)
-            keys.append(f"phone:{v['phone']}")
-        except (InvalidIdentifier, ValueError) as exc:
-            check.problem("phone", str(exc))
+            number = phonenumbers.parse(v["phone"], country or None)
+            keys.append(
+                "phone:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            )
+        except phonenumbers.NumberParseException:
+            hint = "" if country or v["phone"].startswith("+") else _(" (give +country code)")
+            check.problem(
+                "phone", _("%(value)s is not a phone number") % {"value": v["phone"]} + hint
+            )
     if not keys and not check.problems:
         check.problem("row", _("has no e-mail address and no phone number"))
     check.key = "|".join(keys)
