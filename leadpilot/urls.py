@@ -7,6 +7,7 @@ from billing.webhooks import stripe_webhook
 from organizations import views as org_views
 from organizations.forms import EmailAuthenticationForm, RateLimitedPasswordResetForm
 from organizations.language import language_set
+from website import views as website_views
 
 # Every app mounts its dashboard pages under /o/<org_slug>/ and its API under
 # /api/v1/orgs/<org_slug>/; the tenancy test walks both trees.
@@ -29,7 +30,8 @@ api_org_patterns = [
 ]
 
 urlpatterns = [
-    path("", org_views.home, name="home"),
+    # Visitors see the landing page; a logged-in user goes to their dashboard (website/views.py).
+    path("", website_views.landing, name="home"),
     path("healthz", org_views.healthz, name="healthz"),
     path(
         "accounts/login/",
@@ -62,6 +64,7 @@ urlpatterns = [
     ),
     path("", include("leads.urls_public")),
     path("", include("privacy.urls", namespace="privacy")),
+    path("", include("website.urls", namespace="website")),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/v1/orgs/<slug:org_slug>/", include(api_org_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

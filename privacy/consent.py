@@ -16,7 +16,10 @@ Contract (docs/privacy.md, "Cookie consent"):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -133,3 +136,45 @@ def consent_allows(request: HttpRequest, category: str) -> bool:
         return True
     choice = consent_of(request)
     return choice is not None and category in choice.categories
+
+
+CONSENT_ACTIONS = ("all", "necessary", "selected")
+
+
+def consent_choice_from(*, action: str, selected: list[str]) -> frozenset[str]:
+    """The categories an action allows: all, only necessary, or the ticked ones (unknown names
+    are ignored). Raises ValueError for an unknown action."""
+    if action == "all":
+        return frozenset(CATEGORY_CODES)
+    if action == "necessary":
+        return frozenset({NECESSARY})
+    if action == "selected":
+        return frozenset(c for c in selected if c in CATEGORY_CODES) | {NECESSARY}
+    raise ValueError(f"Unknown consent action {action!r}; one of {CONSENT_ACTIONS}")
+
+
+def _ip_hash(ip: str) -> str:
+    if not ip:
+        return ""
+    return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+def consent_record(
+    *, action: str, categories: frozenset[str], user: Any | None, ip: str
+) -> ConsentChoice:
+    """A visitor saved a cookie choice: write the proof (`ConsentRecord`: time, policy version,
+    categories, the user when logged in, the address as a keyed hash) and return the choice the
+    caller puts in the consent cookie. Every call writes a row (each choice is proof of its own);
+    not idempotent."""
+    from .models import ConsentRecord
+
+    now = timezone.now()
+    choice = ConsentChoice(version=policy_version(), given_at=now, categories=categories)
+    ConsentRecord.objects.create(
+        policy_version=choice.version,
+        categories=[c for c in CATEGORY_CODES if c in categories],
+        action=action,
+        user=user if user is not None and user.is_authenticated else None,
+        ip_hash=_ip_hash(ip),
+    )
+    return choice

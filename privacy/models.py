@@ -99,3 +99,32 @@ class DpaAcceptance(TenantModel):
 
     def __str__(self) -> str:
         return f"DPA {self.version} accepted by {self.accepted_by_label}"
+
+
+class ConsentRecord(models.Model):
+    """Proof of a cookie choice (privacy/consent.py): what a visitor chose, when, under which
+    policy version; the user when logged in, and the client address only as a keyed hash. Never
+    updated: a new choice (or a withdrawal) is a new row. Not tenant data: a visitor is nobody's
+    tenant."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    policy_version = models.CharField(max_length=40)
+    # The categories allowed, necessary included, e.g. ["necessary", "statistics"].
+    categories = models.JSONField()
+    # How they chose: all, necessary (only), selected.
+    action = models.CharField(max_length=12)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # HMAC-SHA256 of the client address under SECRET_KEY; empty when none was known.
+    ip_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"consent {self.policy_version} {self.action} {self.created_at:%Y-%m-%d %H:%M}"

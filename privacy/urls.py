@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_public
 
 app_name = "privacy"
 
@@ -18,4 +18,10 @@ urlpatterns = [
         name="subprocessors",
     ),
     path("privacy/records/", views.records_of_processing, name="records"),
+]
+
+urlpatterns += [
+    path("privacy/", views_public.privacy_policy, name="policy"),
+    path("cookies/", views_public.cookie_policy, name="cookies"),
+    path("privacy/consent/", views_public.consent_save, name="consent"),
 ]

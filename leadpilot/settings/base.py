@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "leads",
     "billing",
     "privacy",
+    "website",
     "webhooks",
     "uploads",
     "sandbox",
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.tenancy",
+                "website.context_processors.operator",
             ],
         },
     },
@@ -286,13 +288,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # Uploads past LEADPILOT_UPLOAD_RETENTION_DAYS are deleted with their rows (uploads/tasks.py).
     "uploads-delete-expired": {"task": "uploads.delete_expired", "schedule": 6 * 3600},
+    # Webhook deliveries due whose task was lost (webhooks/services.py), and the log's retention.
+    "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60},
+    "webhooks-purge-log": {"task": "webhooks.purge_log", "schedule": 24 * 3600},
 }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-    # Webhook deliveries due whose task was lost (webhooks/services.py), and the log's retention.
-    "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60},
-    "webhooks-purge-log": {"task": "webhooks.purge_log", "schedule": 24 * 3600},
         "organizations.api.authentication.OrganizationAPIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -1,34 +1,3 @@
-// Cookie consent: the choice is stored in a first-party cookie for a year; nothing else is set
-// before the visitor chooses. LeadPilot itself only uses necessary cookies.
-(function () {
-  const NAME = "lp_consent";
-  const CATEGORIES = ["functional", "statistics", "ad_tracking", "ad_measurement", "personalised_ads"];
-  function read() {
-    const m = document.cookie.match(new RegExp("(?:^|; )" + NAME + "=([^;]*)"));
-    return m ? decodeURIComponent(m[1]) : null;
-  }
-  function save(allowed) {
-    const value = ["necessary"].concat(allowed).join(",");
-    const secure = location.protocol === "https:" ? "; Secure" : "";
-    document.cookie = NAME + "=" + encodeURIComponent(value) + "; Max-Age=31536000; Path=/; SameSite=Lax" + secure;
-  }
-  document.addEventListener("DOMContentLoaded", function () {
-    const banner = document.getElementById("cookie-consent");
-    if (!banner || read() !== null) return;
-    banner.hidden = false;
-    banner.addEventListener("click", function (ev) {
-      const kind = ev.target.getAttribute && ev.target.getAttribute("data-consent");
-      if (!kind) return;
-      const form = document.getElementById("cookie-consent-form");
-      let allowed = [];
-      if (kind === "all") allowed = CATEGORIES.slice();
-      if (kind === "selected") allowed = CATEGORIES.filter((c) => form.elements[c].checked);
-      save(allowed);
-      banner.hidden = true;
-    });
-  });
-})();
-
 // Small progressive enhancements: confirm before destructive plain forms, copy a secret, tick
 // every box of a list. Behaviour lives here, bound by data attributes: the Content-Security-Policy
 // runs no inline handler (onclick=, onsubmit=) and no inline <script>.

@@ -77,8 +77,9 @@ def page(live_server, monkeypatch) -> Iterator:
 
 
 def test_login_and_create_an_api_key_shown_once(tenant_a, page):
-    page.goto("/")
-    assert page.url.endswith("/accounts/login/")
+    page.goto("/")  # the landing page for visitors; "Log in" in its header
+    page.click(".site-header >> text=Log in")
+    page.wait_for_url("**/accounts/login/")
     page.fill("input[name=username]", tenant_a.admin.email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
