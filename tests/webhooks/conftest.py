@@ -5,6 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.leads.conftest import (  # noqa: F401  the sandbox internet and the real workers
+    _fresh_process_caches,
+    prefix,
+    sandbox,
+    workers,
+)
+
 from .dns_server import TestDNS
 from .receiver import Receiver
 
