@@ -9,6 +9,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from organizations.models import Role
@@ -75,9 +77,15 @@ class BlockAddView(BlockListView):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             return self.render_page(form=form, status=400)
         if created:
-            messages.success(request, f"Blocked {entry.get_kind_display().lower()} {entry.value}.")
+            messages.success(
+                request,
+                _("Blocked %(kind)s %(value)s.")
+                % {"kind": entry.get_kind_display().lower(), "value": entry.value},
+            )
         else:
-            messages.info(request, f"{entry.value} was already on the block list.")
+            messages.info(
+                request, _("%(value)s was already on the block list.") % {"value": entry.value}
+            )
         return redirect("blocklists:list", org_slug=org_slug)
 
 
@@ -106,7 +114,12 @@ class BlockImportView(BlockListView):
             )
         messages.success(
             request,
-            f"Imported {result.rows} rows: {result.created} new, {result.skipped} already listed.",
+            ngettext(
+                "Imported %(rows)d row: %(new)d new, %(skipped)d already listed.",
+                "Imported %(rows)d rows: %(new)d new, %(skipped)d already listed.",
+                result.rows,
+            )
+            % {"rows": result.rows, "new": result.created, "skipped": result.skipped},
         )
         return redirect("blocklists:list", org_slug=org_slug)
 
@@ -122,7 +135,7 @@ class BlockRemoveView(OrgViewMixin, View):
             raise Http404("No such block entry") from None
         if request.htmx:  # type: ignore[attr-defined]
             return HttpResponse("")
-        messages.success(request, f"Unblocked {entry.value}.")
+        messages.success(request, _("Unblocked %(value)s.") % {"value": entry.value})
         return redirect("blocklists:list", org_slug=org_slug)
 
 
