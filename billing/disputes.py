@@ -31,10 +31,11 @@ from django.db.models import F
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from organizations.language import mail_per_language
 from organizations.models import Membership, Organization, User
 from organizations.services import audit_record
 from webhooks.events import events_emit
@@ -497,22 +498,25 @@ def dispute_decision_notify(*, organization_id: int, dispute_id: int) -> int:
     recipients = list(
         Membership.objects.for_org(organization)
         .filter(user__is_active=True)
-        .values_list("user__email", flat=True)
+        .values_list("user__email", "user__language")
         .order_by("user__email")
     )
     if not recipients:
         return 0
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {
-            "organization": organization,
-            "dispute": dispute,
-            "base_url": settings.SITE_URL.rstrip("/"),
-        }
-        subject = render_to_string("billing/emails/dispute_decided_subject.txt", context)
-        body = render_to_string("billing/emails/dispute_decided.txt", context)
-    subject_line = " ".join(str(subject).split())
+    context = {
+        "organization": organization,
+        "dispute": dispute,
+        "base_url": settings.SITE_URL.rstrip("/"),
+    }
+    # Each person reads it in their profile's language.
     send_mass_mail(
-        [(subject_line, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients],
+        mail_per_language(
+            recipients,
+            lambda: (
+                render_to_string("billing/emails/dispute_decided_subject.txt", context),
+                render_to_string("billing/emails/dispute_decided.txt", context),
+            ),
+        ),
         fail_silently=False,
     )
     return len(recipients)

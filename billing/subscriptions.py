@@ -37,8 +37,9 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from organizations.language import mail_per_language
 from organizations.models import Membership, Organization, Role
 
 from .models import (
@@ -654,17 +655,20 @@ def subscription_pause_notify(*, organization: Organization, now: dt.datetime | 
     owners = list(
         Membership.objects.for_org(organization)
         .filter(role=Role.OWNER, user__is_active=True)
-        .values_list("user__email", flat=True)
+        .values_list("user__email", "user__language")
         .order_by("user__email")
     )
     if not owners:
         return 0
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {"organization": organization, "base_url": settings.SITE_URL.rstrip("/")}
-        subject = render_to_string("billing/emails/search_paused_subject.txt", context)
-        body = render_to_string("billing/emails/search_paused.txt", context)
-    subject_line = " ".join(str(subject).split())
-    messages = [(subject_line, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in owners]
+    context = {"organization": organization, "base_url": settings.SITE_URL.rstrip("/")}
+    # Each owner reads it in their profile's language.
+    messages = mail_per_language(
+        owners,
+        lambda: (
+            render_to_string("billing/emails/search_paused_subject.txt", context),
+            render_to_string("billing/emails/search_paused.txt", context),
+        ),
+    )
     transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
     return len(owners)
 

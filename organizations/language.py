@@ -14,6 +14,8 @@ authentication middleware, since it reads both.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
@@ -119,3 +121,27 @@ def language_set(request: HttpRequest) -> HttpResponse:
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
     return response
+
+
+def recipient_language(language: str | None) -> str:
+    """The language to write to someone whose profile says `language` (blank: LANGUAGE_CODE)."""
+    return language_supported(language) or settings.LANGUAGE_CODE
+
+
+def mail_per_language(
+    recipients: Iterable[tuple[str, str]], render: Callable[[], tuple[str, str]]
+) -> list[tuple[str, str, str, list[str]]]:
+    """send_mass_mail's messages, one per (address, profile language) recipient, each written in
+    that person's language: `render()` -> (subject, body) runs once per language, inside
+    translation.override. Members do not see each other's addresses."""
+    rendered: dict[str, tuple[str, str]] = {}
+    messages = []
+    for email, language in recipients:
+        code = recipient_language(language)
+        if code not in rendered:
+            with translation.override(code):
+                subject, body = render()
+            rendered[code] = (" ".join(str(subject).split()), str(body))
+        subject, body = rendered[code]
+        messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
+    return messages

@@ -14,7 +14,10 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from organizations.language import mail_per_language
 from organizations.models import Membership, Organization
 
 from ..models import DigestLog, Lead, LeadStatus
@@ -37,23 +40,28 @@ def digest_content(*, organization: Organization, on: dt.date) -> tuple[int, int
 
 
 def _message(*, organization: Organization, pending: int, scheduled: int) -> tuple[str, str]:
+    """The digest's subject and body in the active language."""
     base = settings.SITE_URL.rstrip("/")
     parts, body = [], []
     if pending:
-        noun = "lead awaits" if pending == 1 else "leads await"
-        parts.append(f"{pending} new {noun} approval")
+        text = ngettext(
+            "%(n)d new lead awaits approval", "%(n)d new leads await approval", pending
+        ) % {"n": pending}
+        parts.append(text)
         queue = base + reverse("leads:queue", kwargs={"org_slug": organization.slug})
-        body.append(f"{pending} new {noun} approval:\n{queue}")
+        body.append(f"{text}:\n{queue}")
     if scheduled:
-        noun = "lead is" if scheduled == 1 else "leads are"
-        parts.append(f"{scheduled} {noun} on today's calendar")
+        text = ngettext(
+            "%(n)d lead is on today's calendar", "%(n)d leads are on today's calendar", scheduled
+        ) % {"n": scheduled}
+        parts.append(text)
         cal = base + reverse("leads:calendar", kwargs={"org_slug": organization.slug})
-        body.append(f"{scheduled} {noun} on today's calendar:\n{cal}")
+        body.append(f"{text}:\n{cal}")
     subject = f"{organization.name}: " + ", ".join(parts)
-    footer = (
+    footer = _(
         "You get this because the morning digest is on in your LeadPilot profile; "
-        f"turn it off there: {base}{reverse('profile')}"
-    )
+        "turn it off there: %(link)s"
+    ) % {"link": f"{base}{reverse('profile')}"}
     return subject, "\n\n".join([*body, footer]) + "\n"
 
 
@@ -71,7 +79,7 @@ def digest_send(
     recipients = list(
         Membership.objects.for_org(organization)
         .filter(user__wants_digest=True, user__is_active=True)
-        .values_list("user__email", flat=True)
+        .values_list("user__email", "user__language")
         .order_by("user__email")
     )
     if not recipients:
@@ -87,9 +95,11 @@ def digest_send(
             )
     except IntegrityError:
         return None  # another worker sent it
-    subject, body = _message(organization=organization, pending=pending, scheduled=scheduled)
-    # One message per recipient: members do not see each other's addresses.
-    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients]
+    # One message per recipient, in their profile's language.
+    messages = mail_per_language(
+        recipients,
+        lambda: _message(organization=organization, pending=pending, scheduled=scheduled),
+    )
     try:
         send_mass_mail(messages, fail_silently=False)
     except Exception:
