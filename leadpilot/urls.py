@@ -33,6 +33,7 @@ urlpatterns = [
     # Visitors see the landing page; a logged-in user goes to their dashboard (website/views.py).
     path("", website_views.landing, name="home"),
     path("healthz", org_views.healthz, name="healthz"),
+    path("favicon.ico", org_views.favicon, name="favicon"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),

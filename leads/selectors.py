@@ -50,6 +50,11 @@ def leads_awaiting_approval(*, organization: Organization) -> QuerySet[Lead]:
     return leads_of_organization(organization=organization, status=LeadStatus.PENDING_APPROVAL)
 
 
+def leads_awaiting_count(*, organization: Organization) -> int:
+    """How many leads wait in the approval queue (the menu's badge; one index-only count)."""
+    return Lead.objects.for_org(organization).filter(status=LeadStatus.PENDING_APPROVAL).count()
+
+
 WITHDRAWN_NOTICE_DAYS = 14
 
 

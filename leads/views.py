@@ -62,6 +62,16 @@ class _LeadActionView(OrgViewMixin, View):
     def url(self, name: str, **kwargs: Any) -> str:
         return reverse(f"leads:{name}", kwargs={"org_slug": self.organization.slug, **kwargs})
 
+    def _row_done(self, *, lead: Lead, **extra: Any) -> dict[str, Any]:
+        """A queue row's answer to Approve/Reject: the row in its new state, and the queue's
+        counts (menu badge, summary line) sent again out of band so none goes stale."""
+        return {
+            "organization": self.organization,
+            "lead": lead,
+            "awaiting": selectors.leads_awaiting_count(organization=self.organization),
+            **extra,
+        }
+
 
 # --- approval queue -----------------------------------------------------------------------------
 
@@ -72,10 +82,24 @@ class QueueView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         leads = selectors.leads_awaiting_approval(organization=self.organization)
-        page = Paginator(leads, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        number = self.request.POST.get("page") or self.request.GET.get("page")
+        page = Paginator(leads, PAGE_SIZE).get_page(number)
         context.update(
             page=page,
             leads=page.object_list,
+            awaiting=page.paginator.count,
+            # Translated once per page, not once per row: 50 rows times every reason's two buttons.
+            reasons_menu=[
+                (
+                    value,
+                    str(label),
+                    _("%(label)s: reject and dispute the charge") % {"label": label}
+                    if value in REJECTION_DISPUTE_REASONS
+                    else "",
+                )
+                for value, label in RejectionReason.choices
+            ],
+            texts={"approve": _("Approve"), "reject": _("Reject"), "select": _("Select")},
             reasons=RejectionReason.choices,
             dispute_reasons=REJECTION_DISPUTE_REASONS,
             withdrawn=selectors.leads_recently_withdrawn(organization=self.organization),
@@ -166,7 +190,7 @@ class BulkActionView(_LeadActionView):
             view = QueueView()
             view.setup(self.request, org_slug=self.organization.slug)
             view.organization, view.membership = self.organization, self.membership
-            context = view.get_context_data()
+            context = view.get_context_data(oob_counts=True)
             return render(self.request, "leads/_queue_table.html", context)
         return self.back(queue)
 
@@ -186,7 +210,7 @@ class LeadApproveView(_LeadActionView):
             messages.warning(request, _("The contact no longer verifies; the lead stays queued."))
         elif request.htmx:
             lead = result.approved[0]
-            return render(request, "leads/_queue_row_done.html", {"lead": lead})
+            return render(request, "leads/_queue_row_done.html", self._row_done(lead=lead))
         return self.back(self.url("detail", lead_id=lead_id))
 
 
@@ -214,12 +238,7 @@ class LeadRejectView(_LeadActionView):
             return render(
                 request,
                 "leads/_queue_row_done.html",
-                {
-                    "organization": self.organization,
-                    "lead": leads[0],
-                    "disputed": bool(disputes),
-                    "not_disputed": problems,
-                },
+                self._row_done(lead=leads[0], disputed=bool(disputes), not_disputed=problems),
             )
         _dispute_messages(request, form.cleaned_data, disputes, problems)
         return self.back(self.url("detail", lead_id=lead_id))

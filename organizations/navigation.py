@@ -37,5 +37,5 @@ def nav_items(*, organization_slug: str, membership: object, current_path: str) 
         if not membership.has_role(role):  # type: ignore[attr-defined]
             continue
         active = current_path == url if url_name == "org-home" else current_path.startswith(url)
-        items.append({"label": label, "url": url, "active": active})
+        items.append({"label": label, "url": url, "active": active, "name": url_name})
     return items

@@ -10,6 +10,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -33,6 +34,12 @@ from .language import SESSION_KEY, language_of_request
 from .models import Role
 from .selectors import memberships_of_user
 from .views_base import OrgViewMixin
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """/favicon.ico, which browsers and feed readers ask for without reading the page's <link>:
+    the app's icon, so the log and the console show no 404."""
+    return HttpResponseRedirect(static("img/favicon.ico"))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -96,6 +103,7 @@ class SignUpView(FormView):
         services.signup_request(
             email=form.cleaned_data["email"],
             organization_name=form.cleaned_data["organization_name"],
+            terms_version=settings.LEADPILOT_POLICY_VERSION,  # the box is required
         )
         return HttpResponseRedirect(reverse("signup-sent"))
 

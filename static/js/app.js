@@ -27,3 +27,25 @@
     });
   });
 })();
+
+// The dashboard's menu on a small screen (below 800 px the CSS folds it behind .menu-toggle): the
+// button opens and closes it and says so in aria-expanded; Escape closes it and returns focus.
+(function () {
+  function setOpen(button, open) {
+    const sidebar = button.closest(".sidebar");
+    sidebar.classList.toggle("menu-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", function (ev) {
+    const button = ev.target.closest && ev.target.closest(".menu-toggle");
+    if (!button) return;
+    setOpen(button, button.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") return;
+    const button = document.querySelector(".menu-toggle[aria-expanded=true]");
+    if (!button) return;
+    setOpen(button, false);
+    button.focus();
+  });
+})();
