@@ -115,22 +115,31 @@ def _stored_fingerprint(admin_url: str, dbname: str) -> tuple[bool, str | None]:
     return True, comment.removeprefix(_MARK) if comment.startswith(_MARK) else None
 
 
-def _why_stale(stored: str | None, expected: str) -> str | None:
+def _why_stale(
+    stored: str | None, expected: str, *, keep_across_migrations: bool = False
+) -> str | None:
     if stored == expected:
         return None
     if stored is None:
         return "it has no build fingerprint (made by older code, or its build was interrupted)"
     old, new = json.loads(stored), json.loads(expected)
     changed = [k for k in ("migrations", "generator") if old.get(k) != new.get(k)]
+    if keep_across_migrations and changed == ["migrations"]:
+        print("bench: keeping the generated data across new migrations (migrate applies them)")
+        return None
     return "its " + " and ".join(changed or ["fingerprint"]) + " changed since it was built"
 
 
-def setup_django(*, migrate: bool = True, built_by: str | None = None) -> BenchDatabase:
+def setup_django(
+    *, migrate: bool = True, built_by: str | None = None, keep_across_migrations: bool = False
+) -> BenchDatabase:
     """Point Django at the bench database (creating it if needed), migrate, and return it.
 
     `built_by`: the digest of the bench's generator (see `source_digest`). With it, a database
     built by other migrations or another generator is dropped and created anew first, with a
-    printed line saying why.
+    printed line saying why. `keep_across_migrations`: data built by the same generator under
+    older migrations is kept and migrated instead (for a directory that takes an hour to build;
+    the caller marks it built again afterwards).
     """
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     os.environ["DATABASE_URL"] = url
@@ -149,7 +158,11 @@ def setup_django(*, migrate: bool = True, built_by: str | None = None) -> BenchD
 
         admin_url = url.rsplit("/", 1)[0] + "/postgres"
         exists, stored = _stored_fingerprint(admin_url, dbname)
-        why = _why_stale(stored, fingerprint) if exists and built_by else None
+        why = (
+            _why_stale(stored, fingerprint, keep_across_migrations=keep_across_migrations)
+            if exists and built_by
+            else None
+        )
         with psycopg.connect(_conninfo(admin_url), autocommit=True) as conn:
             if why:
                 print(f"bench: dropping and rebuilding database {dbname}: {why}", flush=True)

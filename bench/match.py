@@ -56,6 +56,29 @@ SEGMENTS = {
     "broad": {"countries": ["GB"], "roles": ["ceo", "chair", "owner", "director"]},
 }
 NIGHTLY_CAP = 200
+# The preview's estimate may be this far off the exact count (relative) before the bench fails.
+MAX_ESTIMATE_ERROR = 0.15
+# --quick: a sample smaller than the quick directory's countries, so the estimate path runs too.
+QUICK_SAMPLE_COMPANIES = 4_000
+
+
+def exact_counts(*, organization, criteria, today) -> tuple[int, int]:
+    """The preview's two counts, exact, as segment_match_counts computed them before the
+    estimate (the figure to compare its speed and accuracy with)."""
+    from segments.matching import candidate_roles, matching_companies
+    from segments.selectors import _matching_plan
+
+    with _matching_plan():
+        companies = matching_companies(
+            organization=organization, criteria=criteria, today=today
+        ).count()
+        with_dm = (
+            candidate_roles(organization=organization, criteria=criteria, today=today)
+            .values("company_id")
+            .distinct()
+            .count()
+        )
+    return companies, with_dm
 
 
 def generate(cursor, *, companies: int, orgs: int, blocks: int, delivered: int) -> None:
@@ -277,22 +300,52 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (CI smoke test)")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the directory")
     parser.add_argument("--no-plans", action="store_true", help="do not print the plans")
+    parser.add_argument(
+        "--companies",
+        type=int,
+        default=None,
+        help=f"directory size (default {FULL['companies']:,}; 5000000 is the three registers)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep a directory built by this generator under older migrations (migrate it)",
+    )
+    parser.add_argument(
+        "--preview-only",
+        action="store_true",
+        help="measure the preview only (not the candidate queries and the floor)",
+    )
+    parser.add_argument(
+        "--no-exact",
+        action="store_true",
+        help="do not compare the preview with the exact counts (minutes for a broad segment at 5M)",
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build (or check) the directory, measure nothing"
+    )
     args = parser.parse_args()
-    size = QUICK if args.quick else FULL
+    size = dict(QUICK if args.quick else FULL)
     os.environ.setdefault(
         "BENCH_DATABASE_URL",
         "postgres://postgres@127.0.0.1:5432/leadpilot_bench_match"
         + ("_quick" if args.quick else ""),
     )
+    if args.companies is not None and args.companies != size["companies"]:
+        # Each size has its own database, so a 5M directory survives a run at 500k.
+        size["companies"] = args.companies
+        os.environ["BENCH_DATABASE_URL"] += f"_{args.companies}"
     # What the generated data depends on: the generator and the NACE classes it draws from.
     db = setup_django(
         built_by=source_digest(
             inspect.getsource(generate),
             ROOT / "enrichment" / "nace.py",
             ROOT / "enrichment" / "data",
-        )
+        ),
+        keep_across_migrations=args.keep,
     )
 
+    from django.conf import settings
     from django.db import connection, transaction
 
     from organizations.models import Organization
@@ -326,14 +379,57 @@ def main() -> None:
             have = counts(cursor)
             db.mark_built()
         else:
-            print(f"directory: reusing {db.name} (same migrations, generator and sizes)")
+            if args.keep:
+                db.mark_built()  # migrated onto the current migrations just now
+            print(f"directory: reusing {db.name} (same generator and sizes)")
     print("directory: " + ", ".join(f"{k}={v:,}" for k, v in have.items()))
+    if args.build_only:
+        return
+    if args.quick:
+        settings.LEADPILOT_PREVIEW_SAMPLE_COMPANIES = QUICK_SAMPLE_COMPANIES
     org = Organization.objects.filter(slug="bench-1").get()
     today = organization_today(organization=org)
     figures: dict[str, object] = {"companies": have["companies"], "roles": have["roles"]}
     subplans = 0
+    failures: list[str] = []
     for name, raw in SEGMENTS.items():
         crit = SegmentCriteria.from_dict(raw)
+        preview = timed(
+            lambda crit=crit: segment_match_counts(organization=org, segment=crit), size["reps"]
+        )
+        counted = segment_match_counts(organization=org, segment=crit)
+        about = "~" if counted.estimated else ""
+        print(
+            f"\n== {name}: {raw}\n"
+            f"   preview   p50={pct(preview, 0.5):.1f}ms p95={pct(preview, 0.95):.1f}ms"
+            f" companies={about}{counted.companies:,} with_dm={about}{counted.with_decision_maker:,}"
+            f" ({'estimated' if counted.estimated else 'exact'})"
+        )
+        figures.update(
+            {
+                f"{name}_preview_p50_ms": round(pct(preview, 0.5), 1),
+                f"{name}_preview_p95_ms": round(pct(preview, 0.95), 1),
+                f"{name}_estimated": int(counted.estimated),
+            }
+        )
+        if not args.no_exact:
+            t = time.perf_counter()
+            companies, with_dm = exact_counts(organization=org, criteria=crit, today=today)
+            exact_ms = (time.perf_counter() - t) * 1000
+            error = max(
+                abs(counted.companies - companies) / max(companies, 1),
+                abs(counted.with_decision_maker - with_dm) / max(with_dm, 1),
+            )
+            print(
+                f"   exact     {exact_ms:.0f}ms companies={companies:,} with_dm={with_dm:,}"
+                f" preview error={100 * error:.1f}%"
+            )
+            figures[f"{name}_exact_ms"] = round(exact_ms)
+            figures[f"{name}_error_pct"] = round(100 * error, 1)
+            if error > MAX_ESTIMATE_ERROR:
+                failures.append(f"{name}: the preview is {100 * error:.1f}% off the exact count")
+        if args.preview_only:
+            continue
         cand_qs = candidate_queryset(organization=org, criteria=crit, today=today).distinct(
             "company_id"
         )
@@ -352,20 +448,13 @@ def main() -> None:
         )
         every = timed(lambda crit=crit: segment_candidates(organization=org, segment=crit), 5)
         every_sql = timed(count_sql, size["reps"])
-        preview = timed(
-            lambda crit=crit: segment_match_counts(organization=org, segment=crit), size["reps"]
-        )
         floor = timed(floor_qs.count, size["reps"])
         floor_rows = floor_qs.count()
-        companies, with_dm = segment_match_counts(organization=org, segment=crit)
         print(
-            f"\n== {name}: {raw}\n"
-            f"   floor rows={floor_rows:,} companies={companies:,} with_dm={with_dm:,}"
-            f" candidates={n_all:,}\n"
+            f"   floor rows={floor_rows:,} candidates={n_all:,}\n"
             f"   capped({NIGHTLY_CAP}) p50={pct(capped, 0.5):.1f}ms p95={pct(capped, 0.95):.1f}ms\n"
             f"   all rows  p50={pct(every, 0.5):.1f}ms p95={pct(every, 0.95):.1f}ms\n"
             f"   all (SQL) p50={pct(every_sql, 0.5):.1f}ms p95={pct(every_sql, 0.95):.1f}ms\n"
-            f"   preview   p50={pct(preview, 0.5):.1f}ms p95={pct(preview, 0.95):.1f}ms\n"
             f"   floor     p50={pct(floor, 0.5):.1f}ms p95={pct(floor, 0.95):.1f}ms"
             f"   ratio all(SQL)/floor p95={pct(every_sql, 0.95) / pct(floor, 0.95):.2f}"
         )
@@ -389,13 +478,14 @@ def main() -> None:
                 f"{name}_all_p95_ms": round(pct(every, 0.95), 1),
                 f"{name}_sql_p50_ms": round(pct(every_sql, 0.5), 1),
                 f"{name}_sql_p95_ms": round(pct(every_sql, 0.95), 1),
-                f"{name}_preview_p95_ms": round(pct(preview, 0.95), 1),
                 f"{name}_floor_p95_ms": round(pct(floor, 0.95), 1),
                 f"{name}_vs_floor": round(pct(every_sql, 0.95) / pct(floor, 0.95), 2),
             }
         )
     figures["subplans"] = subplans
     print(figures_line(**figures))
+    if failures:
+        sys.exit("bench/match.py: " + "; ".join(failures))
 
 
 if __name__ == "__main__":

@@ -230,14 +230,16 @@ def person_delivered(*, organization: Organization) -> Exists:
     )
 
 
-def person_exclusions(*, organization: Organization) -> list[Expression]:
-    """NOT EXISTS conditions on a Role row's person."""
+def person_exclusions(*, organization: Organization, suppression: bool = True) -> list[Expression]:
+    """NOT EXISTS conditions on a Role row's person. `suppression=False` leaves out the global
+    suppression list, for a caller that applies it to the few people it fetched
+    (segments/counting.py: the anti-join hashes the whole list, whatever the rows)."""
     person_block, contact_block = person_blocks(organization=organization)
     return [
         ~person_block,
         ~person_delivered(organization=organization),
         ~contact_block,
-        ~person_suppressed(),
+        *([~person_suppressed()] if suppression else []),
     ]
 
 

@@ -20,8 +20,9 @@ from django.utils import timezone
 from organizations.models import Organization
 
 from . import estimates
+from .counting import MatchCounts, match_counts
 from .criteria import SegmentCriteria
-from .matching import candidate_queryset, candidate_roles, candidate_skips, matching_companies
+from .matching import candidate_queryset, candidate_skips
 from .models import Segment, SegmentStatus
 
 
@@ -42,6 +43,8 @@ class Preview:
     verification_rate: float = estimates.DEFAULT_VERIFICATION_RATE
     nightly_cap: int | None = None
     quota_remaining: int | None = None
+    # The two counts are estimated from a sample (rounded to two significant digits), not exact.
+    estimated: bool = False
 
 
 def _criteria_of(segment: Any) -> SegmentCriteria:
@@ -128,21 +131,15 @@ def segment_candidate_skips(
 
 def segment_match_counts(
     *, organization: Organization, segment: Segment | SegmentCriteria
-) -> tuple[int, int]:
-    """(companies matching, companies with a wanted decision-maker), exclusions applied."""
-    criteria = _criteria_of(segment)
-    today = organization_today(organization=organization)
-    with _matching_plan():
-        companies = matching_companies(
-            organization=organization, criteria=criteria, today=today
-        ).count()
-        with_dm = (
-            candidate_roles(organization=organization, criteria=criteria, today=today)
-            .values("company_id")
-            .distinct()
-            .count()
-        )
-    return companies, with_dm
+) -> MatchCounts:
+    """Companies matching and those with a wanted decision-maker, exclusions applied: exact when
+    cheap, else estimated from a sample and flagged `estimated` (segments/counting.py), every
+    statement under LEADPILOT_PREVIEW_STATEMENT_TIMEOUT_MS."""
+    return match_counts(
+        organization=organization,
+        criteria=_criteria_of(segment),
+        today=organization_today(organization=organization),
+    )
 
 
 def segment_preview(
@@ -152,8 +149,10 @@ def segment_preview(
     nightly_cap: int | None = None,
 ) -> Preview:
     """ "N companies match, M of them with a wanted decision-maker" and tonight's estimated charged
-    leads: M x recent verification rate, capped by the nightly cap and the quota left this month."""
-    companies, with_dm = segment_match_counts(organization=organization, segment=segment)
+    leads: M x recent verification rate, capped by the nightly cap and the quota left this month.
+    N and M are "about" figures when `estimated` (segment_match_counts)."""
+    counts = segment_match_counts(organization=organization, segment=segment)
+    with_dm = counts.with_decision_maker
     saved = segment if isinstance(segment, Segment) else None
     cap = nightly_cap if nightly_cap is not None else (saved.nightly_cap if saved else None)
     rate = estimates.verification_rate(organization=organization, segment=saved)
@@ -163,12 +162,13 @@ def segment_preview(
         estimate = min(estimate, cap)
     estimate = min(estimate, remaining)
     return Preview(
-        companies=companies,
+        companies=counts.companies,
         with_decision_maker=with_dm,
         estimated_charged=estimate,
         verification_rate=rate,
         nightly_cap=cap,
         quota_remaining=remaining,
+        estimated=counts.estimated,
     )
 
 

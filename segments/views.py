@@ -18,6 +18,7 @@ from organizations.models import Role
 from organizations.views_base import OrgViewMixin
 
 from . import selectors, services
+from .counting import PreviewTimeout
 from .criteria import CriteriaError
 from .forms import SegmentForm
 from .models import Segment, SegmentStatus
@@ -128,11 +129,14 @@ class SegmentPreviewView(OrgViewMixin, View):
         form = SegmentForm(request.POST, require_name=False)
         context: dict[str, Any] = {"form": form}
         if form.is_valid() and form.criteria is not None:
-            context["preview"] = selectors.segment_preview(
-                organization=self.organization,
-                segment=form.criteria,
-                nightly_cap=form.cleaned_data.get("nightly_cap"),
-            )
+            try:
+                context["preview"] = selectors.segment_preview(
+                    organization=self.organization,
+                    segment=form.criteria,
+                    nightly_cap=form.cleaned_data.get("nightly_cap"),
+                )
+            except PreviewTimeout:
+                context["preview_unavailable"] = True
         return render(request, "segments/_preview.html", context)
 
 
@@ -148,6 +152,8 @@ class SegmentSavedPreviewView(OrgViewMixin, View):
             )
         except CriteriaError as exc:
             context["criteria_errors"] = SegmentForm.error_labels(exc.errors)
+        except PreviewTimeout:
+            context["preview_unavailable"] = True
         return render(request, "segments/_preview.html", context)
 
 

@@ -414,6 +414,14 @@ LEADPILOT_LEAD_EVIDENCE_MAX_AGE_DAYS = env.int("LEADPILOT_LEAD_EVIDENCE_MAX_AGE_
 # PostgreSQL random_page_cost for the matching query (segments/selectors.py): 1.1 suits SSD or a
 # directory in memory; 0 keeps the server's setting (4.0 by default, spinning disks).
 LEADPILOT_MATCH_RANDOM_PAGE_COST = env.float("LEADPILOT_MATCH_RANDOM_PAGE_COST", default=1.1)
+# The segment preview's counts (segments/counting.py): no statement runs longer than the timeout
+# (an exact count cut off falls back to the estimate); criteria whose companies span more ids than
+# the sample are estimated from it, and counted exactly when it finds at most EXACT_MAX.
+LEADPILOT_PREVIEW_STATEMENT_TIMEOUT_MS = env.int(
+    "LEADPILOT_PREVIEW_STATEMENT_TIMEOUT_MS", default=3000
+)
+LEADPILOT_PREVIEW_SAMPLE_COMPANIES = env.int("LEADPILOT_PREVIEW_SAMPLE_COMPANIES", default=20000)
+LEADPILOT_PREVIEW_EXACT_MAX = env.int("LEADPILOT_PREVIEW_EXACT_MAX", default=5000)
 LEADPILOT_SEARCH_BATCH_MAX = env.int("LEADPILOT_SEARCH_BATCH_MAX", default=200)
 LEADPILOT_SEARCH_CHUNK = env.int("LEADPILOT_SEARCH_CHUNK", default=5)
 # Engine calls a run keeps going at once; each holds a database connection (size max_connections

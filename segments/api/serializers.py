@@ -76,6 +76,11 @@ class SegmentDraftPreviewSerializer(serializers.Serializer):
 
 class PreviewSerializer(serializers.Serializer):
     companies = serializers.IntegerField(help_text="companies matching, after exclusions")
+    estimated = serializers.BooleanField(
+        help_text="companies and with_decision_maker are estimated from a sample of the directory "
+        "(rounded to two significant digits), not exact counts: a broad segment's exact count "
+        "would take too long"
+    )
     with_decision_maker = serializers.IntegerField(
         help_text="of them with a wanted decision-maker who may be contacted"
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -14,6 +16,7 @@ from organizations.api.lists import OrgListAPIView
 from organizations.models import Role
 
 from .. import selectors, services
+from ..counting import PreviewTimeout
 from ..criteria import CriteriaError, SegmentCriteria
 from .serializers import (
     PreviewSerializer,
@@ -27,6 +30,22 @@ from .serializers import (
 )
 
 _ERRORS = OpenApiResponse(description="{field: [problem, ...]}; criteria fields as criteria.<name>")
+
+
+_PREVIEW_UNAVAILABLE = OpenApiResponse(
+    description="not even an estimate of the counts finished within the statement timeout"
+)
+
+
+class PreviewUnavailable(APIException):
+    """Not even an estimate of the counts could be had within the statement timeout (a table
+    locked by a migration, an overloaded database): try again shortly."""
+
+    status_code = 503
+    default_detail = gettext_lazy(
+        "The match count could not be computed in time; try again in a moment."
+    )
+    default_code = "preview_unavailable"
 
 
 def _bad(exc: services.SegmentError | CriteriaError, prefix: str = "") -> Response:
@@ -153,7 +172,8 @@ class SegmentPreviewAPI(OrgAPIView):
     """The saved segment's live preview: N companies, M with a decision-maker, tonight's cost."""
 
     @extend_schema(
-        operation_id="segments_preview", responses={200: PreviewSerializer, 400: _ERRORS}
+        operation_id="segments_preview",
+        responses={200: PreviewSerializer, 400: _ERRORS, 503: _PREVIEW_UNAVAILABLE},
     )
     def get(self, request: Request, org_slug: str, segment_id: int) -> Response:
         segment = selectors.segment_get(organization=self.organization, segment_id=segment_id)
@@ -161,6 +181,8 @@ class SegmentPreviewAPI(OrgAPIView):
             preview = selectors.segment_preview(organization=self.organization, segment=segment)
         except CriteriaError as exc:
             return _bad(exc, "criteria.")
+        except PreviewTimeout:
+            raise PreviewUnavailable() from None
         return Response(PreviewSerializer(preview).data)
 
 
@@ -170,7 +192,7 @@ class SegmentDraftPreviewAPI(OrgAPIView):
     @extend_schema(
         operation_id="segments_preview_draft",
         request=SegmentDraftPreviewSerializer,
-        responses={200: PreviewSerializer, 400: _ERRORS},
+        responses={200: PreviewSerializer, 400: _ERRORS, 503: _PREVIEW_UNAVAILABLE},
     )
     def post(self, request: Request, org_slug: str) -> Response:
         serializer = SegmentDraftPreviewSerializer(data=request.data)
@@ -179,9 +201,12 @@ class SegmentDraftPreviewAPI(OrgAPIView):
             criteria = SegmentCriteria.from_dict(serializer.validated_data["criteria"])
         except CriteriaError as exc:
             return _bad(exc, "criteria.")
-        preview = selectors.segment_preview(
-            organization=self.organization,
-            segment=criteria,
-            nightly_cap=serializer.validated_data["nightly_cap"],
-        )
+        try:
+            preview = selectors.segment_preview(
+                organization=self.organization,
+                segment=criteria,
+                nightly_cap=serializer.validated_data["nightly_cap"],
+            )
+        except PreviewTimeout:
+            raise PreviewUnavailable() from None
         return Response(PreviewSerializer(preview).data)
