@@ -27,6 +27,7 @@ api_org_patterns = [
     path("", include("leads.api.urls", namespace="leads-api")),
     path("", include("billing.api.urls", namespace="billing-api")),
     path("", include("webhooks.api.urls", namespace="webhooks-api")),
+    path("", include("uploads.api.urls", namespace="uploads-api")),
 ]
 
 urlpatterns = [
