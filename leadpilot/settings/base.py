@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Django's own 404/500 pages under /api/ as RFC 9457 problems (organizations/api/problems.py).
+    "organizations.api.problems.APIProblemMiddleware",
     # Before WhiteNoise, so static files carry the policy too: every response has it.
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -286,11 +288,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "privacy.retention_sweep",
         "schedule": 24 * 3600,
     },
-    # Uploads past LEADPILOT_UPLOAD_RETENTION_DAYS are deleted with their rows (uploads/tasks.py).
-    "uploads-delete-expired": {"task": "uploads.delete_expired", "schedule": 6 * 3600},
     # Webhook deliveries due whose task was lost (webhooks/services.py), and the log's retention.
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60},
     "webhooks-purge-log": {"task": "webhooks.purge_log", "schedule": 24 * 3600},
+    # Uploads past LEADPILOT_UPLOAD_RETENTION_DAYS are deleted with their rows (uploads/tasks.py).
+    "uploads-delete-expired": {"task": "uploads.delete_expired", "schedule": 6 * 3600},
 }
 
 REST_FRAMEWORK = {
@@ -301,7 +303,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "organizations.api.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "organizations.api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "organizations.api.problems.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
         "organizations.api.throttling.APIKeyRateThrottle",

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from ..models import Membership, Organization, OrganizationAPIKey, Role
 from ..selectors import membership_for_slug
 from .parsers import JSONParser
+from .problems import as_problem
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -69,13 +70,15 @@ class OrgAPIView(APIView):
                 raise Http404("No such organisation")
             self.organization = api_key.organization
             if request.method not in SAFE_METHODS and api_key.scope != "write":
-                raise exceptions.PermissionDenied("This API key is read-only.")
+                raise exceptions.PermissionDenied(_("This API key is read-only."))
             if request.method not in SAFE_METHODS and not self.allow_api_key_writes:
                 raise exceptions.PermissionDenied(
-                    "This needs a person's session (log in to the dashboard), not an API key."
+                    _("This needs a person's session (log in to the dashboard), not an API key.")
                 )
             if role == Role.OWNER:
-                raise exceptions.PermissionDenied("This needs an owner's session, not an API key.")
+                raise exceptions.PermissionDenied(
+                    _("This needs an owner's session, not an API key.")
+                )
             return
         membership = membership_for_slug(user=request.user, slug=slug)
         if membership is None:
@@ -83,7 +86,9 @@ class OrgAPIView(APIView):
         self.organization = membership.organization
         self.membership = membership
         if not membership.has_role(role):
-            raise exceptions.PermissionDenied(f"This needs the {Role(role).label.lower()} role.")
+            raise exceptions.PermissionDenied(
+                _("This needs the %(role)s role.") % {"role": Role(role).label.lower()}
+            )
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, ObjectDoesNotExist):
@@ -112,3 +117,9 @@ class OrgAPIView(APIView):
                 % {"limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
             )
         return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # An error answer a view built itself (a 409 with its reason) gets the API's one shape.
+        if isinstance(response, Response):
+            response = as_problem(response)
+        return super().finalize_response(request, response, *args, **kwargs)

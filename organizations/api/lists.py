@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -29,9 +28,10 @@ from rest_framework.response import Response
 
 from .base import OrgAPIView
 from .pagination import PAGE_PARAMETERS, DefaultCursorPagination, paginated
+from .schema import ProblemAutoSchema
 
 
-class OrgListSchema(AutoSchema):
+class OrgListSchema(ProblemAutoSchema):
     """The GET of an OrgListAPIView, documented from the view's declaration."""
 
     def get_operation_id(self) -> str:
