@@ -5,9 +5,10 @@ Contract (segment_match_counts in selectors.py is the entry point):
 - Counts are of the matching query's companies (company-level exclusions applied) and of those
   with a wanted, non-excluded decision-maker, as in matching.py.
 - `estimated` is False only for an exact count. An estimate comes from a systematic sample of
-  the criteria's company-id range (LEADPILOT_PREVIEW_SAMPLE_COMPANIES ids in
-  SAMPLE_BLOCKS evenly spaced blocks, scaled by the range over the sampled ids), rounded to
-  two significant digits so it never looks more precise than it is.
+  the criteria's company-id range (a quarter of LEADPILOT_PREVIEW_SAMPLE_COMPANIES ids, then
+  all of them while fewer than SAMPLE_MIN_HITS companies match, in SAMPLE_BLOCKS evenly spaced
+  blocks, scaled by the range over the sampled ids), rounded to two significant digits so it
+  never looks more precise than it is.
 - Exact when the criteria's id range is no larger than the sample (the sample is then the whole
   range), or when the sample estimates at most LEADPILOT_PREVIEW_EXACT_MAX companies and the
   exact counts finish within the timeout.
@@ -53,6 +54,9 @@ from .matching import (
 # Blocks the sample is split into: enough to follow how the data changes along the id order
 # (registry number, incorporation date), few enough to stay a handful of index range scans.
 SAMPLE_BLOCKS = 40
+# Matching companies a sample must hold for its estimate to stand (relative error about
+# 1 / sqrt(hits): 5 %); fewer, and the sample grows (match_counts).
+SAMPLE_MIN_HITS = 400
 
 
 @dataclass(frozen=True)
@@ -276,33 +280,45 @@ def match_counts(
 ) -> MatchCounts:
     """The preview's two counts, exact or estimated (see the module's contract).
 
+    The sample grows in two steps: a quarter of LEADPILOT_PREVIEW_SAMPLE_COMPANIES first, which
+    settles a broad segment (at least SAMPLE_MIN_HITS matching companies: about 5 % error) and a
+    selective one (an estimate under LEADPILOT_PREVIEW_EXACT_MAX: counted exactly), then the
+    whole sample for what lies between.
+
     PreviewTimeout only when even the planner's estimate could not be had in time (a table
     locked by a migration, a starved server): the caller says the count is unavailable.
     """
     timeout_ms = int(settings.LEADPILOT_PREVIEW_STATEMENT_TIMEOUT_MS)
     sample_size = int(settings.LEADPILOT_PREVIEW_SAMPLE_COMPANIES)
+    exact_max = int(settings.LEADPILOT_PREVIEW_EXACT_MAX)
     try:
         with _statement_timeout(timeout_ms):
             ranges = id_ranges(criteria)
-            if not ranges:
-                return MatchCounts(0, 0)
-            sample = sample_ranges(ranges, sample_size)
-            companies, with_dm = _counts(
-                organization=organization, criteria=criteria, today=today, ranges=sample
+        if not ranges:
+            return MatchCounts(0, 0)
+        total = sum(hi - lo + 1 for lo, hi in ranges)
+        for size in (max(sample_size // 4, 1), sample_size):
+            sample = sample_ranges(ranges, size)
+            with _statement_timeout(timeout_ms):
+                companies, with_dm = _counts(
+                    organization=organization, criteria=criteria, today=today, ranges=sample
+                )
+            sampled = sum(hi - lo + 1 for lo, hi in sample)
+            if sampled == total:
+                return MatchCounts(companies, with_dm)
+            scale = total / sampled
+            estimate = MatchCounts(
+                round_estimate(companies * scale), round_estimate(with_dm * scale), estimated=True
             )
+            if companies * scale <= exact_max:
+                break  # small enough to count exactly
+            if companies >= SAMPLE_MIN_HITS:
+                return estimate
+        else:
+            return estimate
     except PreviewTimeout:
         with _statement_timeout(timeout_ms):
             return _planner_estimate(organization=organization, criteria=criteria, today=today)
-    total = sum(hi - lo + 1 for lo, hi in ranges)
-    sampled = sum(hi - lo + 1 for lo, hi in sample)
-    if sampled == total:
-        return MatchCounts(companies, with_dm)
-    scale = total / sampled
-    estimate = MatchCounts(
-        round_estimate(companies * scale), round_estimate(with_dm * scale), estimated=True
-    )
-    if companies * scale > int(settings.LEADPILOT_PREVIEW_EXACT_MAX):
-        return estimate
     try:
         with _statement_timeout(timeout_ms):
             companies, with_dm = _counts(
