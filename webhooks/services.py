@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import logging
 import secrets
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -262,14 +263,16 @@ def _send(*, endpoint: WebhookEndpoint, message: WebhookMessage) -> AttemptResul
     pinned = url.copy_with(host=target.address, port=target.port)
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     connect_timeout, total = _timeouts()
-    ca_file = getattr(settings, "LEADPILOT_HTTP_CA_FILE", "") or True
+    # The sandbox's (tests') CA when set, else the system's trust store.
+    ca_file = getattr(settings, "LEADPILOT_HTTP_CA_FILE", "") or None
+    verify = ssl.create_default_context(cafile=ca_file)
     started = time.monotonic()
     try:
         with (
             httpx.Client(
                 timeout=httpx.Timeout(total, connect=connect_timeout),
                 follow_redirects=False,
-                verify=ca_file,
+                verify=verify,
                 trust_env=False,
             ) as client,
             client.stream(

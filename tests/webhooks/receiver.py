@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 @dataclass
@@ -28,7 +29,9 @@ class Receiver:
     """`Receiver(script=[Answer(500)] * 3)`: the first requests get the script's answers in
     order, later ones the default (200)."""
 
-    def __init__(self, script: list[Answer] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, script: list[Answer] | None = None, host: str = "127.0.0.1", tls: Any = None
+    ) -> None:
         self.script = list(script or [])
         self.default = Answer()
         self.received: list[Received] = []
@@ -65,6 +68,8 @@ class Receiver:
 
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
+        if tls is not None:  # an ssl.SSLContext: the receiver speaks HTTPS
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.host = host
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

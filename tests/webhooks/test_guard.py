@@ -119,3 +119,49 @@ def test_a_slow_receiver_times_out_after_the_total_limit(
     delivery = WebhookDelivery.objects.for_org(tenant_a.org).get()
     assert delivery.status == "pending" and delivery.next_attempt_at is not None
     assert delivery_attempt(delivery_id=delivery.pk) is None, "not due yet: nothing is sent"
+
+
+def test_https_goes_to_the_checked_address_with_the_host_name_for_tls(
+    settings, test_dns, tenant_a, tmp_path, django_capture_on_commit_callbacks
+):
+    """Pinned to the resolved address, the request still names the host (Host header, SNI) and
+    the certificate is verified for that name: a certificate for another name is refused."""
+    import ssl
+
+    import trustme
+
+    from .receiver import Receiver
+
+    settings.LEADPILOT_WEBHOOKS_REQUIRE_HTTPS = True  # private addresses stay allowed: loopback
+    settings.LEADPILOT_WEBHOOKS_RETRY_DELAYS = [3600]
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    settings.LEADPILOT_HTTP_CA_FILE = str(ca_file)
+    test_dns.answers["hooks.example.com"] = "127.0.0.1"
+    test_dns.answers["other.example.com"] = "127.0.0.1"
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hooks.example.com").configure_cert(tls)
+    with Receiver(tls=tls) as rcv:
+        endpoint_create(
+            organization=tenant_a.org,
+            url=f"https://hooks.example.com:{rcv.port}/in",
+            events=["lead.created"],
+        )
+        endpoint_create(
+            organization=tenant_a.org,
+            url=f"https://other.example.com:{rcv.port}/in",
+            events=["lead.created"],
+        )
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            event_emit(organization=tenant_a.org, type="lead.created", data={"id": 1})
+        (request,) = rcv.received
+    assert request.headers["host"] == f"hooks.example.com:{rcv.port}"
+    attempts = {
+        a.delivery.endpoint.url.split("//")[1].split(":")[0]: a
+        for a in WebhookAttempt.objects.for_org(tenant_a.org).select_related("delivery__endpoint")
+    }
+    assert attempts["hooks.example.com"].succeeded
+    refused = attempts["other.example.com"]
+    assert not refused.succeeded and refused.status_code is None
+    assert "certificate" in refused.error.lower() or "hostname" in refused.error.lower()
