@@ -40,6 +40,8 @@ test: install services
 	DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_SETTINGS_MODULE=leadpilot.settings.test \
 		$(PY) manage.py makemigrations --check --dry-run
 	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+# GNU gettext: tests/test_i18n.py runs makemessages (xgettext, msgmerge) to find untranslated strings.
+	test -x /usr/bin/xgettext || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y gettext)
 # docker-compose validates docker-compose.yml (tests/deploy/) without a Docker daemon: Debian's
 # Compose v1 package, without its recommends (the Docker engine).
 	test -x /usr/bin/docker-compose || (apt-get update && DEBIAN_FRONTEND=noninteractive \
