@@ -6,17 +6,27 @@ Full size: 500,000 companies, 1,000,000 roles (1,000,000 people, 300,000 e-mail 
 leads each. `--quick`: 20,000 companies, 40,000 roles, 5 organisations (CI smoke test).
 
 Figures, for one organisation and a selective, a medium and a broad segment:
+- the preview (segment_match_counts: exact or estimated from a sample, segments/counting.py),
+  p50/p95, whether it was estimated, and how far it is from the exact counts (computed once the
+  way the preview did before the sample; minutes for a broad segment at 5M: `--no-exact`),
 - candidates (the nightly search's call: segment_candidates with the nightly cap as limit),
 - all candidates (every row, no limit, fetched into Python),
 - all candidates in SQL only (count(*) over the candidate statement: no row transfer),
-- the preview (both counts of segment_preview),
 - the floor: count(*) over the same predicates and join without any anti-join.
-Goals: selective p95 <= 200 ms; broad (all, SQL) <= 3x the floor.
+Goals: preview p95 <= 300 ms at 500k and <= 1 s at 5M companies; selective p95 <= 200 ms; broad
+(all, SQL) <= 3x the floor. The bench fails when an estimate is more than 15 % off the exact count.
+
+`--companies N` sets the directory's size (5000000: the UK, Norwegian and Swedish registers
+together; its own database, <BENCH_DATABASE_URL>_5000000, about half an hour to build on two
+cores); `--preview-only` skips the candidate and floor figures; `--build-only` builds the directory
+and stops; `--keep` keeps a directory built by this generator across new migrations (migrate
+applies them) instead of building it again.
 
 Uses its own database (BENCH_DATABASE_URL, default .../leadpilot_bench_match[_quick]); the
 generated directory is kept and reused while its sizes match and it was built by the current
 migrations and this generator (bench/_common.py: otherwise the database is dropped and built again,
-with a line saying why); `--regenerate` forces a new one.
+with a line saying why); `--regenerate` forces a new one. Never run two builds of one size at once:
+the second drops the first's database.
 """
 
 from __future__ import annotations
