@@ -178,7 +178,7 @@ def endpoint_secrets(endpoint: WebhookEndpoint, *, now: dt.datetime) -> list[str
 def endpoint_test_send(*, organization: Organization, endpoint_id: int) -> WebhookDelivery:
     """Send a `webhook.test` event to this endpoint (whatever it subscribes to), through the
     same queue, signing and log as real events; one attempt, no retries."""
-    from .events import deliveries_enqueue
+    from .tasks import webhook_deliver
 
     endpoint = WebhookEndpoint.objects.for_org(organization).get(pk=endpoint_id)
     now = timezone.now()
@@ -196,7 +196,10 @@ def endpoint_test_send(*, organization: Organization, endpoint_id: int) -> Webho
         delivery = WebhookDelivery.objects.create(
             organization=organization, message=message, endpoint=endpoint, next_attempt_at=now
         )
-        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=[delivery.pk]))
+        # A person's action: sent even to a disabled endpoint (to check it before enabling).
+        transaction.on_commit(
+            lambda: webhook_deliver.delay(delivery_id=delivery.pk, manual=True)  # type: ignore[call-arg]
+        )
     return delivery
 
 

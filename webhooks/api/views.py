@@ -1,6 +1,5 @@
-"""Webhooks API under /api/v1/orgs/<slug>/webhooks/: owners, admins and API keys (which act as
-admins; changes need a write key). The secret is in every endpoint's answer, so reading needs
-the admin role too."""
+"""Webhooks API under /api/v1/orgs/<slug>/webhooks/: owners, admins and API keys with the admin
+scope. The secret is in every endpoint's answer, so reading needs the admin role (and scope) too."""
 
 from __future__ import annotations
 
@@ -23,6 +22,9 @@ from .serializers import (
     EndpointUpdateSerializer,
 )
 
+# Every operation: the admin role for a session, the admin scope for a key (OrgAPIView.api_scope).
+ADMIN_SCOPE = "admin"
+
 
 def _user(request: Request) -> Any:  # an API key's principal is not a User
     return request.user if getattr(request.user, "pk", None) else None
@@ -32,6 +34,7 @@ class EndpointListCreateAPI(OrgListAPIView):
     """The organisation's webhook endpoints, newest first; POST adds one (201, with its secret)."""
 
     required_role = Role.ADMIN
+    api_scope = ADMIN_SCOPE
     list_operation_id = "webhooks_list"
     selector = staticmethod(selectors.endpoints_of_organization)
     serializer_class = EndpointSerializer
@@ -55,6 +58,7 @@ class EndpointDetailAPI(OrgAPIView):
     with its delivery log."""
 
     required_role = Role.ADMIN
+    api_scope = ADMIN_SCOPE
 
     @extend_schema(operation_id="webhooks_retrieve", responses=EndpointSerializer)
     def get(self, request: Request, org_slug: str, webhook_id: int) -> Response:
@@ -84,6 +88,7 @@ class EndpointRotateSecretAPI(OrgAPIView):
     """A new secret; the previous one keeps signing (a second signature) for the overlap."""
 
     required_role = Role.ADMIN
+    api_scope = ADMIN_SCOPE
 
     @extend_schema(
         operation_id="webhooks_rotate_secret", request=None, responses=EndpointSerializer
@@ -99,6 +104,7 @@ class EndpointTestAPI(OrgAPIView):
     """Queue a `webhook.test` event to this endpoint (one attempt, in its delivery log): 202."""
 
     required_role = Role.ADMIN
+    api_scope = ADMIN_SCOPE
 
     @extend_schema(operation_id="webhooks_test", request=None, responses={202: DeliverySerializer})
     def post(self, request: Request, org_slug: str, webhook_id: int) -> Response:
@@ -116,6 +122,7 @@ class DeliveryListAPI(OrgListAPIView):
     time, the answer's first 1,000 characters, the error)."""
 
     required_role = Role.ADMIN
+    api_scope = ADMIN_SCOPE
     list_operation_id = "webhooks_deliveries_list"
     selector = staticmethod(selectors.deliveries_of_endpoint)
     serializer_class = DeliverySerializer
@@ -132,6 +139,7 @@ class DeliveryRedeliverAPI(OrgAPIView):
     """Send a delivery again now (same webhook-id and body): 202; the attempt joins its log."""
 
     required_role = Role.ADMIN
+    api_scope = ADMIN_SCOPE
 
     @extend_schema(
         operation_id="webhooks_deliveries_redeliver",
