@@ -14,6 +14,7 @@ from organizations.models import DeliveryMode
 
 from .criteria import WANTABLE_ROLES, CriteriaError, SegmentCriteria
 from .models import NIGHTLY_CAP_MAX, Segment
+from .pickers import PICKER_FIELDS
 
 ROLE_SLOTS = 4
 _LIST_FIELDS = ("countries", "industries", "regions", "municipalities", "postcode_prefixes")
@@ -127,6 +128,10 @@ class SegmentForm(forms.Form):
                 label=_("Decision-maker, choice %(number)d") % {"number": i},
                 initial=RoleKind.CEO if i == 1 else "",
             )
+        # Searchable pickers (static/js/picker.js) enhance these: the text box stays the field
+        # that posts the codes, comma-separated, and is what a browser without JavaScript shows.
+        for name in PICKER_FIELDS:
+            self.fields[name].widget.attrs["data-picker"] = name
         # The live preview posts half-filled forms: only the criteria must be valid there.
         self.fields["name"].required = require_name
         self.fields["nightly_cap"].required = require_name

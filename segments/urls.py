@@ -10,6 +10,7 @@ urlpatterns = [
     path("segments/", views.SegmentListView.as_view(), name="list"),
     path("segments/new/", views.SegmentCreateView.as_view(), name="create"),
     path("segments/preview/", views.SegmentPreviewView.as_view(), name="preview"),
+    path("segments/options/", views.SegmentPickerOptionsView.as_view(), name="picker-options"),
     path("segments/<int:segment_id>/", views.SegmentEditView.as_view(), name="edit"),
     path(
         "segments/<int:segment_id>/preview/",

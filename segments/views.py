@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 from organizations.models import Role
 from organizations.views_base import OrgViewMixin
 
-from . import selectors, services
+from . import pickers, selectors, services
 from .counting import PreviewTimeout
 from .criteria import CriteriaError
 from .forms import SegmentForm
@@ -138,6 +138,32 @@ class SegmentPreviewView(OrgViewMixin, View):
             except PreviewTimeout:
                 context["preview_unavailable"] = True
         return render(request, "segments/_preview.html", context)
+
+
+class SegmentPickerOptionsView(OrgViewMixin, View):
+    """GET ?field=countries|industries|regions|municipalities&q=…: the editor's pickers
+    (static/js/picker.js) ask for options as the user types; ?values=a,b names picked codes.
+    The directory is global, so the answer is the same for every organisation; membership is
+    still checked by OrgViewMixin."""
+
+    def get(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        field = request.GET.get("field", "")
+        if field not in pickers.PICKER_FIELDS:
+            return JsonResponse(
+                {
+                    "error": _("Unknown picker %(field)r: use one of %(fields)s.")
+                    % {"field": field, "fields": ", ".join(pickers.PICKER_FIELDS)}
+                },
+                status=400,
+            )
+        if "values" in request.GET:
+            values = [v.strip() for v in request.GET["values"].split(",") if v.strip()]
+            options = pickers.picker_labels(field=field, values=values[: pickers.PICKER_LIMIT])
+        else:
+            options = pickers.picker_search(field=field, query=request.GET.get("q", "")[:100])
+        response = JsonResponse({"options": [o.as_dict() for o in options]})
+        response["Cache-Control"] = "private, max-age=300"
+        return response
 
 
 class SegmentSavedPreviewView(OrgViewMixin, View):

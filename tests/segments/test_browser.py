@@ -35,18 +35,25 @@ def test_live_preview_follows_the_criteria(tenant_a, directory, page):  # noqa: 
     companies.wait_for()
     assert companies.inner_text() == "5"  # no country yet: every active company
 
-    page.fill("input[name=countries]", "NO")
+    # Countries are picked by name (static/js/picker.js); the hidden box posts the codes.
+    countries = page.get_by_role("combobox", name="Countries")
+    countries.fill("Norway")
+    page.get_by_role("option", name="Norway (NO)").click()
     # expect(), not wait_for_function("..."): a string predicate is eval'd, which the page's
     # Content-Security-Policy refuses.
     expect(page.locator("[data-testid=companies]")).to_have_text("2")
-    page.fill("input[name=countries]", "XX")
-    page.locator("#preview >> text=is not an ISO 3166-1 alpha-2 country code").wait_for()
+    countries.fill("XX")
+    expect(page.get_by_role("option", name="No matches")).to_be_visible()
+    page.keyboard.press("Escape")
 
-    page.fill("input[name=countries]", "GB")
+    page.get_by_role("button", name="Remove Norway (NO)").click()
+    countries.fill("United Kingdom")
+    page.get_by_role("option", name="United Kingdom (GB)").click()
     page.fill("input[name=name]", "UK companies")
     page.click("button[type=submit] >> text=Save as draft")
     page.wait_for_url("**/o/alpha/segments/*/")
     expect(page.locator("[data-testid=companies]")).to_have_text("3")
     assert page.locator("input[name=countries]").input_value() == "GB"
+    expect(page.locator(".picker-chip", has_text="United Kingdom (GB)")).to_be_visible()
     page.click("button >> text=Activate")
     page.locator("h1 >> text=Active").wait_for()
