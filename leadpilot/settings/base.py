@@ -483,6 +483,11 @@ LEADPILOT_WEBHOOKS_CONNECT_TIMEOUT = env.float("LEADPILOT_WEBHOOKS_CONNECT_TIMEO
 LEADPILOT_WEBHOOKS_TIMEOUT = env.float("LEADPILOT_WEBHOOKS_TIMEOUT", default=10.0)
 # A failing delivery is retried with back-off for this many hours, then the endpoint disabled.
 LEADPILOT_WEBHOOKS_RETRY_HOURS = env.int("LEADPILOT_WEBHOOKS_RETRY_HOURS", default=72)
+# Seconds between attempts, comma-separated, the last repeating; empty: 5 s, 5 min, 30 min, 2 h,
+# 5 h, 10 h, 10 h, then 12 h (webhooks/services.py).
+LEADPILOT_WEBHOOKS_RETRY_DELAYS = [
+    int(s) for s in env.list("LEADPILOT_WEBHOOKS_RETRY_DELAYS", default=[]) if s.strip()
+]
 # After a rotation the old secret keeps signing (a second signature) for this many hours.
 LEADPILOT_WEBHOOKS_SECRET_OVERLAP_HOURS = env.int(
     "LEADPILOT_WEBHOOKS_SECRET_OVERLAP_HOURS", default=24

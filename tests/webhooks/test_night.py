@@ -67,3 +67,45 @@ def test_a_receiver_taking_10_s_does_not_hold_up_the_night(
     assert len(slow.received) >= 1
     # Cut at the 10 s total limit (or answered just inside it); never more than a little over.
     assert 9_000 <= attempt.response_ms <= 12_000, attempt.response_ms
+
+
+def test_a_receiver_failing_three_times_gets_the_event_from_the_worker_once_it_answers(
+    workers, tenant_a, tenant_b, receiver
+):
+    """Real back-off on a real worker (1 s apart here): the fourth attempt succeeds, every attempt
+    carries the same webhook-id and body, and nothing more is sent after the success."""
+    from django.db import transaction
+
+    from webhooks.events import event_emit
+
+    flaky = receiver([Answer(500), Answer(502), Answer(503)])
+    endpoint_create(organization=tenant_a.org, url=flaky.url(), events=["lead.approved"])
+    endpoint_create(organization=tenant_b.org, url=flaky.url("/b"), events=["lead.approved"])
+    workers.start(
+        env={
+            "LEADPILOT_WEBHOOKS_ALLOW_PRIVATE": "true",
+            "LEADPILOT_WEBHOOKS_REQUIRE_HTTPS": "false",
+            "LEADPILOT_WEBHOOKS_RETRY_DELAYS": "1",
+        }
+    )
+    with transaction.atomic():
+        event_emit(organization=tenant_a.org, type="lead.approved", data={"id": 42})
+    try:
+        wait_until(
+            lambda: WebhookDelivery.objects.for_org(tenant_a.org).get().status == "succeeded",
+            timeout=60,
+            what="the delivery to succeed",
+        )
+    except AssertionError:
+        raise AssertionError(workers.logs()) from None
+    time.sleep(2)
+    assert len(flaky.received) == 4
+    assert len({r.headers["webhook-id"] for r in flaky.received}) == 1
+    assert len({r.body for r in flaky.received}) == 1
+    assert all(r.path == "/hooks" for r in flaky.received), "B's endpoint got A's event"
+    codes = list(
+        WebhookAttempt.objects.for_org(tenant_a.org)
+        .order_by("attempted_at")
+        .values_list("status_code", flat=True)
+    )
+    assert codes == [500, 502, 503, 200]
