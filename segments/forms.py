@@ -39,7 +39,7 @@ def _split(value: str) -> list[str]:
 class SegmentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     nightly_cap = forms.IntegerField(
-        label=_("Leads per night"),
+        label=_("Nightly cap"),
         min_value=1,
         max_value=NIGHTLY_CAP_MAX,
         initial=25,
