@@ -30,12 +30,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Max, Min, QuerySet
 
 from blocklists.models import Suppression
 from blocklists.normalize import identifier_hash
@@ -53,7 +51,7 @@ from .matching import (
 
 # Blocks the sample is split into: enough to follow how the data changes along the id order
 # (registry number, incorporation date), few enough to stay a handful of index range scans.
-SAMPLE_BLOCKS = 40
+SAMPLE_BLOCKS = 20
 # Matching companies a sample must hold for its estimate to stand (relative error about
 # 1 / sqrt(hits): 5 %); fewer, and the sample grows (match_counts).
 SAMPLE_MIN_HITS = 400
@@ -167,10 +165,6 @@ def sample_ranges(ranges: list[tuple[int, int]], size: int) -> list[tuple[int, i
     return out
 
 
-def _in_ranges(field: str, ranges: list[tuple[int, int]]) -> Q:
-    return reduce(or_, (Q(**{f"{field}__gte": lo, f"{field}__lte": hi}) for lo, hi in ranges))
-
-
 def _suppressed(person_ids: set[int]) -> set[int]:
     """Those of these people with a known e-mail/phone on the global suppression list: their
     contact points' hashes looked up in the list (matching.person_suppressed, for a few
@@ -221,26 +215,21 @@ def _counts(
 
     The decision-makers are fetched (company, person) without the suppression anti-join, which
     is then applied to those people: a few thousand rows for a sample or a small segment."""
-    bounds = (ranges[0][0], ranges[-1][1])
-    companies = (
-        matching_companies(organization=organization, criteria=criteria, today=today)
-        .filter(_in_ranges("id", ranges))
-        .count()
-    )
+    companies = matching_companies(
+        organization=organization, criteria=criteria, today=today, id_ranges=ranges
+    ).count()
     pairs = set(
         wanted_roles(
             criteria=criteria,
             today=today,
-            id_bounds=bounds,
+            id_ranges=ranges,
             exclusions=[
                 *company_exclusions(
                     organization=organization, prefix="company__", company_ref="company_id"
                 ),
                 *person_exclusions(organization=organization, suppression=False),
             ],
-        )
-        .filter(_in_ranges("company_id", ranges))
-        .values_list("company_id", "person_id")
+        ).values_list("company_id", "person_id")
     )
     suppressed = _suppressed({person for _, person in pairs}) if pairs else set()
     with_dm = len({company for company, person in pairs if person not in suppressed})

@@ -68,6 +68,11 @@ class _NameKey(Func):
     output_field = Company._meta.get_field("name")
 
 
+def in_id_ranges(field: str, ranges: Sequence[tuple[int, int]]) -> Q:
+    """`field` lies in one of the inclusive ranges (OR'ed: one index range scan each)."""
+    return reduce(or_, (Q(**{f"{field}__gte": lo, f"{field}__lte": hi}) for lo, hi in ranges))
+
+
 def company_filters(
     *,
     criteria: SegmentCriteria,
@@ -75,12 +80,16 @@ def company_filters(
     company_ref: str,
     today: dt.date,
     id_bounds: tuple[int, int] | None = None,
+    id_ranges: Sequence[tuple[int, int]] | None = None,
 ) -> list[Q | Exists]:
     """The criteria as WHERE conditions on a company reached through `prefix` ("" or "company__").
 
     `company_ref` names the company's id from the outer query ("pk" or "company_id"), for the
     industry semi-join. `id_bounds` (country_id_bounds) repeats the countries' id range inside
     that semi-join, so its index is read from the first company of the country, too.
+    `id_ranges` (the preview's sample, segments/counting.py) limits the companies to those id
+    ranges, in the semi-join as well: it then reads the sample's industries, not every company
+    of the criteria's industries.
     """
 
     def q(**kwargs: object) -> Q:
@@ -104,7 +113,11 @@ def company_filters(
                 industries = industries.filter(
                     company_id__gte=id_bounds[0], company_id__lte=id_bounds[1]
                 )
+            if id_ranges:
+                industries = industries.filter(in_id_ranges("company_id", id_ranges))
             conds.append(Exists(industries))
+    if id_ranges:
+        conds.append(in_id_ranges(prefix + "id", id_ranges))
     if c.regions:
         conds.append(q(region__in=list(c.regions)))
     if c.municipalities:
@@ -312,9 +325,11 @@ def wanted_roles(
     today: dt.date,
     id_bounds: tuple[int, int] | None = None,
     exclusions: Sequence[Expression] = (),
+    id_ranges: Sequence[tuple[int, int]] | None = None,
 ) -> QuerySet[Role]:
     """The wanted current roles at companies matching the criteria, with `exclusions` (the
-    organisation's anti-joins) in the same WHERE; `id_bounds` as in candidate_roles."""
+    organisation's anti-joins) in the same WHERE; `id_bounds` as in candidate_roles, `id_ranges`
+    as in company_filters (on the role's company id, so the role index reads those ranges)."""
     roles = Role.objects.filter(
         *company_filters(
             criteria=criteria,
@@ -322,6 +337,7 @@ def wanted_roles(
             company_ref="company_id",
             today=today,
             id_bounds=id_bounds,
+            id_ranges=id_ranges,
         ),
         *exclusions,
         is_current=True,
@@ -329,6 +345,8 @@ def wanted_roles(
     )
     if id_bounds is not None:
         roles = roles.filter(company_id__gte=id_bounds[0], company_id__lte=id_bounds[1])
+    if id_ranges:
+        roles = roles.filter(in_id_ranges("company_id", id_ranges))
     return roles
 
 
@@ -467,11 +485,18 @@ def candidate_skips(
 
 
 def matching_companies(
-    *, organization: Organization, criteria: SegmentCriteria, today: dt.date
+    *,
+    organization: Organization,
+    criteria: SegmentCriteria,
+    today: dt.date,
+    id_ranges: Sequence[tuple[int, int]] | None = None,
 ) -> QuerySet[Company]:
-    """Companies matching the criteria, minus company-level exclusions (the preview's N)."""
+    """Companies matching the criteria, minus company-level exclusions (the preview's N);
+    `id_ranges` as in company_filters."""
     return Company.objects.filter(
-        *company_filters(criteria=criteria, prefix="", company_ref="pk", today=today),
+        *company_filters(
+            criteria=criteria, prefix="", company_ref="pk", today=today, id_ranges=id_ranges
+        ),
         *company_exclusions(organization=organization, prefix="", company_ref="pk"),
     )
 
