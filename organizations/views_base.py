@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Membership, Organization, Role
 from .selectors import membership_for_slug
@@ -43,7 +44,9 @@ class OrgViewMixin(LoginRequiredMixin):
         if request.method not in ("GET", "HEAD", "OPTIONS") and self.required_role_for_write:
             role = self.required_role_for_write
         if not membership.has_role(role):
-            raise PermissionDenied(f"This needs the {Role(role).label.lower()} role.")
+            raise PermissionDenied(
+                _("This needs the %(role)s role.") % {"role": Role(role).label.lower()}
+            )
         # Pages show times in the organisation's time zone. Render inside the override: a
         # TemplateResponse would otherwise render after it ended.
         with timezone.override(membership.organization.tz):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.disputes import DisputeConflict, dispute_accept, dispute_deadline, dispute_open
 from billing.models import UNDECIDED_STATUSES, Dispute, DisputeReason, UsageEvent
@@ -80,10 +81,16 @@ def leads_approve(
         leads = _leads_for_update(organization=organization, lead_ids=ids)
         rejected = [lead.id for lead in leads if lead.status == LeadStatus.REJECTED]
         if rejected:
-            raise LeadStateError(f"Rejected leads cannot be approved: {rejected}")
+            raise LeadStateError(
+                _("Rejected leads cannot be approved: %(ids)s")
+                % {"ids": ", ".join(map(str, rejected))}
+            )
         withdrawn = [lead.id for lead in leads if lead.status == LeadStatus.WITHDRAWN]
         if withdrawn:
-            raise LeadStateError(f"Withdrawn leads cannot be approved: {withdrawn}")
+            raise LeadStateError(
+                _("Withdrawn leads cannot be approved: %(ids)s")
+                % {"ids": ", ".join(map(str, withdrawn))}
+            )
         pending = [
             lead
             for lead in leads
@@ -143,7 +150,10 @@ def leads_reject(
         leads = _leads_for_update(organization=organization, lead_ids=ids)
         contacted = [lead.id for lead in leads if lead.status == LeadStatus.CONTACTED]
         if contacted:
-            raise LeadStateError(f"Contacted leads cannot be rejected: {contacted}")
+            raise LeadStateError(
+                _("Contacted leads cannot be rejected: %(ids)s")
+                % {"ids": ", ".join(map(str, contacted))}
+            )
         changed = [
             lead for lead in leads if lead.status not in (LeadStatus.REJECTED, LeadStatus.WITHDRAWN)
         ]
@@ -207,7 +217,7 @@ def lead_move(
         calendar_lock(organization=organization)
         (lead,) = _leads_for_update(organization=organization, lead_ids=[lead_id])
         if lead.status not in (LeadStatus.APPROVED, LeadStatus.CONTACTED):
-            raise LeadStateError("Only approved leads are on the calendar; approve it first.")
+            raise LeadStateError(_("Only approved leads are on the calendar; approve it first."))
         if to_date > today + dt.timedelta(days=MOVE_HORIZON_DAYS):
             raise ValueError(
                 f"date: {to_date.isoformat()} is more than a year ahead (today is {today})"
@@ -223,7 +233,7 @@ def lead_mark_contacted(*, organization: Organization, lead_id: int) -> Lead:
     with transaction.atomic():
         (lead,) = _leads_for_update(organization=organization, lead_ids=[lead_id])
         if lead.status not in (LeadStatus.APPROVED, LeadStatus.CONTACTED):
-            raise LeadStateError("Only approved leads can be marked contacted.")
+            raise LeadStateError(_("Only approved leads can be marked contacted."))
         if lead.status != LeadStatus.CONTACTED:
             lead.status = LeadStatus.CONTACTED
             lead.save(update_fields=["status", "updated_at"])
