@@ -19,6 +19,7 @@ org_patterns = [
     path("", include("billing.urls", namespace="billing")),
     path("", include("privacy.urls_org", namespace="privacy-org")),
     path("", include("webhooks.urls", namespace="webhooks")),
+    path("", include("uploads.urls", namespace="uploads")),
 ]
 api_org_patterns = [
     path("", include("organizations.api.urls")),

@@ -16,7 +16,7 @@ SECTIONS: list[tuple[Any, str, str]] = [
     (_("Calendar"), "leads:calendar", "member"),
     (_("Leads"), "leads:list", "member"),
     (_("Block list"), "blocklists:list", "member"),
-    (_("Uploads"), "leads:uploads", "member"),
+    (_("Uploads"), "uploads:list", "member"),
     (_("Usage"), "billing:usage", "member"),
     (_("Disputes"), "billing:disputes", "member"),
     (_("Billing"), "billing:billing", "owner"),
