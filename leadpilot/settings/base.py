@@ -214,7 +214,7 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "en-gb"
 # Every page and e-mail ships in these languages (locale/, README "Translations");
 # tests/test_i18n.py fails on a string without a translation in a shipped catalogue.
-LANGUAGES = [("en-gb", "English"), ("sv", "Svenska")]
+LANGUAGES = [("en-gb", "English"), ("sv", "Svenska"), ("nb", "Norsk bokmål")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Set only once the visitor allowed functional cookies (organizations/language.py).

@@ -158,7 +158,7 @@ class LeadBulkActionSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if attrs["action"] == "reject" and not attrs.get("reason"):
-            raise serializers.ValidationError({"reason": "Required when rejecting."})
+            raise serializers.ValidationError({"reason": _("Required when rejecting.")})
         return attrs
 
 
@@ -193,7 +193,8 @@ class CalendarQuerySerializer(serializers.Serializer):
     def _in_range(self, value: dt.date) -> dt.date:
         if not CALENDAR_FIRST_DAY <= value <= CALENDAR_LAST_DAY:
             raise serializers.ValidationError(
-                f"Must be between {CALENDAR_FIRST_DAY} and {CALENDAR_LAST_DAY}."
+                _("Must be between %(first)s and %(last)s.")
+                % {"first": CALENDAR_FIRST_DAY, "last": CALENDAR_LAST_DAY}
             )
         return value
 
@@ -204,9 +205,9 @@ class CalendarQuerySerializer(serializers.Serializer):
         start, end = attrs.get("start"), attrs.get("end")
         if start and end:
             if end < start:
-                raise serializers.ValidationError({"end": "Must not be before start."})
+                raise serializers.ValidationError({"end": _("Must not be before start.")})
             if (end - start).days > 92:
-                raise serializers.ValidationError({"end": "At most 93 days at once."})
+                raise serializers.ValidationError({"end": _("At most 93 days at once.")})
         return attrs
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -66,7 +66,7 @@ class _LeadAPIView(OrgAPIView):
         try:
             return selectors.lead_get(organization=self.organization, lead_id=lead_id)
         except Lead.DoesNotExist:
-            raise NotFound("No such lead.") from None
+            raise NotFound(gettext("No such lead.")) from None
 
 
 class LeadListAPI(OrgListAPIView):
@@ -243,6 +243,27 @@ class LeadMoveAPI(_LeadAPIView):
         return Response(LeadDetailSerializer(lead).data)
 
 
+class LeadContactedAPI(_LeadAPIView):
+    """Mark an approved lead as contacted (the dashboard's "Mark contacted"). Idempotent: a
+    contacted lead stays contacted. 409 for a lead that is not approved."""
+
+    @extend_schema(
+        operation_id="leads_mark_contacted",
+        request=None,
+        responses={
+            200: LeadDetailSerializer,
+            409: OpenApiResponse(description="Only approved leads can be marked contacted."),
+        },
+    )
+    def post(self, request: Request, org_slug: str, lead_id: int) -> Response:
+        lead = self.lead(lead_id)
+        try:
+            lead = services.lead_mark_contacted(organization=self.organization, lead_id=lead.id)
+        except services.LeadStateError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(LeadDetailSerializer(lead).data)
+
+
 class LeadBulkActionAPI(OrgAPIView):
     """Approve or reject up to 500 leads at once; all ids must be this organisation's."""
 
@@ -273,7 +294,7 @@ class LeadBulkActionAPI(OrgAPIView):
                 )
                 failed = []
         except Lead.DoesNotExist:
-            raise NotFound("One or more leads do not exist.") from None
+            raise NotFound(gettext("One or more leads do not exist.")) from None
         except services.LeadStateError as exc:
             raise ValidationError({"lead_ids": [str(exc)]}) from None
         return Response(
@@ -298,7 +319,7 @@ class CalendarAPI(OrgAPIView):
         start = query.validated_data.get("start") or today - dt.timedelta(days=today.weekday())
         end = query.validated_data.get("end") or start + dt.timedelta(days=27)
         if (end - start).days > 92 or end < start:
-            raise ValidationError({"end": ["At most 93 days after start."]})
+            raise ValidationError({"end": [gettext("At most 93 days after start.")]})
         by_day = selectors.calendar_leads(organization=self.organization, start=start, end=end)
         working = set(self.organization.working_days)
         days = [
@@ -324,5 +345,5 @@ class SearchRunDetailAPI(OrgAPIView):
         try:
             run = selectors.search_run_get(organization=self.organization, run_id=run_id)
         except SearchRun.DoesNotExist:
-            raise NotFound("No such run.") from None
+            raise NotFound(gettext("No such run.")) from None
         return Response(SearchRunDetailSerializer(run).data)
