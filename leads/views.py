@@ -20,6 +20,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -84,21 +85,30 @@ class QueueView(OrgViewMixin, TemplateView):
         leads = selectors.leads_awaiting_approval(organization=self.organization)
         number = self.request.POST.get("page") or self.request.GET.get("page")
         page = Paginator(leads, PAGE_SIZE).get_page(number)
+        # Rendered once per page, not once per row (50 rows times every reason's two buttons):
+        # each row puts its own id into the URLs (lead_format.for_lead).
+        reasons_menu = [
+            (
+                value,
+                str(label),
+                _("%(label)s: reject and dispute the charge") % {"label": label}
+                if value in REJECTION_DISPUTE_REASONS
+                else "",
+            )
+            for value, label in RejectionReason.choices
+        ]
+        reject_buttons = render_to_string(
+            "leads/_reject_buttons.html",
+            {
+                "reasons_menu": reasons_menu,
+                "leads_url": reverse("leads:list", kwargs={"org_slug": self.organization.slug}),
+            },
+        )
         context.update(
             page=page,
             leads=page.object_list,
             awaiting=page.paginator.count,
-            # Translated once per page, not once per row: 50 rows times every reason's two buttons.
-            reasons_menu=[
-                (
-                    value,
-                    str(label),
-                    _("%(label)s: reject and dispute the charge") % {"label": label}
-                    if value in REJECTION_DISPUTE_REASONS
-                    else "",
-                )
-                for value, label in RejectionReason.choices
-            ],
+            reject_buttons=reject_buttons,
             texts={"approve": _("Approve"), "reject": _("Reject"), "select": _("Select")},
             reasons=RejectionReason.choices,
             dispute_reasons=REJECTION_DISPUTE_REASONS,
@@ -309,7 +319,9 @@ class LeadListView(OrgViewMixin, TemplateView):
             search=filters.get("q") or "",
         )
         page = Paginator(leads, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        context.update(form=form, page=page, leads=page.object_list)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(form=form, page=page, leads=page.object_list, query=query.urlencode())
         return context
 
 
@@ -387,6 +399,8 @@ class CalendarView(OrgViewMixin, TemplateView):
         context.update(
             today=today,
             mode=mode,
+            leads_url=reverse("leads:list", kwargs={"org_slug": self.organization.slug}),
+            texts={"move": _("Move"), "move_to": _("Move to another day:")},
             feed_url=kwargs.get("feed_url"),
             feed=selectors.calendar_feed_of_user(
                 organization=self.organization, user_id=self.request.user.pk
@@ -397,6 +411,7 @@ class CalendarView(OrgViewMixin, TemplateView):
             days = selectors.calendar_week(organization=self.organization, day=day)
             context.update(
                 days=days,
+                has_leads=any(d.leads for d in days),
                 prev=(days[0].date - dt.timedelta(days=7)).isoformat(),
                 next=(days[0].date + dt.timedelta(days=7)).isoformat(),
                 title=f"Week of {days[0].date:%d %b %Y}",
@@ -410,6 +425,7 @@ class CalendarView(OrgViewMixin, TemplateView):
             nxt = (first + dt.timedelta(days=32)).replace(day=1)
             context.update(
                 weeks=weeks,
+                has_leads=any(d.leads for week in weeks for d in week if d.in_month),
                 prev=f"{prev:%Y-%m}",
                 next=f"{nxt:%Y-%m}",
                 title=f"{first:%B %Y}",

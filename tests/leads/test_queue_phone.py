@@ -92,3 +92,40 @@ def test_approve_on_a_phone_updates_the_counts(tenant_a, queue, page):  # noqa: 
     second.locator("summary", has_text="Reject").click()
     expect(second.get_by_role("button", name="Not a fit")).to_be_in_viewport()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_the_calendar_is_an_agenda_on_a_phone_and_the_week_keeps_its_weekend(
+    tenant_a,
+    queue,
+    page,  # noqa: F811
+):
+    from leads.models import Lead
+    from leads.services import leads_approve
+
+    ids = list(Lead.objects.for_org(tenant_a.org).values_list("id", flat=True))
+    approved = leads_approve(organization=tenant_a.org, lead_ids=ids, approved_by=None).approved
+    day = approved[0].scheduled_date
+    phone_login(page, tenant_a.member.email)
+    page.goto(f"/o/alpha/calendar/?month={day:%Y-%m}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    expect(page.locator(".cal-head").first).to_be_hidden()
+    # Only days with leads (and today) are listed, one under the other, each with its weekday.
+    shown = page.locator(".cal .day:visible")
+    with_leads = page.locator(".cal .day:visible:has(.lead)")
+    assert with_leads.count() >= 1
+    assert shown.count() <= with_leads.count() + 1
+    first = with_leads.first
+    expect(first.locator(".day-weekday")).to_be_visible()
+    expect(first.get_by_role("link", name="Move leads in the week view")).to_be_visible()
+    boxes = [shown.nth(i).bounding_box() for i in range(shown.count())]
+    assert all(b["width"] > 300 for b in boxes)  # full width, not a seventh of the screen
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/o/alpha/calendar/?view=week&date={day:%Y-%m-%d}")
+    widths = [round(page.locator(".cal .day").nth(i).bounding_box()["width"]) for i in range(7)]
+    assert max(widths) - min(widths) <= 1, widths  # Saturday and Sunday as wide as Monday
+    # The week view moves leads; on a phone its days are the same agenda, the form on screen.
+    page.set_viewport_size(PHONE)
+    move = page.locator(".cal .day:visible").first.get_by_role("button", name="Move").first
+    expect(move).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

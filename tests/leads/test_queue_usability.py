@@ -128,3 +128,26 @@ def test_the_favicon_is_served_by_the_app(client):
     assert response["Location"].endswith("/static/img/favicon.ico")
     body = client.get("/accounts/login/").content.decode()
     assert 'rel="icon" href="/static/img/favicon.svg" type="image/svg+xml"' in body
+
+
+def test_the_leads_list_pages_keep_their_filters(queued, tenant_a):
+    template = queued[0]
+    Lead.objects.for_org(tenant_a.org).bulk_create(
+        Lead(
+            organization=tenant_a.org,
+            company_name=f"Filtered Company {i}",
+            person_name=f"Filtered Person {i}",
+            role_kind=template.role_kind,
+            contact_kind=template.contact_kind,
+            contact_value=f"filtered{i}@example.com",
+            evidence=template.evidence,
+            verified_at=template.verified_at,
+        )
+        for i in range(PAGE_SIZE + 1)
+    )
+    client = tenant_a.client_for(tenant_a.member)
+    body = client.get(url("list", tenant_a.org), {"q": "Filtered", "status": ""}).content.decode()
+    assert "Page 1 of 2" in body
+    assert 'href="?q=Filtered&amp;status=&amp;page=2" rel="next"' in body
+    body = client.get(url("list", tenant_a.org), {"q": "Filtered", "page": 2}).content.decode()
+    assert body.count("Filtered Person") == 1 and "Page 2 of 2" in body
