@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from billing.webhooks import stripe_webhook
 from organizations import views as org_views
+from organizations import views_email as email_views
 from organizations.forms import EmailAuthenticationForm, RateLimitedPasswordResetForm
 from organizations.language import language_set
 from website import views as website_views
@@ -54,6 +55,8 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/profile/", org_views.ProfileView.as_view(), name="profile"),
+    path("accounts/confirm-email/", email_views.email_confirm_resend, name="email-confirm-resend"),
+    path("accounts/confirm-email/<str:token>/", email_views.email_confirm, name="email-confirm"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "organizations/new/",

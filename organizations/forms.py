@@ -47,6 +47,12 @@ class SignUpForm(forms.Form):
         label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
+    # The template renders it with links to the terms and the privacy policy.
+    accept_terms = forms.BooleanField(
+        label=_("I accept the terms of service and the privacy policy"),
+        error_messages={"required": _("Accept the terms and the privacy policy to sign up.")},
+    )
+
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
 

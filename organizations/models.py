@@ -43,6 +43,12 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     wants_digest = models.BooleanField(
         default=True, help_text="Receive the morning e-mail digest of new leads."
     )
+    # Set only when the holder opened a link mailed to `email` (sign-up, invitation, the
+    # confirmation link); an organisation activates segments only once an owner's is set.
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The terms and privacy policy version accepted at sign-up (LEADPILOT_POLICY_VERSION), and when.
+    terms_version = models.CharField(max_length=40, blank=True)
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
     # The dashboard's and the e-mails' language, a code of settings.LANGUAGES (no choices here,
     # so a new language needs no migration); blank follows the browser's Accept-Language.
     language = models.CharField(max_length=10, blank=True, default="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from .models import AuditEvent, Invitation, Membership, Organization, OrganizationAPIKey, User
+from .models import AuditEvent, Invitation, Membership, Organization, OrganizationAPIKey, Role, User
 
 
 def membership_for_slug(*, user: User, slug: str) -> Membership | None:
@@ -23,6 +23,16 @@ def memberships_of_user(*, user: User) -> QuerySet[Membership]:
         Membership.objects.of_user(user)
         .select_related("organization")
         .order_by("organization__name")
+    )
+
+
+def organization_email_confirmed(*, organization: Organization) -> bool:
+    """Whether an owner of the organisation has confirmed their e-mail address by a mailed link
+    (User.email_confirmed_at): the condition for activating a segment."""
+    return (
+        Membership.objects.for_org(organization)
+        .filter(role=Role.OWNER, user__email_confirmed_at__isnull=False)
+        .exists()
     )
 
 

@@ -11,6 +11,7 @@ both succeed).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -147,6 +148,10 @@ class SignUpRequest:
 
     email: str
     organization_name: str
+    # The policy version (LEADPILOT_POLICY_VERSION) whose terms and privacy policy were accepted
+    # on the sign-up form, and when: recorded on the account the link creates.
+    terms_version: str = ""
+    terms_accepted_at: dt.datetime | None = None
 
 
 def _signup_mail_due(email: str) -> bool:
@@ -170,7 +175,7 @@ def _send_signup_email(*, email: str, template: str, context: dict[str, Any]) ->
     )
 
 
-def signup_request(*, email: str, organization_name: str) -> None:
+def signup_request(*, email: str, organization_name: str, terms_version: str) -> None:
     """Someone asks to sign up. The answer never tells whether the address has an account: the
     caller shows the same page either way, and only the mailbox learns.
 
@@ -179,8 +184,12 @@ def signup_request(*, email: str, organization_name: str) -> None:
     account: e-mails its holder that someone tried to sign up, with log-in and password-reset
     links; the account is untouched. Side effect: at most one such e-mail per address per
     LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES (further requests send nothing). Writes nothing to
-    the database; idempotent within the interval.
+    the database; idempotent within the interval. `terms_version` is the policy version whose
+    terms and privacy policy the form's box accepted (required: no sign-up without it); the
+    link carries it and the time, and the account records both.
     """
+    if not terms_version:
+        raise ValidationError(_("Accept the terms and the privacy policy to sign up."))
     email = User.objects.normalize_email(email.strip()).lower()
     organization_name = organization_name.strip()
     if not _signup_mail_due(email):
@@ -195,7 +204,15 @@ def signup_request(*, email: str, organization_name: str) -> None:
         }
         _send_signup_email(email=email, template="signup_existing", context=context)
         return
-    token = signing.dumps({"email": email, "org": organization_name}, salt=_SIGNUP_SALT)
+    token = signing.dumps(
+        {
+            "email": email,
+            "org": organization_name,
+            "terms": terms_version,
+            "terms_at": timezone.now().isoformat(),
+        },
+        salt=_SIGNUP_SALT,
+    )
     context = {
         "email": email,
         "organization_name": organization_name,
@@ -211,7 +228,13 @@ def signup_request_read(*, token: str) -> SignUpRequest | None:
         data = signing.loads(token, salt=_SIGNUP_SALT, max_age=SIGNUP_LINK_VALID_FOR)
     except signing.BadSignature:
         return None
-    return SignUpRequest(email=data["email"], organization_name=data["org"])
+    accepted_at = data.get("terms_at")
+    return SignUpRequest(
+        email=data["email"],
+        organization_name=data["org"],
+        terms_version=data.get("terms", ""),
+        terms_accepted_at=dt.datetime.fromisoformat(accepted_at) if accepted_at else None,
+    )
 
 
 @transaction.atomic
@@ -230,14 +253,74 @@ def signup_confirm(*, token: str, password: str, full_name: str = "") -> tuple[O
         raise ValidationError(
             _("An account for %(email)s exists already: log in instead.") % {"email": request.email}
         )
+    if not request.terms_version:
+        # A link mailed before the box existed: the terms were never accepted.
+        raise ValidationError(_("This sign-up link is not valid or has expired: sign up again."))
     candidate = User(email=request.email, full_name=full_name.strip())
     password_validation.validate_password(password, candidate)
-    return organization_create_with_owner(
+    organization, user = organization_create_with_owner(
         name=request.organization_name,
         owner_email=request.email,
         owner_password=password,
         owner_name=full_name.strip(),
     )
+    # The link was opened: the address is confirmed. The terms as accepted on the form.
+    user.email_confirmed_at = timezone.now()
+    user.terms_version = request.terms_version
+    user.terms_accepted_at = request.terms_accepted_at
+    user.save(update_fields=["email_confirmed_at", "terms_version", "terms_accepted_at"])
+    return organization, user
+
+
+# --- e-mail confirmation ----------------------------------------------------------------------
+
+EMAIL_CONFIRM_LINK_VALID_FOR = timedelta(days=2)
+_EMAIL_CONFIRM_SALT = "organizations.email-confirm"
+
+
+def email_confirmation_token(*, user: User) -> str:
+    """What the confirmation link carries: the account and the address it was mailed to, signed
+    (a changed address makes older links void)."""
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=_EMAIL_CONFIRM_SALT)
+
+
+def email_confirmation_send(*, user: User) -> bool:
+    """Mail `user` a link that confirms their address (the dashboard's "Resend confirmation").
+    Returns False and sends nothing when the address is confirmed already or a link went out in
+    the last LEADPILOT_PASSWORD_RESET_INTERVAL_MINUTES (shared with the sign-up mails)."""
+    if user.email_confirmed_at is not None or not _signup_mail_due(user.email):
+        return False
+    link = _site_link(
+        reverse("email-confirm", kwargs={"token": email_confirmation_token(user=user)})
+    )
+    _send_signup_email(
+        email=user.email,
+        template="email_confirm",
+        context={
+            "email": user.email,
+            "link": link,
+            "valid_days": EMAIL_CONFIRM_LINK_VALID_FOR.days,
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def email_confirm(*, token: str) -> User | None:
+    """The holder of the mailbox opened the confirmation link: the address counts as confirmed
+    from now on. None when the link is forged, expired, or for an address the account no longer
+    has. Idempotent: a confirmed address keeps its first confirmation time."""
+    try:
+        data = signing.loads(token, salt=_EMAIL_CONFIRM_SALT, max_age=EMAIL_CONFIRM_LINK_VALID_FOR)
+    except signing.BadSignature:
+        return None
+    user = User.objects.select_for_update().filter(pk=data.get("u"), email=data.get("e")).first()
+    if user is None:
+        return None
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+    return user
 
 
 SETTINGS_FIELDS = (
@@ -422,6 +505,10 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    if user.email_confirmed_at is None:
+        # The invitation was mailed to this address and its link opened: the address is confirmed.
+        user.email_confirmed_at = invitation.accepted_at
+        user.save(update_fields=["email_confirmed_at"])
     audit_record(
         organization=invitation.organization,
         actor=user,

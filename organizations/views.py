@@ -103,6 +103,7 @@ class SignUpView(FormView):
         services.signup_request(
             email=form.cleaned_data["email"],
             organization_name=form.cleaned_data["organization_name"],
+            terms_version=settings.LEADPILOT_POLICY_VERSION,  # the box is required
         )
         return HttpResponseRedirect(reverse("signup-sent"))
 

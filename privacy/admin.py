@@ -15,7 +15,27 @@ from django.utils.translation import gettext_lazy as _
 from enrichment.models import Person
 
 from . import selectors, services
-from .models import OptOutRequest, OptOutStatus, PrivacyAction
+from .models import ConsentRecord, OptOutRequest, OptOutStatus, PrivacyAction
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """Proof of cookie consent (privacy/consent.py): read-only, never edited or deleted here."""
+
+    list_display = ("created_at", "policy_version", "action", "categories", "user")
+    list_filter = ("policy_version", "action")
+    search_fields = ("user__email",)
+    readonly_fields = [f.name for f in ConsentRecord._meta.fields]
+    list_select_related = ("user",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(OptOutRequest)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from organizations.models import DeliveryMode, Organization, User
+from organizations.selectors import organization_email_confirmed
 
 from .criteria import CriteriaError, SegmentCriteria
 from .models import NIGHTLY_CAP_MAX, Segment, SegmentStatus
@@ -44,6 +45,11 @@ CONFIRM_NO_DECISION_MAKERS = "confirm_no_decision_makers"
 
 class SegmentNeedsConfirmation(SegmentError):
     """Activation refused until the caller confirms: the segment can deliver nobody."""
+
+
+class SegmentEmailUnconfirmed(SegmentTransitionError):
+    """Activation refused: no owner of the organisation has confirmed their e-mail address by
+    the mailed link yet (organizations.selectors.organization_email_confirmed)."""
 
 
 def segment_decision_makers_exist(*, organization: Organization, criteria: SegmentCriteria) -> bool:
@@ -191,6 +197,15 @@ def _transition(
             )
         fields = ["status", "updated_at"]
         if to == SegmentStatus.ACTIVE:
+            if not organization_email_confirmed(organization=organization):
+                raise SegmentEmailUnconfirmed(
+                    {
+                        "email_confirmed": [
+                            "an owner of the organisation must confirm their e-mail address "
+                            "(the link we e-mailed them) before a segment can be activated"
+                        ]
+                    }
+                )
             # Stored criteria may predate a schema change: refuse to search with invalid ones.
             try:
                 criteria = SegmentCriteria.from_dict(segment.criteria)

@@ -218,6 +218,16 @@ class SegmentTransitionView(OrgViewMixin, View):
                 f"{reverse('segments:edit', kwargs={'org_slug': org_slug, 'segment_id': segment.pk})}"
                 "?confirm=activate"
             )
+        except services.SegmentEmailUnconfirmed:
+            messages.error(
+                request,
+                _(
+                    "“%(name)s” is not active yet: an owner of %(organization)s must first confirm "
+                    "their e-mail address with the link we sent them (“Resend confirmation” at "
+                    "the top of the page sends a new one)."
+                )
+                % {"name": segment.name, "organization": self.organization.name},
+            )
         except services.SegmentError as exc:
             messages.error(request, str(exc))
         else:

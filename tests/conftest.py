@@ -8,7 +8,11 @@ import pytest
 from django.test import Client
 
 from organizations.models import Membership, Organization, Role, User
-from organizations.services import organization_create_with_owner
+from organizations.services import (
+    email_confirm,
+    email_confirmation_token,
+    organization_create_with_owner,
+)
 from tests.lock_guard import _locks_need_their_own_transaction  # noqa: F401
 
 PASSWORD = "correct horse battery staple"
@@ -32,6 +36,8 @@ def _make_tenant(name: str) -> Tenant:
     org, owner = organization_create_with_owner(
         name=name, owner_email=f"owner@{slug}.example", owner_password=PASSWORD
     )
+    # The owner opened the mailed confirmation link: the organisation may activate segments.
+    email_confirm(token=email_confirmation_token(user=owner))
     admin = User.objects.create_user(f"admin@{slug}.example", PASSWORD)
     member = User.objects.create_user(f"member@{slug}.example", PASSWORD)
     Membership.objects.create(organization=org, user=admin, role=Role.ADMIN)

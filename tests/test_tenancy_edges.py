@@ -138,7 +138,12 @@ def test_customers_are_never_staff(tenant_a, mailoutbox):
     client = Client()
     response = client.post(
         reverse("signup"),
-        {"organization_name": "Charlie", "email": "owner@charlie.example", **forged},
+        {
+            "organization_name": "Charlie",
+            "email": "owner@charlie.example",
+            "accept_terms": "on",
+            **forged,
+        },
     )
     assert response.status_code == 302
     link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/signup/" in line)

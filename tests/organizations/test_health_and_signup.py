@@ -20,7 +20,11 @@ def _link(mail) -> str:
 def test_signup_mails_a_link_that_creates_the_organisation_and_logs_in(client, db, mailoutbox):
     response = client.post(
         reverse("signup"),
-        {"organization_name": "Nordlys Logistikk", "email": "Kari@Nordlys.example"},
+        {
+            "accept_terms": "on",
+            "organization_name": "Nordlys Logistikk",
+            "email": "Kari@Nordlys.example",
+        },
     )
     assert response.status_code == 302
     assert response.url == reverse("signup-sent")
@@ -56,9 +60,13 @@ def test_signup_mails_a_link_that_creates_the_organisation_and_logs_in(client, d
 def test_signup_answers_the_same_whether_the_address_has_an_account(client, tenant_a, mailoutbox):
     # Issue 12: sign-up said "An account with this e-mail address already exists".
     existing = client.post(
-        reverse("signup"), {"organization_name": "X", "email": "Owner@Alpha.example"}
+        reverse("signup"),
+        {"accept_terms": "on", "organization_name": "X", "email": "Owner@Alpha.example"},
     )
-    new = client.post(reverse("signup"), {"organization_name": "Y", "email": "new@example.com"})
+    new = client.post(
+        reverse("signup"),
+        {"accept_terms": "on", "organization_name": "Y", "email": "new@example.com"},
+    )
     assert (existing.status_code, existing.url) == (new.status_code, new.url)
     assert "already exists" not in client.get(existing.url).content.decode()
     assert not Organization.objects.filter(name__in=["X", "Y"]).exists()
@@ -73,14 +81,20 @@ def test_signup_answers_the_same_whether_the_address_has_an_account(client, tena
 
 
 def test_signup_form_errors_are_shown(client, db, mailoutbox):
-    response = client.post(reverse("signup"), {"organization_name": "", "email": "not-an-address"})
+    response = client.post(
+        reverse("signup"),
+        {"accept_terms": "on", "organization_name": "", "email": "not-an-address"},
+    )
     assert response.status_code == 200
     assert "Enter a valid email address" in response.content.decode()
     assert mailoutbox == []
 
 
 def test_signup_link_refuses_a_weak_password_and_a_forged_token(client, db, mailoutbox):
-    client.post(reverse("signup"), {"organization_name": "Z", "email": "z@example.com"})
+    client.post(
+        reverse("signup"),
+        {"accept_terms": "on", "organization_name": "Z", "email": "z@example.com"},
+    )
     path = _link(mailoutbox[0])
     response = client.post(path, {"password": "123"})
     assert response.status_code == 400
@@ -95,8 +109,14 @@ def test_signup_link_refuses_a_weak_password_and_a_forged_token(client, db, mail
 def test_signup_mails_an_address_at_most_once_per_interval(client, tenant_a, mailoutbox):
     # Anyone may sign up with any address: without a limit a stranger could flood a mailbox.
     for _ in range(3):
-        client.post(reverse("signup"), {"organization_name": "X", "email": "owner@alpha.example"})
-        client.post(reverse("signup"), {"organization_name": "Y", "email": "new@example.com"})
+        client.post(
+            reverse("signup"),
+            {"accept_terms": "on", "organization_name": "X", "email": "owner@alpha.example"},
+        )
+        client.post(
+            reverse("signup"),
+            {"accept_terms": "on", "organization_name": "Y", "email": "new@example.com"},
+        )
     assert sorted(m.to[0] for m in mailoutbox) == ["new@example.com", "owner@alpha.example"]
 
 
@@ -106,7 +126,11 @@ def test_signup_attempts_are_limited_per_client_address(client, db, settings, ma
     signup = reverse("signup")
 
     def attempt(n: int, **meta: str):
-        data = {"organization_name": f"Org {n}", "email": f"person{n}@example.com"}
+        data = {
+            "accept_terms": "on",
+            "organization_name": f"Org {n}",
+            "email": f"person{n}@example.com",
+        }
         return client.post(signup, data, **meta)
 
     assert [attempt(n, REMOTE_ADDR="203.0.113.5").status_code for n in range(3)] == [302] * 3
@@ -144,7 +168,8 @@ def test_both_new_account_pages_check_the_password_against_the_address(
     from organizations.services import invitation_create
 
     client.post(
-        reverse("signup"), {"organization_name": "S", "email": "solveig.haugland@example.com"}
+        reverse("signup"),
+        {"accept_terms": "on", "organization_name": "S", "email": "solveig.haugland@example.com"},
     )
     _inv, token = invitation_create(
         organization=tenant_a.org, invited_by=tenant_a.owner, email="ragnhild.bakke@example.com"

@@ -31,7 +31,11 @@ from billing.disputes import dispute_open
 from billing.models import Dispute, Plan, Subscription, SubscriptionStatus
 from leads.models import Lead
 from organizations.models import DeliveryMode, Membership, Organization, Role, User
-from organizations.services import organization_create_with_owner
+from organizations.services import (
+    email_confirm,
+    email_confirmation_token,
+    organization_create_with_owner,
+)
 from sandbox.servers import Sandbox
 from segments.models import Segment
 from segments.services import segment_activate, segment_create
@@ -103,12 +107,15 @@ class Command(BaseCommand):
         user = User.objects.filter(email=DEMO_EMAIL).first()
         if user is None:
             self._step("Creating the demo organisation and user")
-            return organization_create_with_owner(
+            organization, user = organization_create_with_owner(
                 name="Demo Company",
                 owner_email=DEMO_EMAIL,
                 owner_password=DEMO_PASSWORD,
                 owner_name="Demo User",
             )
+            # As if the demo user opened the confirmation link: segments can be activated.
+            email_confirm(token=email_confirmation_token(user=user))
+            return organization, user
         membership = Membership.objects.of_user(user).filter(role=Role.OWNER).first()
         assert membership is not None, "the demo user owns the demo organisation"
         return membership.organization, user
