@@ -49,7 +49,16 @@ class InvitationAdmin(TenantAdmin):
 
 @admin.register(OrganizationAPIKey)
 class OrganizationAPIKeyAdmin(TenantAdmin):
-    list_display = ["name", "prefix", "organization", "scope", "revoked", "created", "last_used_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "organization",
+        "scopes",
+        "revoked",
+        "created",
+        "last_used_at",
+        "request_count",
+    ]
     readonly_fields = ["prefix", "hashed_key", "created", "last_used_at"]
 
 

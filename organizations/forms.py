@@ -151,8 +151,16 @@ class APIKeyCreateForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("e.g. CRM sync")}),
         help_text=_("What uses this key, so you know which one to revoke later."),
     )
-    scope = forms.ChoiceField(
-        label=_("Scope"), choices=APIKeyScope.choices, initial=APIKeyScope.READ
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        choices=APIKeyScope.choices,
+        initial=[APIKeyScope.READ, APIKeyScope.WRITE],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Read: read leads, segments, runs and the block list. Write: change them. Billing: "
+            "usage, invoices, bounces and disputes (owners only). Admin: read members, "
+            "invitations and keys."
+        ),
     )
 
 

@@ -203,8 +203,19 @@ class Invitation(TenantModel):
 
 
 class APIKeyScope(models.TextChoices):
-    READ = "read", _("Read only")
-    WRITE = "write", _("Read and write")
+    """What a key may do (docs/api.md): `read` every GET of the ordinary endpoints, `write` their
+    POST/PATCH/DELETE, `billing` usage, invoices, bounces and disputes, `admin` members,
+    invitations and keys. A view names its scope (OrgAPIView.api_scope); else read or write by
+    method."""
+
+    READ = "read", _("Read")
+    WRITE = "write", _("Write")
+    BILLING = "billing", _("Billing")
+    ADMIN = "admin", _("Admin")
+
+
+def default_api_key_scopes() -> list[str]:
+    return [APIKeyScope.READ.value, APIKeyScope.WRITE.value]
 
 
 class OrganizationAPIKeyManager(TenantManager, BaseAPIKeyManager):
@@ -221,9 +232,13 @@ class UnscopedAPIKeyManager(APIKeyManager):
 class OrganizationAPIKey(AbstractAPIKey, TenantModel):
     """An API key of one organisation: hashed at rest, prefix shown, full key shown once."""
 
-    scope = models.CharField(max_length=8, choices=APIKeyScope.choices, default=APIKeyScope.READ)
+    # A list of APIKeyScope values, in APIKeyScope's order (a JSON list: SQLite has no arrays).
+    scopes = models.JSONField(default=default_api_key_scopes)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Both written at most once a minute per key (organizations/api/authentication.py): the
+    # requests between two writes are counted in the cache and added with an F() increment.
     last_used_at = models.DateTimeField(null=True, blank=True)
+    request_count = models.BigIntegerField(default=0)
 
     objects = OrganizationAPIKeyManager()  # type: ignore[misc]
     # Unscoped: authentication looks a key up by its prefix before the organisation is known.
@@ -234,26 +249,61 @@ class OrganizationAPIKey(AbstractAPIKey, TenantModel):
         verbose_name = "API key"
         verbose_name_plural = "API keys"
 
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    @property
+    def scope_labels(self) -> list[str]:
+        return [str(label) for value, label in APIKeyScope.choices if value in self.scopes]
+
+
+class IdempotencyKey(TenantModel):
+    """The first answer to a write sent with an `Idempotency-Key` header, kept 24 hours
+    (organizations/api/idempotency.py). The row is inserted, unique per organisation and key,
+    before the write runs: of two concurrent requests with one key, one inserts and writes, the
+    other finds the row (in progress: 409; done: the stored answer). A 5xx answer deletes it so the
+    client may retry. Expired rows are deleted by the task organizations.purge_idempotency_keys."""
+
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, path and body: the same key with another request is a 422.
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    # Null while the first request is in progress.
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        base_manager_name = "all_orgs"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_org_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.method} {self.path})"
+
 
 AUDIT_ACTION_LABELS = {
-    "organization.create": "created the organisation",
-    "organization.settings_update": "changed settings",
-    "invitation.create": "invited",
-    "invitation.accept": "accepted the invitation",
-    "invitation.revoke": "revoked the invitation of",
-    "membership.role_change": "changed the role of",
-    "membership.remove": "removed",
-    "api_key.create": "created API key",
-    "api_key.revoke": "revoked API key",
+    "organization.create": _("created the organisation"),
+    "organization.settings_update": _("changed settings"),
+    "invitation.create": _("invited"),
+    "invitation.accept": _("accepted the invitation"),
+    "invitation.revoke": _("revoked the invitation of"),
+    "membership.role_change": _("changed the role of"),
+    "membership.remove": _("removed"),
+    "api_key.create": _("created API key"),
+    "api_key.revoke": _("revoked API key"),
 }
 # The settings as the settings page names them, for "changed settings: …".
 SETTINGS_LABELS = {
-    "name": "organisation name",
-    "timezone": "time zone",
-    "delivery_mode": "how leads arrive",
-    "leads_per_day": "leads per working day",
-    "working_days": "working days",
-    "night_hour": "nightly search time",
+    "name": _("organisation name"),
+    "timezone": _("time zone"),
+    "delivery_mode": _("how leads arrive"),
+    "leads_per_day": _("leads per working day"),
+    "working_days": _("working days"),
+    "night_hour": _("nightly search time"),
 }
 
 
@@ -278,7 +328,7 @@ class AuditEvent(TenantModel):
 
     @property
     def action_label(self) -> str:
-        return AUDIT_ACTION_LABELS.get(self.action, self.action)
+        return str(AUDIT_ACTION_LABELS.get(self.action, self.action))
 
     @property
     def data_label(self) -> str:
@@ -286,7 +336,7 @@ class AuditEvent(TenantModel):
         if self.action == "membership.role_change":
             return f" ({_role_label(self.data.get('from'))} → {_role_label(self.data.get('to'))})"
         if self.action == "organization.settings_update":
-            return ": " + ", ".join(sorted(SETTINGS_LABELS.get(key, key) for key in self.data))
+            return ": " + ", ".join(sorted(str(SETTINGS_LABELS.get(key, key)) for key in self.data))
         return ""
 
 

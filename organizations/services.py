@@ -677,19 +677,51 @@ def membership_remove(*, organization: Organization, membership_id: int, actor: 
 
 @transaction.atomic
 def api_key_create(
-    *, organization: Organization, actor: User, name: str, scope: str = APIKeyScope.READ
+    *,
+    organization: Organization,
+    actor: User,
+    name: str,
+    scopes: list[str] | None = None,
+    scope: str | None = None,
 ) -> tuple[OrganizationAPIKey, str]:
     """Create an API key (admins). Returns the key row and the full key, which exists nowhere
-    else: only a SHA-512 hash and the 8-character prefix are stored."""
+    else: only a SHA-512 hash and the 8-character prefix are stored.
+
+    `scopes` is a list of APIKeyScope values (default read and write); the older single `scope`
+    ("read" or "write") still works: "write" means read and write. Only an owner may give a key
+    the billing scope: billing is the owners' in the dashboard, and a key must not let an admin
+    reach what their own session cannot."""
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the key a name, e.g. the integration that uses it."})
+        raise ValidationError(
+            {"name": _("Give the key a name, e.g. the integration that uses it.")}
+        )
     if len(name) > 50:
-        raise ValidationError({"name": "At most 50 characters."})
-    if scope not in APIKeyScope.values:
-        raise ValidationError({"scope": f"Scope must be one of {', '.join(APIKeyScope.values)}."})
+        raise ValidationError({"name": _("At most 50 characters.")})
+    if scopes is None and scope is not None:
+        if scope not in (APIKeyScope.READ, APIKeyScope.WRITE):
+            raise ValidationError({"scope": _("Scope must be read or write.")})
+        scopes = [APIKeyScope.READ] if scope == APIKeyScope.READ else None
+    if scopes is None:
+        scopes = [APIKeyScope.READ, APIKeyScope.WRITE]
+    unknown = sorted(set(scopes) - set(APIKeyScope.values))
+    if unknown or not scopes:
+        raise ValidationError(
+            {
+                "scopes": _("Choose one or more of: %(scopes)s.")
+                % {"scopes": ", ".join(APIKeyScope.values)}
+            }
+        )
+    if (
+        APIKeyScope.BILLING in scopes
+        and not Membership.objects.for_org(organization)
+        .filter(user=actor, role=Role.OWNER)
+        .exists()
+    ):
+        raise ValidationError({"scopes": _("Only an owner can give a key the billing scope.")})
+    ordered = [str(value) for value in APIKeyScope.values if value in scopes]
     created, full_key = OrganizationAPIKey.objects.create_key(
-        organization=organization, name=name, scope=scope, created_by=actor
+        organization=organization, name=name, scopes=ordered, created_by=actor
     )
     api_key = cast(OrganizationAPIKey, created)
     audit_record(
@@ -697,7 +729,7 @@ def api_key_create(
         actor=actor,
         action="api_key.create",
         target=api_key.prefix,
-        data={"name": name, "scope": scope},
+        data={"name": name, "scopes": ordered},
     )
     return api_key, full_key
 

@@ -19,6 +19,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from . import selectors, services
+from .api.authentication import pending_requests
 from .auth import signup_attempt_allowed
 from .forms import (
     APIKeyCreateForm,
@@ -431,9 +432,12 @@ class APIKeysView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.setdefault("form", APIKeyCreateForm())
-        context["api_keys"] = list(
-            selectors.api_keys_of_organization(organization=self.organization)
-        )
+        api_keys = list(selectors.api_keys_of_organization(organization=self.organization))
+        # The requests counted since a key's last once-a-minute write, so the count is current.
+        pending = pending_requests(api_keys)
+        for api_key in api_keys:
+            api_key.request_count += pending[api_key.pk]
+        context["api_keys"] = api_keys
         context["api_docs_url"] = reverse("api-docs")
         context["api_base_url"] = self.request.build_absolute_uri(
             f"/api/v1/orgs/{self.organization.slug}/"
@@ -448,7 +452,7 @@ class APIKeysView(OrgViewMixin, TemplateView):
                     organization=self.organization,
                     actor=request.user,
                     name=form.cleaned_data["name"],
-                    scope=form.cleaned_data["scope"],
+                    scopes=form.cleaned_data["scopes"],
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)

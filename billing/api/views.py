@@ -1,7 +1,8 @@
 """API of disputes, bounce reports and usage under /api/v1/orgs/<org_slug>/.
 
 Ids resolve through for_org(organization): another organisation's lead or dispute answers 404.
-Members (and write-scoped keys) dispute and report bounces; every key may read.
+Members dispute and report bounces; owners read billing and invoices. An API key needs the
+billing scope for every operation here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 
 from organizations.api.base import OrgAPIView
 from organizations.api.lists import OrgListAPIView
-from organizations.models import Role, User
+from organizations.models import APIKeyScope, Role, User
 
 from .. import plans, selectors
 from ..disputes import DisputeConflict, bounces_report, dispute_open
@@ -45,6 +46,8 @@ class LeadDisputeCreateAPI(OrgAPIView):
     """Dispute the charge of a lead. Objective reasons (bounced, outside_criteria, duplicate,
     blocked) are re-checked automatically within minutes; the others wait for staff (2 working
     days). 409 when a dispute of the lead is undecided, it was credited, or the window passed."""
+
+    api_scope = APIKeyScope.BILLING
 
     @extend_schema(
         operation_id="lead_disputes_create",
@@ -79,6 +82,8 @@ class LeadDisputeCreateAPI(OrgAPIView):
 class DisputeListAPI(OrgListAPIView):
     """The organisation's disputes, newest first; filter by ?status= and ?reason=."""
 
+    api_scope = APIKeyScope.BILLING
+
     list_operation_id = "disputes_list"
     selector = staticmethod(selectors.disputes_of_organization)
     serializer_class = DisputeSerializer
@@ -91,6 +96,8 @@ class DisputeListAPI(OrgListAPIView):
 class DisputeDetailAPI(OrgAPIView):
     """One dispute: its status, the automatic re-check and the decision."""
 
+    api_scope = APIKeyScope.BILLING
+
     @extend_schema(operation_id="disputes_retrieve", responses=DisputeSerializer)
     def get(self, request: Request, org_slug: str, dispute_id: int) -> Response:
         dispute = selectors.dispute_get(organization=self.organization, dispute_id=dispute_id)
@@ -100,6 +107,8 @@ class DisputeDetailAPI(OrgAPIView):
 class BounceReportAPI(OrgAPIView):
     """Report e-mail addresses that bounced. Each address that is a charged lead's e-mail opens a
     `bounced` dispute (re-checked like any other); the answer says, per address, what happened."""
+
+    api_scope = APIKeyScope.BILLING
 
     @extend_schema(
         operation_id="bounces_report",
@@ -129,6 +138,8 @@ class BounceReportAPI(OrgAPIView):
 class UsageAPI(OrgAPIView):
     """A month's usage: quota, charged, credited and net, per day, and the reported bounce rate
     by verification status."""
+
+    api_scope = APIKeyScope.BILLING
 
     @extend_schema(
         operation_id="usage_retrieve", parameters=[UsageQuerySerializer], responses=UsageSerializer
@@ -165,6 +176,8 @@ class UsageAPI(OrgAPIView):
 class BillingAPI(OrgAPIView):
     """This month's billing (owners): the plan's terms, subscription status, charged, credited
     and net leads, overage and expected cost, and the leads per day."""
+
+    api_scope = APIKeyScope.BILLING
 
     required_role = Role.OWNER
 
@@ -208,6 +221,8 @@ class BillingAPI(OrgAPIView):
 
 class InvoiceListAPI(OrgListAPIView):
     """The organisation's Stripe invoices as Stripe last reported them (owners), newest first."""
+
+    api_scope = APIKeyScope.BILLING
 
     required_role = Role.OWNER
     list_operation_id = "billing_invoices_list"

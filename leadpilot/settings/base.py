@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Webhook deliveries due whose task was lost (webhooks/services.py), and the log's retention.
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60},
     "webhooks-purge-log": {"task": "webhooks.purge_log", "schedule": 24 * 3600},
+    # Idempotency-Key answers older than 24 h (organizations/api/idempotency.py).
+    "organizations-purge-idempotency-keys": {
+        "task": "organizations.purge_idempotency_keys",
+        "schedule": 3600,
+    },
     # Uploads past LEADPILOT_UPLOAD_RETENTION_DAYS are deleted with their rows (uploads/tasks.py).
     "uploads-delete-expired": {"task": "uploads.delete_expired", "schedule": 6 * 3600},
 }

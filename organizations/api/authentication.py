@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db.models import F
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -35,6 +37,49 @@ class APIKeyPrincipal(AnonymousUser):
         return f"API key {self.api_key.prefix}"
 
 
+USE_FLUSH_SECONDS = 60
+
+
+def _count_key(api_key: OrganizationAPIKey) -> str:
+    return f"api-key-requests:{api_key.pk}"
+
+
+def pending_requests(api_keys: list[OrganizationAPIKey]) -> dict[int, int]:
+    """Requests counted in the cache and not yet added to each key's row (the keys page adds
+    them, so the count it shows is current)."""
+    found = cache.get_many([_count_key(k) for k in api_keys])
+    return {k.pk: int(found.get(_count_key(k)) or 0) for k in api_keys}
+
+
+def record_use(api_key: OrganizationAPIKey) -> None:
+    """Count a request of the key: one cache increment per request, and at most once a minute
+    per key one UPDATE that adds the counted requests (an F() increment, so concurrent flushes add
+    up) and sets last_used_at. The flush takes back from the cache exactly what it added, so a
+    request counted meanwhile is flushed next time, never lost. With a per-process cache
+    (locmem) each process counts its own requests; all of them reach the row."""
+    counter = _count_key(api_key)
+    try:
+        cache.incr(counter)
+    except ValueError:
+        if not cache.add(counter, 1, timeout=None):
+            cache.incr(counter)
+    now = timezone.now()
+    last = api_key.last_used_at
+    if last is not None and (now - last).total_seconds() <= USE_FLUSH_SECONDS:
+        return
+    pending = int(cache.get(counter) or 0)
+    updated = OrganizationAPIKey.all_orgs.filter(pk=api_key.pk, last_used_at=last).update(
+        last_used_at=now, request_count=F("request_count") + pending
+    )
+    if updated and pending:
+        # Another request of this key may have flushed at the same moment: the conditional
+        # update (last_used_at unchanged) lets one of them add the count.
+        cache.decr(counter, pending)
+    if updated:
+        api_key.last_used_at = now
+        api_key.request_count += pending
+
+
 class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Api-Key"
 
@@ -53,9 +98,7 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.") from None
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed("This API key has expired.")
-        now = timezone.now()
-        if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
-            OrganizationAPIKey.all_orgs.filter(pk=api_key.pk).update(last_used_at=now)
+        record_use(api_key)
         return APIKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request: Request) -> str:

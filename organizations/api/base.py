@@ -16,6 +16,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, parsers, permissions, status
@@ -23,8 +24,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..models import Membership, Organization, OrganizationAPIKey, Role
+from ..models import APIKeyScope, Membership, Organization, OrganizationAPIKey, Role
 from ..selectors import membership_for_slug
+from . import idempotency
 from .parsers import JSONParser
 from .problems import as_problem
 
@@ -36,12 +38,19 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+class InsufficientScope(exceptions.PermissionDenied):
+    default_code = "insufficient_scope"
+
+
 class OrgAPIView(APIView):
     """Sets `self.organization` (and `self.membership` for session users).
 
     `required_role` applies to all methods, `required_role_for_write` to unsafe ones. API keys act
-    with the admin role; a read-scoped key may only use safe methods; `allow_api_key_writes =
-    False` reserves unsafe methods for a person's session (e.g. managing keys).
+    with the admin role within their scopes: a view's `api_scope` (billing, admin) or, if it names
+    none, read for safe methods and write for the others, so a view added later is covered
+    without a line of its own; `allow_api_key_writes = False` reserves unsafe methods for a
+    person's session (e.g. managing keys); owner-only views answer keys only under the billing
+    scope.
 
     A model's DoesNotExist raised by a selector or service answers 404, and a Django
     ValidationError answers 400 with its messages, so views need no try/except for either. A
@@ -55,12 +64,31 @@ class OrgAPIView(APIView):
     required_role: str = Role.MEMBER
     required_role_for_write: str | None = None
     allow_api_key_writes: bool = True
+    # The API key scope every method of the view needs (APIKeyScope.BILLING, .ADMIN); None: read
+    # for safe methods, write for the others.
+    api_scope: str | None = None
     organization: Organization
     membership: Membership | None = None
+    _idempotency_claim: idempotency.Claim | None = None
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # A write with an Idempotency-Key runs in one transaction with its key's row
+        # (organizations/api/idempotency.py): both are kept, or neither.
+        if request.method in idempotency.METHODS and idempotency.HEADER in request.META:
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        slug = kwargs.get("org_slug", "")
+        self._authorize(request, kwargs.get("org_slug", ""))
+        key = idempotency.requested_key(request)
+        if key is not None:
+            self._idempotency_claim = idempotency.claim(
+                organization=self.organization, request=request, key=key
+            )
+
+    def _authorize(self, request: Request, slug: str) -> None:
         role = self.required_role
         if request.method not in SAFE_METHODS and self.required_role_for_write:
             role = self.required_role_for_write
@@ -69,13 +97,19 @@ class OrgAPIView(APIView):
             if api_key.organization.slug != slug:
                 raise Http404("No such organisation")
             self.organization = api_key.organization
-            if request.method not in SAFE_METHODS and api_key.scope != "write":
-                raise exceptions.PermissionDenied(_("This API key is read-only."))
+            scope = self.required_scope(request)
+            if not api_key.has_scope(scope):
+                raise InsufficientScope(
+                    _("This API key lacks the %(scope)s scope, which this operation needs.")
+                    % {"scope": scope}
+                )
             if request.method not in SAFE_METHODS and not self.allow_api_key_writes:
                 raise exceptions.PermissionDenied(
                     _("This needs a person's session (log in to the dashboard), not an API key.")
                 )
-            if role == Role.OWNER:
+            # An owner-only operation answers a key only under the billing scope, which only an
+            # owner can give a key (services.api_key_create).
+            if role == Role.OWNER and scope != APIKeyScope.BILLING:
                 raise exceptions.PermissionDenied(
                     _("This needs an owner's session, not an API key.")
                 )
@@ -90,7 +124,16 @@ class OrgAPIView(APIView):
                 _("This needs the %(role)s role.") % {"role": Role(role).label.lower()}
             )
 
+    def required_scope(self, request: Request) -> str:
+        """The scope an API key needs here: the view's `api_scope`, else read for safe methods
+        and write for the others."""
+        if self.api_scope:
+            return self.api_scope
+        return APIKeyScope.READ if request.method in SAFE_METHODS else APIKeyScope.WRITE
+
     def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, idempotency.Replay):
+            return exc.response  # type: ignore[return-value]
         if isinstance(exc, ObjectDoesNotExist):
             exc = exceptions.NotFound()
         elif isinstance(exc, DjangoValidationError):
@@ -122,4 +165,7 @@ class OrgAPIView(APIView):
         # An error answer a view built itself (a 409 with its reason) gets the API's one shape.
         if isinstance(response, Response):
             response = as_problem(response)
-        return super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._idempotency_claim is not None:
+            idempotency.record(self._idempotency_claim, response)
+        return response

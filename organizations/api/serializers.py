@@ -76,18 +76,43 @@ class APIKeyListSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "prefix",
-            "scope",
+            "scopes",
             "created",
             "created_by",
             "last_used_at",
+            "request_count",
             "revoked",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "last_used_at": {"help_text": "Updated at most once a minute."},
+            "request_count": {"help_text": "Requests made with the key, counted once a minute."},
+        }
+
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=APIKeyScope.choices),
+        help_text="read: GET of ordinary endpoints; write: their POST/PATCH/DELETE; billing: "
+        "usage, billing, invoices, bounces and disputes; admin: members, invitations, keys.",
+    )
 
 
 class APIKeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
-    scope = serializers.ChoiceField(choices=APIKeyScope.choices, default=APIKeyScope.READ)
+    scopes = serializers.MultipleChoiceField(
+        choices=APIKeyScope.choices,
+        required=False,
+        help_text="Default read and write. Only an owner may give the billing scope.",
+    )
+    scope = serializers.ChoiceField(
+        choices=[APIKeyScope.READ, APIKeyScope.WRITE],
+        required=False,
+        help_text="Deprecated: use scopes. write means read and write.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if "scopes" in attrs:
+            attrs["scopes"] = sorted(attrs["scopes"])
+        return attrs
 
 
 class APIKeyCreatedSerializer(APIKeyListSerializer):

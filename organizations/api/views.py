@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import selectors, services
-from ..models import Role
+from ..models import APIKeyScope, Role
 from .base import OrgAPIView
 from .lists import OrgListAPIView
 from .serializers import (
@@ -54,6 +54,8 @@ class OrganizationDetailAPI(OrgAPIView):
 class MemberListAPI(OrgListAPIView):
     """The organisation's members, newest first, cursor-paginated."""
 
+    api_scope = APIKeyScope.ADMIN
+
     list_operation_id = "members_list"
     selector = staticmethod(selectors.organization_members)
     serializer_class = MemberListSerializer
@@ -61,6 +63,8 @@ class MemberListAPI(OrgListAPIView):
 
 class APIKeyListCreateAPI(OrgListAPIView):
     """List keys (admins, any key); create one (an admin's session only: a key never mints keys)."""
+
+    api_scope = APIKeyScope.ADMIN
 
     required_role = Role.ADMIN
     allow_api_key_writes = False
@@ -89,6 +93,8 @@ class APIKeyListCreateAPI(OrgListAPIView):
 class APIKeyDetailAPI(OrgAPIView):
     """One key by its prefix; DELETE revokes it (an admin's session only)."""
 
+    api_scope = APIKeyScope.ADMIN
+
     required_role = Role.ADMIN
     allow_api_key_writes = False
 
@@ -111,6 +117,8 @@ class APIKeyDetailAPI(OrgAPIView):
 class MemberDetailAPI(OrgAPIView):
     """One member. Owners change the role (PATCH) or remove the member (DELETE); an
     organisation always keeps one owner. Owner actions need an owner's session, not a key."""
+
+    api_scope = APIKeyScope.ADMIN
 
     required_role_for_write = Role.OWNER
 
@@ -151,6 +159,8 @@ class InvitationListCreateAPI(OrgListAPIView):
     """Pending invitations; POST invites someone (the link goes by e-mail, never in the
     answer). Owners' sessions only."""
 
+    api_scope = APIKeyScope.ADMIN
+
     required_role = Role.OWNER
     list_operation_id = "invitations_list"
     selector = staticmethod(selectors.invitations_pending)
@@ -175,6 +185,8 @@ class InvitationListCreateAPI(OrgListAPIView):
 
 class InvitationDetailAPI(OrgAPIView):
     """DELETE revokes a pending invitation (owners' sessions only)."""
+
+    api_scope = APIKeyScope.ADMIN
 
     required_role = Role.OWNER
 

@@ -47,7 +47,7 @@ def test_each_kind_of_error_answers_a_problem(tenant_a, tenant_b, settings):
 
     read_only = _key(tenant_a, "read")
     body = problem_of(read_only.post(base + "segments/", {"name": "x"}), 403)
-    assert "read-only" in body["detail"]
+    assert body["code"] == "insufficient_scope" and "write" in body["detail"]
 
     keyed = _key(tenant_a)
     foreign = problem_of(keyed.get(f"/api/v1/orgs/{tenant_b.org.slug}/leads/"), 404)

@@ -13,6 +13,7 @@ from leads.models import Lead, LeadStatus
 from leads.services import lead_reject
 from organizations.models import APIKeyScope
 from organizations.services import api_key_create
+from tests.api.problems import field_errors
 from tests.api.test_schema_fuzz import CHECKS, schema
 from tests.api.test_schema_fuzz import _keep_the_test_connection as _keep_the_test_connection
 
@@ -53,7 +54,7 @@ def test_list_is_cursor_paginated_and_scoped(leads, tenant_a, django_assert_max_
     assert len(pending["results"]) == 5
     assert not {row["id"] for row in pending["results"]} & {lead.id for lead in b}
     bad = client.get(api("lead-list", tenant_a.org), {"status": "nope"})
-    assert bad.status_code == 400 and "status" in bad.json()
+    assert "status" in field_errors(bad)
 
 
 def test_detail_carries_snapshot_and_evidence(leads, tenant_a):
@@ -96,7 +97,7 @@ def test_approve_reject_move_and_bulk(leads, tenant_a, tenant_b):
         {"date": "2000-01-01"},
         content_type="application/json",
     )
-    assert past.status_code == 400 and "date" in past.json()
+    assert "in the past" in field_errors(past)["date"][0]
     rejected = client.post(
         api("lead-reject", tenant_a.org, lead_id=a[1].id),
         {"reason": "wrong_person"},

@@ -19,7 +19,7 @@ from organizations.services import (
     invitation_accept_new_user,
     invitation_create,
 )
-from tests.api.problems import field_errors
+from tests.api.problems import field_errors, problem_of
 
 
 def api(tenant, path: str = "") -> str:
@@ -30,9 +30,12 @@ def key_client(full_key: str) -> Client:
     return Client(headers={"Authorization": f"Api-Key {full_key}"})
 
 
-def make_key(tenant, scope: str = "read") -> str:
+def make_key(tenant, scope: str = "read", *more: str) -> str:
+    """A key with `scope` ("read": read only, "write": read and write) and any `more` scopes."""
+    scopes = ["read"] if scope == "read" else ["read", scope]
+    actor = tenant.owner if "billing" in more else tenant.admin
     _key, full_key = api_key_create(
-        organization=tenant.org, actor=tenant.admin, name=f"{scope} key", scope=scope
+        organization=tenant.org, actor=actor, name=f"{scope} key", scopes=[*scopes, *more]
     )
     return full_key
 
@@ -109,13 +112,13 @@ def test_admin_session_creates_lists_and_revokes_keys(tenant_a, tenant_b):
     admin = tenant_a.client_for(tenant_a.admin)
     response = admin.post(
         api(tenant_a, "api-keys/"),
-        {"name": "ETL", "scope": "write"},
+        {"name": "ETL", "scopes": ["write", "read"]},
         content_type="application/json",
     )
     assert response.status_code == 201
     created = response.json()
     assert created["key"].startswith(created["prefix"] + ".")
-    assert created["id"] == created["prefix"] and created["scope"] == "write"
+    assert created["id"] == created["prefix"] and created["scopes"] == ["read", "write"]
 
     listed = admin.get(api(tenant_a, "api-keys/")).json()["results"]
     assert [k["id"] for k in listed] == [created["id"]]
@@ -148,7 +151,7 @@ def test_member_cannot_manage_keys_through_the_api(tenant_a):
 
 
 def test_a_key_cannot_mint_or_revoke_keys(tenant_a):
-    full_key = make_key(tenant_a, "write")
+    full_key = make_key(tenant_a, "write", "admin")
     client = key_client(full_key)
     assert client.get(api(tenant_a, "api-keys/")).status_code == 200
     response = client.post(
@@ -165,7 +168,7 @@ def test_a_key_cannot_mint_or_revoke_keys(tenant_a):
 
 
 def test_valid_key_works_and_records_last_use(tenant_a):
-    full_key = make_key(tenant_a)
+    full_key = make_key(tenant_a, "read", "admin")
     api_key = OrganizationAPIKey.objects.for_org(tenant_a.org).get()
     assert api_key.last_used_at is None
     response = key_client(full_key).get(api(tenant_a, "members/"))
@@ -173,6 +176,71 @@ def test_valid_key_works_and_records_last_use(tenant_a):
     assert len(response.json()["results"]) == 3
     api_key.refresh_from_db()
     assert timezone.now() - api_key.last_used_at < timedelta(minutes=1)
+    assert api_key.request_count == 1
+
+
+def test_requests_are_counted_once_a_minute_and_shown_on_the_keys_page(tenant_a):
+    full_key = make_key(tenant_a, "read", "admin")
+    client = key_client(full_key)
+    for _ in range(5):
+        assert client.get(api(tenant_a)).status_code == 200
+    api_key = OrganizationAPIKey.objects.for_org(tenant_a.org).get()
+    # The first request wrote the row; the next four wait in the cache for the next minute.
+    assert api_key.request_count == 1
+    page = tenant_a.client_for(tenant_a.admin).get(f"/o/{tenant_a.org.slug}/api-keys/")
+    row = re.search(rf'<tr id="key-{api_key.prefix}".*?</tr>', page.content.decode(), re.S)
+    assert row and '<td class="num">5</td>' in row.group(0)
+    OrganizationAPIKey.all_orgs.filter(pk=api_key.pk).update(
+        last_used_at=timezone.now() - timedelta(minutes=2)
+    )
+    assert client.get(api(tenant_a)).status_code == 200
+    api_key.refresh_from_db()
+    assert api_key.request_count == 6
+    assert timezone.now() - api_key.last_used_at < timedelta(minutes=1)
+
+
+def test_each_scope_opens_its_own_operations(tenant_a):
+    """read: GETs; write: changes; billing: usage, invoices, disputes; admin: members, keys."""
+    cases = {
+        ("GET", ""): "read",
+        ("PATCH", ""): "write",
+        ("GET", "leads/"): "read",
+        ("GET", "usage/"): "billing",
+        ("GET", "billing/invoices/"): "billing",
+        ("GET", "disputes/"): "billing",
+        ("GET", "members/"): "admin",
+        ("GET", "api-keys/"): "admin",
+    }
+    keys = {
+        "read": make_key(tenant_a, "read"),
+        "write": make_key(tenant_a, "write"),
+        "billing": make_key(tenant_a, "read", "billing"),
+        "admin": make_key(tenant_a, "read", "admin"),
+    }
+    for (method, path), needed in cases.items():
+        for scope, full_key in keys.items():
+            client = key_client(full_key)
+            call = getattr(client, method.lower())
+            response = call(api(tenant_a, path), {}, content_type="application/json")
+            allowed = scope == needed or (needed == "read" and scope != "write")
+            if scope in ("billing", "admin", "write") and needed == "read":
+                allowed = True  # every key here also holds read
+            assert (response.status_code < 400) is allowed, (method, path, scope, response.json())
+            if not allowed:
+                assert problem_of(response, 403)["code"] == "insufficient_scope"
+                assert needed in response.json()["detail"]
+
+
+def test_only_an_owner_gives_a_key_the_billing_scope(tenant_a):
+    admin = tenant_a.client_for(tenant_a.admin)
+    body = {"name": "Finance", "scopes": ["read", "billing"]}
+    response = admin.post(api(tenant_a, "api-keys/"), body, content_type="application/json")
+    assert "owner" in field_errors(response)["scopes"][0]
+    owner = tenant_a.client_for(tenant_a.owner)
+    response = owner.post(api(tenant_a, "api-keys/"), body, content_type="application/json")
+    assert response.status_code == 201 and response.json()["scopes"] == ["read", "billing"]
+    usage = key_client(response.json()["key"]).get(api(tenant_a, "billing/"))
+    assert usage.status_code == 200  # an owner-only read, opened by the billing scope
 
 
 def test_key_is_stored_hashed(tenant_a):
@@ -220,8 +288,8 @@ def test_key_of_a_is_404_on_b(tenant_a, tenant_b):
 def test_read_scoped_key_cannot_write(tenant_a):
     client = key_client(make_key(tenant_a, "read"))
     response = client.patch(api(tenant_a), {"night_hour": 5}, content_type="application/json")
-    assert response.status_code == 403
-    assert response.json()["detail"] == "This API key is read-only."
+    assert problem_of(response, 403)["code"] == "insufficient_scope"
+    assert "write scope" in response.json()["detail"]
     assert client.post(api(tenant_a), {}, content_type="application/json").status_code == 403
     assert Organization.objects.get(pk=tenant_a.org.pk).night_hour == 2
 
@@ -352,7 +420,7 @@ def test_owner_changes_roles_through_the_api_admins_and_keys_cannot(tenant_a):
     admin = tenant_a.client_for(tenant_a.admin)
     assert admin.get(path).json()["email"] == "member@alpha.example"
     assert admin.patch(path, body, content_type="application/json").status_code == 403
-    keyed = key_client(make_key(tenant_a, "write"))
+    keyed = key_client(make_key(tenant_a, "write", "admin"))
     response = keyed.patch(path, body, content_type="application/json")
     assert response.status_code == 403
     assert "owner's session" in response.json()["detail"]
@@ -379,7 +447,7 @@ def test_key_requests_and_lists_take_a_fixed_number_of_queries(
             organization=tenant_a.org, invited_by=tenant_a.owner, email=f"q{n}@alpha.example"
         )
         invitation_accept_new_user(token=token, password="a long enough pass phrase")
-    client = key_client(make_key(tenant_a))
+    client = key_client(make_key(tenant_a, "read", "admin"))
     client.get(api(tenant_a))  # first use records last_used_at
     with django_assert_max_num_queries(1):  # the key and its organisation, in one query
         assert client.get(api(tenant_a)).status_code == 200

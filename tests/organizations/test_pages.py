@@ -251,7 +251,9 @@ def test_owner_changes_roles_but_never_leaves_the_org_without_owner(tenant_a):
 
 def test_admin_creates_key_shown_once_and_stored_hashed(tenant_a, tenant_b):
     client = tenant_a.client_for(tenant_a.admin)
-    response = client.post(url("org-api-keys", tenant_a), {"name": "CRM sync", "scope": "write"})
+    response = client.post(
+        url("org-api-keys", tenant_a), {"name": "CRM sync", "scopes": ["read", "write"]}
+    )
     assert response.status_code == 201
     assert response["Cache-Control"] == "no-store"
     body = response.content.decode()
@@ -261,7 +263,7 @@ def test_admin_creates_key_shown_once_and_stored_hashed(tenant_a, tenant_b):
     full_key = body[start : body.index("</code>", start)]
     assert full_key.startswith(api_key.prefix + ".")
     assert full_key not in api_key.hashed_key and full_key not in api_key.pk
-    assert api_key.scope == "write" and api_key.created_by == tenant_a.admin
+    assert api_key.scopes == ["read", "write"] and api_key.created_by == tenant_a.admin
 
     again = client.get(url("org-api-keys", tenant_a)).content.decode()
     assert full_key not in again
@@ -271,7 +273,7 @@ def test_admin_creates_key_shown_once_and_stored_hashed(tenant_a, tenant_b):
 
 def test_key_form_errors_are_shown(tenant_a):
     client = tenant_a.client_for(tenant_a.admin)
-    response = client.post(url("org-api-keys", tenant_a), {"name": "", "scope": "admin"})
+    response = client.post(url("org-api-keys", tenant_a), {"name": "", "scopes": "owner"})
     assert response.status_code == 400
     body = response.content.decode()
     assert "This field is required." in body
@@ -363,7 +365,7 @@ def test_dashboard_forms_need_the_csrf_token(tenant_a):
     token = page.context["csrf_token"]
     response = client.post(
         url("org-api-keys", tenant_a),
-        {"name": "with token", "scope": "read", "csrfmiddlewaretoken": str(token)},
+        {"name": "with token", "scopes": "read", "csrfmiddlewaretoken": str(token)},
     )
     assert response.status_code == 201
 
