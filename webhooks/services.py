@@ -79,6 +79,12 @@ def _url_clean(url: str) -> str:
     if len(url) > 2000:
         raise ValidationError({"url": _("The URL is longer than 2000 characters.")})
     try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ValidationError(
+            {"url": _("The URL is not valid: %(error)s") % {"error": exc}}
+        ) from exc
+    try:
         url_check(url)
     except UnsafeURL as exc:
         raise ValidationError({"url": str(exc)}) from exc

@@ -29,6 +29,9 @@ from .receiver import Answer
         ("https://224.0.0.1/hooks", "224.0.0.1"),
         ("https://user:pw@hooks.example.com/x", "password"),
         ("ftp://hooks.example.com/x", "https://"),
+        ("https://hooks.example.com:99999/x", "not valid"),
+        ("https://hooks exam ple.com/x", "could not be resolved"),
+        ("https:///x", "host name"),
     ],
 )
 def test_unsafe_urls_are_refused_at_save_with_the_reason(production_guard, tenant_a, url, problem):
