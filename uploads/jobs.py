@@ -21,11 +21,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -243,6 +244,15 @@ def upload_process(
     pending = UploadRow.objects.for_org(organization).filter(
         upload_id=upload_id, outcome=RowOutcome.PENDING
     )
+    # Chunks run on a thread pool, each with its own database connection, and are written as
+    # they return: a slow mail server (tarpit, time-outs) holds up only its own chunk. Pool
+    # threads cannot see a caller's uncommitted rows (a test's transaction) and the embedded
+    # SQLite has one writer: there, chunk after chunk on this thread.
+    inline = transaction.get_connection().in_atomic_block or connection.vendor == "sqlite"
+    threads = 1 if inline else max(1, settings.LEADPILOT_UPLOAD_THREADS)
+    executor = _InlineExecutor() if inline else ThreadPoolExecutor(max_workers=threads)
+    in_flight: set[Future] = set()
+    stop: JobStop | None = None
     after = 0
     try:
         while True:
@@ -251,19 +261,63 @@ def upload_process(
                 .filter(pk=upload_id, cancel_requested=True)
                 .exists()
             )
-            if cancelled:
-                raise JobStop(UploadStatus.CANCELLED, _("Cancelled by you."))
-            rows = list(pending.filter(line__gt=after).order_by("line")[:chunk])
-            if not rows:
+            if cancelled and stop is None:
+                stop = JobStop(UploadStatus.CANCELLED, _("Cancelled by you."))
+            while stop is None and len(in_flight) < threads:
+                rows = list(pending.filter(line__gt=after).order_by("line")[:chunk])
+                if not rows:
+                    break
+                after = rows[-1].line
+                in_flight.add(
+                    executor.submit(
+                        _chunk_run, organization, upload, rows, contacts_find, not inline
+                    )
+                )
+            if not in_flight:
                 break
-            after = rows[-1].line
-            if upload.kind == UploadKind.COMPANIES:
-                _companies_chunk(organization, upload, rows, contacts_find)
-            else:
-                _contacts_chunk(organization, upload, rows)
-    except JobStop as stop:
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    future.result()
+                except JobStop as exc:
+                    stop = stop or exc
+    finally:
+        executor.shutdown(wait=True)
+    if stop is not None:
         return _finish(organization, upload_id, stop.status, stop.reason)
     return _finish(organization, upload_id, UploadStatus.COMPLETED, "")
+
+
+class _InlineExecutor:
+    """The executor interface, running each call at once on the calling thread."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        return None
+
+
+def _chunk_run(
+    organization: Organization,
+    upload: Upload,
+    rows: list[UploadRow],
+    find: ContactsFind,
+    own_connection: bool,
+) -> None:
+    try:
+        if upload.kind == UploadKind.COMPANIES:
+            _companies_chunk(organization, upload, rows, find)
+        else:
+            _contacts_chunk(organization, upload, rows)
+    finally:
+        if own_connection:
+            connection.close()  # this pool thread's; a pooled one goes back to the pool
 
 
 def _finish(organization: Organization, upload_id: int, status: str, reason: str) -> Upload:
