@@ -259,17 +259,18 @@ class OrganizationAPIKey(AbstractAPIKey, TenantModel):
 
 class IdempotencyKey(TenantModel):
     """The first answer to a write sent with an `Idempotency-Key` header, kept 24 hours
-    (organizations/api/idempotency.py). The row is inserted, unique per organisation and key,
-    before the write runs: of two concurrent requests with one key, one inserts and writes, the
-    other finds the row (in progress: 409; done: the stored answer). A 5xx answer deletes it so the
-    client may retry. Expired rows are deleted by the task organizations.purge_idempotency_keys."""
+    (organizations/api/idempotency.py). The row is inserted, unique per organisation and key, in
+    the request's transaction before the write runs and gets the answer in the same transaction:
+    a concurrent request with the key waits on the unique index, then reads the answer; a 5xx or a
+    crash rolls the row back with the write. Expired rows are deleted by the task
+    organizations.purge_idempotency_keys."""
 
     key = models.CharField(max_length=255)
     # SHA-256 of the method, path and body: the same key with another request is a 422.
     fingerprint = models.CharField(max_length=64)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=500)
-    # Null while the first request is in progress.
+    # Set in the transaction that inserted the row; never seen null by another request.
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     body = models.TextField(blank=True)

@@ -325,7 +325,22 @@ LEADPILOT_API_RATES = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LeadPilot API",
-    "DESCRIPTION": "Everything the dashboard can do, per organisation under /api/v1/orgs/<slug>/.",
+    # Markdown (Swagger UI renders it): paths in backticks, or "<slug>" is read as an HTML tag.
+    "DESCRIPTION": (
+        "Everything the dashboard can do, per organisation: every path starts with "
+        "`/api/v1/orgs/<slug>/…` (e.g. `/api/v1/orgs/acme/leads/`), where `<slug>` is the "
+        "organisation's slug from the dashboard's URL (`/o/<slug>/`).\n\n"
+        "**Authentication**: `Authorization: Api-Key <key>` (keys from the dashboard's API keys "
+        "page) or the dashboard's session. A key acts within its **scopes**: `read` (GET), "
+        "`write` (POST, PATCH, DELETE), `billing` (usage, billing, invoices, bounces, disputes) "
+        "and `admin` (members, invitations, keys); each operation says which it needs.\n\n"
+        "**Errors** are RFC 9457 problems (`application/problem+json`: `type`, `title`, "
+        "`status`, `detail`, `code`, and `errors` naming each invalid field). Another "
+        "organisation's objects answer 404, like missing ones.\n\n"
+        "**Idempotency**: send `Idempotency-Key: <unique key>` with a write to make retries "
+        "safe: the same key and body within 24 h answers the first answer, another body 422.\n\n"
+        "**Lists** are cursor-paginated (`next`, `previous`, `page_size` up to 500)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -404,10 +419,8 @@ LEADPILOT_SEARCH_SITE_PEOPLE_MAX = env.int("LEADPILOT_SEARCH_SITE_PEOPLE_MAX", d
 LEADPILOT_UPLOAD_MAX_MB = env.int("LEADPILOT_UPLOAD_MAX_MB", default=50)
 LEADPILOT_UPLOAD_MAX_ROWS = env.int("LEADPILOT_UPLOAD_MAX_ROWS", default=100_000)
 LEADPILOT_UPLOAD_RETENTION_DAYS = env.int("LEADPILOT_UPLOAD_RETENTION_DAYS", default=30)
-# An upload's job verifies chunks of CHUNK rows (one engine call, one transaction each) on THREADS
-# pool threads at once, each written as it returns (a slow mail server holds up its chunk only).
-LEADPILOT_UPLOAD_CHUNK = env.int("LEADPILOT_UPLOAD_CHUNK", default=5)
-LEADPILOT_UPLOAD_THREADS = env.int("LEADPILOT_UPLOAD_THREADS", default=16)
+# Rows of an upload verified at once (one chunk of the verification engine, one transaction).
+LEADPILOT_UPLOAD_CHUNK = env.int("LEADPILOT_UPLOAD_CHUNK", default=50)
 # Sending reputation (enrichment/verification/smtp_limits.py): SMTP transactions a second per MX
 # domain (token bucket, bursts of DOMAIN_BURST), and per sending IP and UTC day (counted in the
 # cache: set CACHE_URL to Redis so the workers share it); 0 turns a limit off.

@@ -14,6 +14,11 @@ urlpatterns = [
     path("leads/<int:lead_id>/approve/", views.LeadApproveAPI.as_view(), name="lead-approve"),
     path("leads/<int:lead_id>/reject/", views.LeadRejectAPI.as_view(), name="lead-reject"),
     path("leads/<int:lead_id>/move/", views.LeadMoveAPI.as_view(), name="lead-move"),
+    path(
+        "leads/<int:lead_id>/contacted/",
+        views.LeadContactedAPI.as_view(),
+        name="lead-contacted",
+    ),
     path("calendar/", views.CalendarAPI.as_view(), name="calendar"),
     path("runs/", views.SearchRunListAPI.as_view(), name="run-list"),
     path("runs/<int:run_id>/", views.SearchRunDetailAPI.as_view(), name="run-detail"),

@@ -42,6 +42,37 @@ class ProblemAutoSchema(AutoSchema):
     description, and the ones any operation can give are added (400, 401, 403, 404, 406, 429, and
     415 and 422 where a request body or an Idempotency-Key is read)."""
 
+    def get_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """The operation, its description ending with what an API key needs for it."""
+        operation = super().get_operation(*args, **kwargs)
+        if operation:
+            description = operation.get("description", "")
+            operation["description"] = f"{description}\n\n{self._key_requirement()}".strip()
+            operation["x-api-key-scope"] = self._key_scope()
+        return operation
+
+    def _key_scope(self) -> str:
+        from ..models import APIKeyScope
+
+        safe = self.method in ("GET", "HEAD", "OPTIONS")
+        scope = getattr(self.view, "api_scope", None)
+        return str(scope or (APIKeyScope.READ if safe else APIKeyScope.WRITE))
+
+    def _key_requirement(self) -> str:
+        from ..models import APIKeyScope, Role
+
+        view = self.view
+        safe = self.method in ("GET", "HEAD", "OPTIONS")
+        if not safe and not getattr(view, "allow_api_key_writes", True):
+            return str(_("API keys: not accepted; a person's session only."))
+        scope = self._key_scope()
+        role = getattr(view, "required_role", Role.MEMBER)
+        if not safe and getattr(view, "required_role_for_write", None):
+            role = view.required_role_for_write
+        if role == Role.OWNER and scope != APIKeyScope.BILLING:
+            return str(_("API keys: not accepted; an owner's session only."))
+        return str(_("API key scope: `%(scope)s`.") % {"scope": scope})
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         from .problems import ProblemSerializer
 

@@ -109,3 +109,19 @@ def test_the_schema_documents_problem_answers_on_every_operation():
                 }:
                     missing.append(f"{method.upper()} {route} {code} not a problem")
     assert missing == []
+
+
+def test_the_schema_names_each_operations_key_scope_and_the_path_shape():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    # Markdown shows `<slug>` in backticks; bare, it was read as an HTML tag ("/api/v1/orgs//.").
+    assert "`/api/v1/orgs/<slug>/…`" in schema["info"]["description"]
+    scopes = {}
+    for route, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "patch", "put", "delete"):
+                scopes[f"{method.upper()} {route}"] = operation["x-api-key-scope"]
+                assert "API key" in operation["description"], route
+    assert scopes["GET /api/v1/orgs/{org_slug}/leads/"] == "read"
+    assert scopes["POST /api/v1/orgs/{org_slug}/leads/{lead_id}/contacted/"] == "write"
+    assert scopes["GET /api/v1/orgs/{org_slug}/billing/invoices/"] == "billing"
+    assert scopes["GET /api/v1/orgs/{org_slug}/members/"] == "admin"
