@@ -45,3 +45,32 @@ def test_the_sweep_sends_due_deliveries_whose_task_was_lost(tenant_a, receiver):
     assert len(rcv.received) == 1
     assert WebhookDelivery.objects.for_org(tenant_a.org).get().status == "succeeded"
     assert deliveries_due_enqueue() == 0
+
+
+def test_staff_see_endpoints_and_the_log_in_the_admin_without_the_secret(
+    tenant_a, receiver, django_capture_on_commit_callbacks
+):
+    from organizations.models import User
+
+    rcv = receiver()
+    endpoint = endpoint_create(organization=tenant_a.org, url=rcv.url(), events=["lead.created"])
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        event_emit(organization=tenant_a.org, type="lead.created", data={"id": 1})
+    staff = User.objects.create_superuser("staff@leadpilot.example", "pw")
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff)
+    delivery = WebhookDelivery.objects.for_org(tenant_a.org).get()
+    attempt = WebhookAttempt.objects.for_org(tenant_a.org).get()
+    for path in (
+        "/admin/webhooks/webhookendpoint/",
+        f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/",
+        "/admin/webhooks/webhookdelivery/",
+        f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/",
+        "/admin/webhooks/webhookattempt/",
+        f"/admin/webhooks/webhookattempt/{attempt.pk}/change/",
+    ):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert endpoint.secret.encode() not in page.content
