@@ -159,6 +159,13 @@ def test_contacts_are_charged_verified_only_when_valid(
     assert not Lead.objects.for_org(tenant_a.org).exists()
     assert not UsageEvent.objects.for_org(tenant_b.org).exists()
     assert billing_invariant_violations(organization=tenant_a.org) == []
+    # The usage API counts the kind.
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(tenant_a.owner)
+    usage = client.get(f"/api/v1/orgs/{tenant_a.org.slug}/usage/").json()
+    assert [(k["kind"], k["charged"]) for k in usage["kinds"]] == [("verified", 2)]
 
 
 @pytest.mark.django_db(transaction=True)
