@@ -149,7 +149,8 @@ def upload_create(
             created_by=created_by,
         )
         batch: list[UploadRow] = []
-        total = 0
+        total = valid = 0
+        seen: dict[str, int] = {}
         limit = max_rows()
         try:
             for line, cells in table.rows:
@@ -159,14 +160,15 @@ def upload_create(
                         _("the file has more than %(limit)s rows") % {"limit": f"{limit:,}"},
                         line=line,
                     )
-                batch.append(
-                    UploadRow(
-                        organization=organization,
-                        upload=upload,
-                        line=line,
-                        cells=cells_storable(cells),
-                    )
+                row = UploadRow(
+                    organization=organization,
+                    upload=upload,
+                    line=line,
+                    cells=cells_storable(cells),
                 )
+                # Checked as it is read: one INSERT per batch, no second pass over the rows.
+                valid += _row_check(upload=upload, row=row, seen=seen)
+                batch.append(row)
                 if len(batch) >= _BATCH:
                     UploadRow.objects.bulk_create(batch)
                     batch = []
@@ -177,8 +179,23 @@ def upload_create(
         if total == 0:
             transaction.set_rollback(True)
             raise ValidationError({"file": _("The file has a header but no rows.")})
-        _rows_validate(upload=upload)
+        upload.rows_total, upload.rows_valid = total, valid
+        upload.save(update_fields=["rows_total", "rows_valid"])
     return upload
+
+
+def _row_check(*, upload: Upload, row: UploadRow, seen: dict[str, int]) -> bool:
+    """Check one row against the upload's mapping (problems, duplicate of an earlier row's key)
+    and set its problems, outcome and values; True when it is valid."""
+    check = row_check(upload.kind, row.cells, upload.mapping)
+    if check.key and not check.problems:
+        first = seen.setdefault(check.key, row.line)
+        if first != row.line:
+            check.problem("row", _("is a duplicate of line %(line)d") % {"line": first})
+    row.problems = check.problems
+    row.outcome = RowOutcome.INVALID if check.problems else RowOutcome.PENDING
+    row.result = {"values": check.values}
+    return not check.problems
 
 
 def _rows_validate(*, upload: Upload) -> None:
@@ -188,23 +205,15 @@ def _rows_validate(*, upload: Upload) -> None:
     rows = UploadRow.objects.for_org(upload.organization).filter(upload=upload).order_by("line")
     changed: list[UploadRow] = []
     for row in rows.iterator(chunk_size=_BATCH):
-        check = row_check(upload.kind, row.cells, upload.mapping)
-        if check.key and not check.problems:
-            first = seen.setdefault(check.key, row.line)
-            if first != row.line:
-                check.problem("row", _("is a duplicate of line %(line)d") % {"line": first})
-        row.problems = check.problems
-        row.outcome = RowOutcome.INVALID if check.problems else RowOutcome.PENDING
-        row.result = {"values": check.values}
-        valid += not check.problems
+        valid += _row_check(upload=upload, row=row, seen=seen)
         changed.append(row)
         if len(changed) >= _BATCH:
             UploadRow.objects.for_org(upload.organization).bulk_update(
-                changed, ["problems", "outcome", "result"]
+                changed, ["problems", "outcome", "result"], batch_size=500
             )
             changed = []
     UploadRow.objects.for_org(upload.organization).bulk_update(
-        changed, ["problems", "outcome", "result"]
+        changed, ["problems", "outcome", "result"], batch_size=500
     )
     upload.rows_total = rows.count()
     upload.rows_valid = valid
