@@ -40,6 +40,11 @@ test: install services
 	DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_SETTINGS_MODULE=leadpilot.settings.test \
 		$(PY) manage.py makemigrations --check --dry-run
 	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+# axe-core for the accessibility tests (tests/test_accessibility.py), pinned in package-lock.json;
+# node_modules/ is not committed. Debian's npm when the machine has none.
+	command -v npm >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm)
+	test -f node_modules/axe-core/axe.min.js -a node_modules/.package-lock.json -nt package-lock.json \
+		|| npm ci --no-audit --no-fund
 # GNU gettext: tests/test_i18n.py runs makemessages (xgettext, msgmerge) to find untranslated strings.
 	test -x /usr/bin/xgettext || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y gettext)
 # docker-compose validates docker-compose.yml (tests/deploy/) without a Docker daemon: Debian's

@@ -49,3 +49,18 @@
     button.focus();
   });
 })();
+
+// A table wider than the screen scrolls in its .table-scroll box; a keyboard user must be able to
+// reach it to scroll it, so a box that overflows becomes focusable (WCAG 2.1.1).
+(function () {
+  function mark() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1) {
+        if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", mark);
+  window.addEventListener("resize", mark);
+  document.addEventListener("htmx:afterSettle", mark);
+})();
