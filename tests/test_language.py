@@ -174,3 +174,25 @@ def test_dates_and_numbers_follow_the_locale(tenant_a: Tenant) -> None:
         assert template.render(context) == "7 december 2026|12\xa0345|1,50"
     with translation.override("en-gb"):
         assert template.render(context) == "7 Dec 2026|12,345|1.50"
+
+
+def test_the_queue_and_the_segment_editor_read_in_swedish(tenant_a: Tenant) -> None:
+    tenant_a.admin.language = "sv"
+    tenant_a.admin.save(update_fields=["language"])
+    client = tenant_a.client_for(tenant_a.admin)
+    slug = tenant_a.org.slug
+    queue = client.get(reverse("leads:queue", kwargs={"org_slug": slug})).content.decode()
+    assert "<h1>Godkännandekö</h1>" in queue
+    assert "Inga leads väntar på godkännande" in queue
+    editor = client.get(reverse("segments:create", kwargs={"org_slug": slug})).content.decode()
+    assert "Nytt segment" in editor
+    assert "Länder" in editor and "Spara som utkast" in editor
+    assert "Save as draft" not in editor
+
+
+def test_a_norwegian_profile_reads_norwegian(tenant_a: Tenant) -> None:
+    tenant_a.member.language = "nb"
+    tenant_a.member.save(update_fields=["language"])
+    page = tenant_a.client_for(tenant_a.member).get(_home(tenant_a))
+    assert page["Content-Language"] == "nb"
+    assert "Venter på godkjenning" in page.content.decode()
