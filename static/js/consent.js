@@ -18,6 +18,22 @@
     return parts[2].split("+").filter(Boolean);
   }
 
+  function writeProvisional(version, action, form) {
+    let cats = ["necessary"];
+    if (action === "all") {
+      form.querySelectorAll('input[name="category"]').forEach(function (box) {
+        if (cats.indexOf(box.value) === -1) cats.push(box.value);
+      });
+    } else if (action === "selected") {
+      form.querySelectorAll('input[name="category"]:checked').forEach(function (box) {
+        if (cats.indexOf(box.value) === -1) cats.push(box.value);
+      });
+    }
+    const value = version + "|" + Math.floor(Date.now() / 1000) + "|" + cats.join("+");
+    const secure = location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = NAME + "=" + value + "; Max-Age=31536000; Path=/; SameSite=Lax" + secure;
+  }
+
   function runAllowedScripts(allowed) {
     document.querySelectorAll('script[type="text/plain"][data-consent-category]').forEach(function (el) {
       if (el.dataset.consentRan || allowed.indexOf(el.dataset.consentCategory) === -1) return;
@@ -67,13 +83,17 @@
         const button = ev.submitter;
         if (!button || !window.fetch) return; // the plain form post works without this script
         ev.preventDefault();
-        banner.hidden = true; // at once: the choice is made, the request only records it
+        banner.hidden = true; // at once: the choice is made, the request records it
         const data = new FormData(form);
         data.set("choice", button.value);
+        // The same cookie the server answers with, now: a visitor who navigates away at once
+        // keeps the choice even if the page's request is cut off (keepalive lets it finish).
+        writeProvisional(version, button.value, form);
         fetch(form.action, {
           method: "POST",
           body: data,
           credentials: "same-origin",
+          keepalive: true,
           headers: { Accept: "application/json" },
         }).then(function (response) {
           if (!response.ok) throw new Error("consent " + response.status);
