@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -281,6 +281,17 @@ def upload_process(
                     future.result()
                 except JobStop as exc:
                     stop = stop or exc
+                except DatabaseError:
+                    raise  # connection trouble: the task retries and the job resumes
+                except Exception as exc:
+                    # A bug or a bad row, not a passing outage: the job says so instead of
+                    # staying "running"; what was committed stays (and stays charged once).
+                    logger.exception("upload %s: a chunk failed", upload_id)
+                    stop = stop or JobStop(
+                        UploadStatus.FAILED,
+                        _("The job stopped on an error (%(error)s); rows done are kept.")
+                        % {"error": exc.__class__.__name__},
+                    )
     finally:
         executor.shutdown(wait=True)
     if stop is not None:

@@ -76,18 +76,9 @@ def mapping_clean(
     """A mapping from the customer (field -> column index, or column name) checked against the
     file's header: ValidationError naming the field or column."""
     if mapping is None:
-        detected = mapping_detect(kind=kind, header=header)
-        if problems := mapping_problems(kind, detected, columns=len(header)):
-            raise ValidationError(
-                {
-                    "mapping": [
-                        *problems,
-                        _("The file's columns: %(columns)s.")
-                        % {"columns": ", ".join(h[:40] for h in header[:30])},
-                    ]
-                }
-            )
-        return detected
+        # What the header names; when that is no key column the upload is still taken, its
+        # report says so and the customer maps the columns before starting.
+        return mapping_detect(kind=kind, header=header)
     fields = fields_of(kind)
     clean: dict[str, int] = {}
     for name, column in mapping.items():

@@ -176,7 +176,7 @@ MALFORMED: list[tuple[str, str, bytes, tuple[str, ...], bool]] = [
         ("Line 3", "duplicate of line 2"),
         False,
     ),
-    ("missing columns", "cols.csv", b"colour,size\nred,big\n", ("no key column",), True),
+    ("missing columns", "cols.csv", b"colour,size\nred,big\n", ("Line 2", "no key"), False),
     ("xlsx with formulas", "formula.xlsx", b"", ("Line 3", "formula"), False),  # filled in below
     (
         "latin-1",

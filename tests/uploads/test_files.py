@@ -109,3 +109,18 @@ def test_an_xlsx_list_is_read_with_its_numbers(tenant_a):
     row = UploadRow.objects.for_org(upload.organization).get(upload=upload)
     assert row.result["values"]["registry_id"] == GOOD_NO
     assert row.outcome == RowOutcome.PENDING
+
+
+def test_unknown_headers_are_taken_and_mapped_before_start(tenant_a):
+    upload = create(tenant_a, b"Kolumn A;Kolumn B\n923609016;NO\n")
+    assert upload.mapping == {} and upload.rows_valid == 0
+    report = upload_report(organization=tenant_a.org, upload=upload)
+    assert "no key column" in report["mapping_problems"][0]
+    assert "Kolumn A, Kolumn B" in report["mapping_problems"][1]
+    upload = upload_options_set(
+        organization=tenant_a.org,
+        upload_id=upload.id,
+        mapping={"registry_id": "Kolumn A", "country": "Kolumn B"},
+    )
+    assert upload.rows_valid == 1
+    assert upload_report(organization=tenant_a.org, upload=upload)["mapping_problems"] == []

@@ -16,7 +16,7 @@ from leads.models import Lead, LeadStatus
 from sandbox.servers.worlds import domain_entry
 from tests.leads.world import world_build
 from uploads.jobs import upload_process
-from uploads.models import RowOutcome, UploadRow, UploadStatus
+from uploads.models import RowOutcome, Upload, UploadRow, UploadStatus
 from uploads.services import UploadInput, upload_cancel, upload_create, upload_start
 
 
@@ -180,8 +180,6 @@ def test_two_workers_on_one_upload_charge_each_row_once(sandbox, prefix, tenant_
     world = world_build(prefix=prefix, size=12)
     sandbox(world.domains, smtp_latency_ms=20)
     up = upload(tenant_a, company_list(world))
-    from uploads.models import Upload
-
     Upload.objects.for_org(tenant_a.org).filter(pk=up.pk).update(status="queued")
     errors = []
 
@@ -204,3 +202,17 @@ def test_two_workers_on_one_upload_charge_each_row_once(sandbox, prefix, tenant_
     assert Lead.objects.for_org(tenant_a.org).count() == 12
     assert UsageEvent.objects.for_org(tenant_a.org).count() == 12
     assert billing_invariant_violations(organization=tenant_a.org) == []
+
+
+def test_a_job_that_fails_says_so_instead_of_running_forever(prefix, tenant_a):
+    world = world_build(prefix=prefix, size=2)
+    up = upload(tenant_a, company_list(world))
+    Upload.objects.for_org(tenant_a.org).filter(pk=up.pk).update(status="queued")
+
+    def broken_engine(**kwargs):
+        raise RuntimeError("engine exploded")
+
+    up = upload_process(organization=tenant_a.org, upload_id=up.id, contacts_find=broken_engine)
+    assert up.status == UploadStatus.FAILED
+    assert "RuntimeError" in up.stop_reason and up.finished_at is not None
+    assert not UsageEvent.objects.for_org(tenant_a.org).exists()

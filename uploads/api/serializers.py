@@ -64,6 +64,11 @@ class UploadProblemSerializer(serializers.Serializer):
 
 
 class UploadReportSerializer(serializers.Serializer):
+    mapping_problems = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What is wrong with the column mapping as a whole (e.g. no key column); "
+        "PATCH a mapping to fix it.",
+    )
     rows_total = serializers.IntegerField()
     rows_valid = serializers.IntegerField()
     rows_invalid = serializers.IntegerField()
