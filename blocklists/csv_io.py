@@ -75,13 +75,15 @@ class BlockImportError(Exception):
 
 def _decode(data: bytes) -> str:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise BlockImportError([RowError(0, "file", "is not a CSV text file (export it as CSV)")])
+        raise BlockImportError(
+            [RowError(0, "file", _("is not a CSV text file (export it as CSV)"))]
+        )
     for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             try:
                 return data.decode(codec)
             except UnicodeDecodeError:
-                raise BlockImportError([RowError(0, "file", "is not valid UTF-16")]) from None
+                raise BlockImportError([RowError(0, "file", _("is not valid UTF-16"))]) from None
     # UTF-8 first; then Windows-1252, what spreadsheet programs in our markets write (statistical
     # detection misreads short Nordic texts as Central European); only then guess.
     for codec in ("utf-8-sig", "cp1252"):
@@ -91,7 +93,9 @@ def _decode(data: bytes) -> str:
             pass
     best = from_bytes(data).best()
     if best is None:
-        raise BlockImportError([RowError(0, "file", "its text encoding could not be recognised")])
+        raise BlockImportError(
+            [RowError(0, "file", _("its text encoding could not be recognised"))]
+        )
     return str(best).lstrip("\ufeff")
 
 
@@ -138,11 +142,15 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], int]]:
     """(line, cells by column name, number of non-empty cells beyond the header's columns)."""
     if len(data) > MAX_BYTES:
         raise BlockImportError(
-            [RowError(0, "file", f"is larger than {MAX_BYTES // (1024 * 1024)} MB")]
+            [
+                RowError(
+                    0, "file", _("is larger than %(mb)d MB") % {"mb": MAX_BYTES // (1024 * 1024)}
+                )
+            ]
         )
     text = _decode(data)
     if not text.strip():
-        raise BlockImportError([RowError(0, "file", "is empty")])
+        raise BlockImportError([RowError(0, "file", _("is empty"))])
     # The separator is the one the required header uses. csv.Sniffer guessed from the rows too,
     # and a quoted note spanning lines made it turn off doubled quotes: the note came back
     # mangled and a stray column was dropped without a word.
@@ -153,7 +161,9 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], int]]:
     try:
         header = next(reader)
     except csv.Error as exc:
-        raise BlockImportError([RowError(1, "header", f"cannot be read ({exc})")]) from None
+        raise BlockImportError(
+            [RowError(1, "header", _("cannot be read (%(error)s)") % {"error": exc})]
+        ) from None
     names = [h.strip().lower() for h in header]
     missing = [c for c in ("kind", "value") if c not in names]
     if missing:
@@ -162,8 +172,12 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], int]]:
                 RowError(
                     1,
                     "header",
-                    f"needs the column(s) {', '.join(missing)}; found {', '.join(names) or 'none'}"
-                    f" (expected {','.join(COLUMNS)})",
+                    _("needs the column(s) %(missing)s; found %(found)s (expected %(expected)s)")
+                    % {
+                        "missing": ", ".join(missing),
+                        "found": ", ".join(names) or _("none"),
+                        "expected": ",".join(COLUMNS),
+                    },
                 )
             ]
         )
@@ -177,9 +191,9 @@ def parse_rows(data: bytes) -> Iterator[tuple[int, dict[str, str], int]]:
         except csv.Error as exc:
             message = str(exc)
             if message == "unexpected end of data":
-                message = "a quoted field that starts here is never closed"
+                message = _("a quoted field that starts here is never closed")
             elif "expected after" in message:
-                message = (
+                message = _(
                     "text follows the closing quote of a field (quote the whole field and "
                     'double the quotes inside it: "say ""hi""")'
                 )
@@ -198,16 +212,17 @@ def _cells_problem(row: dict[str, str], *, extra: int) -> tuple[str, str] | None
     if extra:
         # "company_name,Acme, Inc" would block "acme", not "acme inc".
         return "row", (
-            f"has {extra} more field(s) than the header; quote a value that contains the separator"
+            _("has %(n)d more field(s) than the header; quote a value that contains the separator")
+            % {"n": extra}
         )
     for name, cell in row.items():
         if "\x00" in cell:
             # PostgreSQL text cannot hold NUL; the decoder only looks for it in the first 4 KB.
-            return name, "contains a NUL character (is this a text file?)"
+            return name, _("contains a NUL character (is this a text file?)")
     if len(row.get("note", "")) > NOTE_MAX_LENGTH:
         # As the form and the API: a long note is refused, not cut (it is also what a stray
         # quote that swallowed the following rows looks like).
-        return "note", f"is longer than {NOTE_MAX_LENGTH} characters"
+        return "note", _("is longer than %(limit)d characters") % {"limit": NOTE_MAX_LENGTH}
     return None
 
 
@@ -222,7 +237,9 @@ def block_entries_import(
     for line, row, extra in parse_rows(data):
         result.rows += 1
         if result.rows > MAX_ROWS:
-            raise BlockImportError([RowError(line, "file", f"has more than {MAX_ROWS} rows")])
+            raise BlockImportError(
+                [RowError(line, "file", _("has more than %(limit)d rows") % {"limit": MAX_ROWS})]
+            )
         kind = row.get("kind", "").lower()
         problem = _cells_problem(row, extra=extra)
         if problem is not None:
@@ -254,7 +271,7 @@ def block_entries_import(
     if errors:
         raise BlockImportError(errors)
     if not result.rows:
-        raise BlockImportError([RowError(0, "file", "has a header but no rows")])
+        raise BlockImportError([RowError(0, "file", _("has a header but no rows"))])
     with transaction.atomic():
         existing: set[tuple[str, str]] = set()
         values = [v for _, v in wanted]

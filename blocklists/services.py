@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from enrichment.models import Person
 from organizations.models import Organization, User
@@ -87,14 +88,16 @@ def block_value_normalize(*, kind: str, value: str, country: str = "") -> tuple[
         # A CSV cell has no length limit, and IDNA makes a domain longer than it was typed.
         if len(normalized) > VALUE_MAX_LENGTH:
             raise BlockEntryError(
-                "value", f"is longer than {VALUE_MAX_LENGTH} characters once normalised"
+                "value",
+                _("is longer than %(limit)d characters once normalised")
+                % {"limit": VALUE_MAX_LENGTH},
             )
         return normalized, None
     # person: a directory person id (shown with every lead and candidate)
     if not value.isdigit():
-        raise BlockEntryError("value", f"{value!r} is not a person id")
+        raise BlockEntryError("value", _("%(value)s is not a person id") % {"value": repr(value)})
     if not Person.objects.filter(pk=int(value)).exists():
-        raise BlockEntryError("value", f"no person with id {value}")
+        raise BlockEntryError("value", _("no person with id %(id)s") % {"id": value})
     return value, int(value)
 
 
