@@ -81,12 +81,14 @@ class SegmentCriteria:
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            raise CriteriaError({"criteria": ["must be an object of criteria"]})
+            raise CriteriaError({"criteria": [gettext("must be an object of criteria")]})
         errors: dict[str, list[str]] = {}
         known = {f for f in cls.__dataclass_fields__ if f != "nace_classes"}
         for key in data:
             if key not in known:
-                errors.setdefault(_printable(str(key)), []).append("is not a known criterion")
+                errors.setdefault(_printable(str(key)), []).append(
+                    gettext("is not a known criterion")
+                )
         p = _Parser(data, errors)
 
         countries = p.str_list("countries", upper=True)
@@ -111,31 +113,40 @@ class SegmentCriteria:
         emp_min = p.integer("employees_min", minimum=0)
         emp_max = p.integer("employees_max", minimum=0)
         if emp_min is not None and emp_max is not None and emp_min > emp_max:
-            p.error("employees_max", f"must be at least employees_min ({emp_min})")
+            p.error(
+                "employees_max",
+                gettext("must be at least employees_min (%(min)s)") % {"min": emp_min},
+            )
         include_unknown = p.boolean("include_unknown_employees", default=False)
         inc_from = p.date("incorporated_from")
         inc_to = p.date("incorporated_to")
         if inc_from and inc_to and inc_from > inc_to:
-            p.error("incorporated_to", "must not be before incorporated_from")
+            p.error("incorporated_to", gettext("must not be before incorporated_from"))
         min_age = p.integer("min_age_years", minimum=0, maximum=500)
         max_age = p.integer("max_age_years", minimum=0, maximum=500)
         if min_age is not None and max_age is not None and min_age > max_age:
-            p.error("max_age_years", f"must be at least min_age_years ({min_age})")
+            p.error(
+                "max_age_years",
+                gettext("must be at least min_age_years (%(min)s)") % {"min": min_age},
+            )
         if (inc_from or inc_to) and (min_age is not None or max_age is not None):
             p.error(
                 "min_age_years" if min_age is not None else "max_age_years",
-                "use either an age range or an incorporation date range, not both",
+                gettext("use either an age range or an incorporation date range, not both"),
             )
         statuses = p.enum_list("statuses", CompanyStatus.values, default=cls.statuses)
         if "statuses" in data and not statuses and "statuses" not in errors:
-            p.error("statuses", "pick at least one company status")
+            p.error("statuses", gettext("pick at least one company status"))
         roles = p.enum_list("roles", WANTABLE_ROLES, default=DEFAULT_ROLES)
         if not roles and "roles" not in errors:
-            p.error("roles", "pick at least one wanted decision-maker role")
+            p.error("roles", gettext("pick at least one wanted decision-maker role"))
         keywords = [k.strip() for k in p.str_list("name_keywords") if k.strip()]
         for k in keywords:
             if len(k) < 2:
-                p.error("name_keywords", f"{k!r} is too short (2 characters at least)")
+                p.error(
+                    "name_keywords",
+                    gettext("%(value)s is too short (2 characters at least)") % {"value": repr(k)},
+                )
 
         regions = p.str_list("regions")
         municipalities = p.str_list("municipalities")
@@ -240,18 +251,24 @@ class _Parser:
         if isinstance(value, str):
             value = value.split(",")
         if not isinstance(value, list | tuple):
-            self.error(name, "must be a list of strings")
+            self.error(name, gettext("must be a list of strings"))
             return []
         if len(value) > MAX_LIST:
-            self.error(name, f"has {len(value)} entries; at most {MAX_LIST} are allowed")
+            self.error(
+                name,
+                gettext("has %(n)d entries; at most %(max)d are allowed")
+                % {"n": len(value), "max": MAX_LIST},
+            )
             return []
         out: list[str] = []
         for item in value:
             if not isinstance(item, str):
-                self.error(name, f"{item!r} is not a string")
+                self.error(name, gettext("%(value)s is not a string") % {"value": repr(item)})
                 continue
             if "\x00" in item:  # PostgreSQL text cannot hold it: the preview query would fail
-                self.error(name, f"{item!r} contains a NUL character")
+                self.error(
+                    name, gettext("%(value)s contains a NUL character") % {"value": repr(item)}
+                )
                 continue
             surrogate = _lone_surrogate(item)
             if surrogate:  # not text: UTF-8, and so PostgreSQL, cannot encode it
@@ -278,7 +295,11 @@ class _Parser:
         for item in self.str_list(name):
             value = item.lower()
             if value not in allowed:
-                self.error(name, f"{item!r} is not one of {', '.join(allowed)}")
+                self.error(
+                    name,
+                    gettext("%(value)s is not one of %(allowed)s")
+                    % {"value": repr(item), "allowed": ", ".join(allowed)},
+                )
             elif value not in out:
                 out.append(value)
         return out
@@ -289,7 +310,11 @@ class _Parser:
         value = self.data[name]
         allowed = list(allowed)
         if value not in allowed:
-            self.error(name, f"{value!r} is not one of {', '.join(allowed)}")
+            self.error(
+                name,
+                gettext("%(value)s is not one of %(allowed)s")
+                % {"value": repr(value), "allowed": ", ".join(allowed)},
+            )
             return default
         return value
 
@@ -300,18 +325,18 @@ class _Parser:
             return None
         value = self.data[name]
         if isinstance(value, bool) or not isinstance(value, int | str):
-            self.error(name, "must be a whole number")
+            self.error(name, gettext("must be a whole number"))
             return None
         try:
             number = int(value)
         except ValueError:
-            self.error(name, f"{value!r} is not a whole number")
+            self.error(name, gettext("%(value)s is not a whole number") % {"value": repr(value)})
             return None
         if minimum is not None and number < minimum:
-            self.error(name, f"must be at least {minimum}")
+            self.error(name, gettext("must be at least %(min)s") % {"min": minimum})
             return None
         if maximum is not None and number > maximum:
-            self.error(name, f"must be at most {maximum}")
+            self.error(name, gettext("must be at most %(max)s") % {"max": maximum})
             return None
         return number
 
@@ -323,7 +348,7 @@ class _Parser:
             return value
         if isinstance(value, str) and value.lower() in {"true", "false", "on", "off", "1", "0"}:
             return value.lower() in {"true", "on", "1"}
-        self.error(name, "must be true or false")
+        self.error(name, gettext("must be true or false"))
         return default
 
     def date(self, name: str) -> dt.date | None:
