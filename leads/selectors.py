@@ -46,6 +46,40 @@ def leads_of_organization(
     return qs.order_by("-id")
 
 
+# The columns a list row shows (leads/api/serializers.py LeadListSerializer): a page never reads
+# the snapshots and evidence (JSON of a few KB a lead), nor joins the segment.
+LIST_COLUMNS = (
+    "id",
+    "organization_id",
+    "status",
+    "company_name",
+    "person_name",
+    "role_kind",
+    "contact_kind",
+    "contact_value",
+    "scheduled_date",
+    "segment_id",
+    "created_at",
+)
+
+
+def leads_of_organization_list_columns(
+    *,
+    organization: Organization,
+    status: str | None = None,
+    segment_id: int | None = None,
+    search: str = "",
+) -> QuerySet[Lead]:
+    """`leads_of_organization` with only the columns of a list row (the API's leads list)."""
+    return (
+        leads_of_organization(
+            organization=organization, status=status, segment_id=segment_id, search=search
+        )
+        .select_related(None)
+        .only(*LIST_COLUMNS)
+    )
+
+
 def leads_awaiting_approval(*, organization: Organization) -> QuerySet[Lead]:
     return leads_of_organization(organization=organization, status=LeadStatus.PENDING_APPROVAL)
 

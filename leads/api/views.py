@@ -73,7 +73,7 @@ class LeadListAPI(OrgListAPIView):
     """Leads, newest first, cursor-paginated; filter by ?status= and ?segment=."""
 
     list_operation_id = "leads_list"
-    selector = staticmethod(selectors.leads_of_organization)
+    selector = staticmethod(selectors.leads_of_organization_list_columns)
     serializer_class = LeadListSerializer
     query_serializer_class = LeadListQuerySerializer
 
