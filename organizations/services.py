@@ -342,7 +342,10 @@ def organization_update_settings(
     saving; nothing is written when any field is invalid. Idempotent."""
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
-        raise ValidationError(f"These settings cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            _("These settings cannot be changed: %(names)s.")
+            % {"names": ", ".join(sorted(unknown))}
+        )
     locked = Organization.objects.select_for_update().get(pk=organization.pk)
     if "name" in changes:
         changes["name"] = str(changes["name"]).strip()
@@ -397,9 +400,14 @@ def invitation_create(
     """
     email = User.objects.normalize_email(email.strip()).lower()
     if role not in Role.values:
-        raise ValidationError({"role": f"Unknown role {role!r}."})
+        raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": repr(role)}})
     if Membership.objects.for_org(organization).filter(user__email=email).exists():
-        raise ValidationError({"email": f"{email} is already a member of {organization.name}."})
+        raise ValidationError(
+            {
+                "email": _("%(email)s is already a member of %(name)s.")
+                % {"email": email, "name": organization.name}
+            }
+        )
     now = timezone.now()
     Invitation.objects.for_org(organization).filter(
         email=email, accepted_at__isnull=True, revoked_at__isnull=True
@@ -438,8 +446,10 @@ def _open_invitation_for_update(token: str) -> Invitation:
     )
     if invitation is None or not invitation.is_open:
         raise ValidationError(
-            "This invitation link is no longer valid: it was used, revoked or has expired. "
-            "Ask the organisation's owner to invite you again."
+            _(
+                "This invitation link is no longer valid: it was used, revoked or has expired. "
+                "Ask the organisation's owner to invite you again."
+            )
         )
     return invitation
 
@@ -497,8 +507,11 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = _open_invitation_for_update(token)
     if invitation.email != user.email.lower():
         raise ValidationError(
-            f"This invitation was sent to {invitation.email}, but you are logged in as "
-            f"{user.email}. Log out and open the link again."
+            _(
+                "This invitation was sent to %(invited)s, but you are logged in as %(me)s. "
+                "Log out and open the link again."
+            )
+            % {"invited": invitation.email, "me": user.email}
         )
     membership, created = Membership.objects.for_org(invitation.organization).get_or_create(
         organization=invitation.organization, user=user, defaults={"role": invitation.role}
@@ -528,7 +541,8 @@ def invitation_accept_new_user(
     invitation = _open_invitation_for_update(token)
     if User.objects.filter(email=invitation.email).exists():
         raise ValidationError(
-            f"An account for {invitation.email} exists already: log in to accept the invitation."
+            _("An account for %(email)s exists already: log in to accept the invitation.")
+            % {"email": invitation.email}
         )
     candidate = User(email=invitation.email, full_name=full_name.strip())
     password_validation.validate_password(password, candidate)
@@ -542,7 +556,7 @@ def invitation_revoke(*, organization: Organization, invitation_id: int, actor: 
     one; an accepted invitation cannot be revoked (remove the member instead)."""
     invitation = Invitation.objects.for_org(organization).select_for_update().get(pk=invitation_id)
     if invitation.accepted_at is not None:
-        raise ValidationError("This invitation was accepted already; remove the member instead.")
+        raise ValidationError(_("This invitation was accepted already; remove the member instead."))
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
@@ -603,7 +617,7 @@ def membership_change_role(
     `selectors.api_key_counts_by_creator`.
     """
     if role not in Role.values:
-        raise ValidationError({"role": f"Unknown role {role!r}."})
+        raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": repr(role)}})
     owners = _lock_owners(organization)
     membership = (
         Membership.objects.for_org(organization)
@@ -615,7 +629,7 @@ def membership_change_role(
         return membership
     if membership.role == Role.OWNER and len(owners) <= 1:
         raise ValidationError(
-            "An organisation needs at least one owner: make someone else owner first."
+            _("An organisation needs at least one owner: make someone else owner first.")
         )
     old = membership.role
     membership.role = role
@@ -656,7 +670,7 @@ def membership_remove(*, organization: Organization, membership_id: int, actor: 
     )
     if membership.role == Role.OWNER and len(owners) <= 1:
         raise ValidationError(
-            "An organisation needs at least one owner: make someone else owner first."
+            _("An organisation needs at least one owner: make someone else owner first.")
         )
     email = membership.user.email
     membership.delete()
