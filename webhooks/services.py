@@ -29,10 +29,11 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
+from organizations.language import mail_per_language
 from organizations.models import Membership, Organization, Role, User
 
 from .events import EVENT_TYPES, message_payload, new_msg_id
@@ -477,23 +478,26 @@ def endpoint_disabled_notify(*, organization_id: int, endpoint_id: int) -> int:
     recipients = list(
         Membership.objects.for_org(organization)
         .filter(user__is_active=True, role__in=[Role.OWNER, Role.ADMIN])
-        .values_list("user__email", flat=True)
+        .values_list("user__email", "user__language")
         .order_by("user__email")
     )
     if not recipients:
         return 0
-    with translation.override(settings.LANGUAGE_CODE):
-        context: dict[str, Any] = {
-            "organization": organization,
-            "endpoint": endpoint,
-            "hours": getattr(settings, "LEADPILOT_WEBHOOKS_RETRY_HOURS", 72),
-            "base_url": settings.SITE_URL.rstrip("/"),
-        }
-        subject = render_to_string("webhooks/emails/endpoint_disabled_subject.txt", context)
-        body = render_to_string("webhooks/emails/endpoint_disabled.txt", context)
-    subject_line = " ".join(str(subject).split())
+    context: dict[str, Any] = {
+        "organization": organization,
+        "endpoint": endpoint,
+        "hours": getattr(settings, "LEADPILOT_WEBHOOKS_RETRY_HOURS", 72),
+        "base_url": settings.SITE_URL.rstrip("/"),
+    }
+    # Each owner and admin reads it in their profile's language.
     send_mass_mail(
-        [(subject_line, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients],
+        mail_per_language(
+            recipients,
+            lambda: (
+                render_to_string("webhooks/emails/endpoint_disabled_subject.txt", context),
+                render_to_string("webhooks/emails/endpoint_disabled.txt", context),
+            ),
+        ),
         fail_silently=False,
     )
     return len(recipients)
