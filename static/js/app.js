@@ -23,7 +23,8 @@
     const el = document.querySelector(selector);
     if (!el || !navigator.clipboard) return;
     navigator.clipboard.writeText(el.textContent.trim()).then(function () {
-      ev.target.textContent = "Copied";
+      // The page says it in its language (data-copied, from {% translate %}).
+      ev.target.textContent = ev.target.getAttribute("data-copied") || "Copied";
     });
   });
 })();
