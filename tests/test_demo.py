@@ -44,6 +44,7 @@ def test_demo_fills_the_embedded_default_with_charged_leads(tmp_path):
     # The staff login is printed beside the demo login, with where staff review disputes.
     assert "/admin/billing/dispute/ as staff@leadpilot.localhost / demo-pilot-2026" in out
     assert "Opened 4 disputes for staff to review" in out
+    assert "Upload kunder.csv: Completed, " in out  # a finished own-list upload (uploads/)
     # A paid month, not the free plan's 25 leads (the plan is printed in the summary).
     assert "Demo organisation on the Growth plan (EUR)" in out
     assert "Plan: Growth (EUR, soft cap): 550 leads this month, 50 of them trial leads" in out

@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from billing.disputes import dispute_open
 from billing.models import Dispute, Plan, Subscription, SubscriptionStatus
+from enrichment.models import Company
 from leads.models import Lead
 from organizations.models import DeliveryMode, Membership, Organization, Role, User
 from organizations.services import (
@@ -181,6 +182,36 @@ class Command(BaseCommand):
             self._step("Running the nightly search once")
             call_command("run_nightly", org=org.slug, sync=True, stdout=self.stdout)
             self._disputes(org)
+            self._upload(org)
+
+    def _upload(self, org: Organization) -> None:
+        """A finished own-list upload, once: 20 Norwegian companies by organisation number, the
+        Uploads page's job run in-process (docs/uploads.md)."""
+        import io
+
+        from uploads.models import Upload
+        from uploads.services import UploadInput, upload_create, upload_start
+
+        if Upload.objects.for_org(org).exists():
+            return
+        numbers = Company.objects.filter(country="NO").order_by("id")
+        rows = "".join(f"{n},NO\n" for n in numbers.values_list("registry_id", flat=True)[:20])
+        data = f"Organisasjonsnummer,Land\n{rows}".encode()
+        member = Membership.objects.for_org(org).select_related("user").order_by("id").first()
+        upload = upload_create(
+            organization=org,
+            created_by=member.user if member else None,
+            data=UploadInput(
+                file=io.BytesIO(data), filename="kunder.csv", size=len(data), kind="companies"
+            ),
+        )
+        self._step("Enriching an uploaded list of 20 Norwegian companies")
+        upload_start(organization=org, upload_id=upload.id)
+        upload.refresh_from_db()
+        self._step(
+            f"Upload {upload.filename}: {upload.get_status_display()}, "
+            f"{upload.rows_found} of {upload.rows_valid} rows found and charged"
+        )
 
     def _stripe(self) -> None:
         """`make run` points STRIPE_API_BASE at the fake Stripe on loopback: start it detached (it
