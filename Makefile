@@ -13,7 +13,7 @@ DEMO_STRIPE ?= STRIPE_API_KEY=sk_test_demo STRIPE_API_BASE=http://127.0.0.1:1211
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadpilot
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run demo serve test lint services bench-quick clean
+.PHONY: install run demo serve test lint services bench-quick fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,14 @@ bench-quick:
 		echo "== $$b --quick"; \
 		$(PY) $$b --quick || exit 1; \
 	done
+
+## fuzz: Schemathesis over the whole API schema as a key of each scope and an owner's session, with
+## LEADPILOT_FUZZ_EXAMPLES (default 100) examples per operation instead of the test run's few; its
+## last line counts operations, calls, server errors and schema violations.
+fuzz: install services
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		LEADPILOT_FUZZ_EXAMPLES=$${LEADPILOT_FUZZ_EXAMPLES:-100} \
+		$(VENV)/bin/pytest tests/api/test_schema_fuzz.py -q -s -p no:logging
 
 services:
 	bash scripts/services.sh
