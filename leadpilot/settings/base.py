@@ -419,8 +419,10 @@ LEADPILOT_SEARCH_SITE_PEOPLE_MAX = env.int("LEADPILOT_SEARCH_SITE_PEOPLE_MAX", d
 LEADPILOT_UPLOAD_MAX_MB = env.int("LEADPILOT_UPLOAD_MAX_MB", default=50)
 LEADPILOT_UPLOAD_MAX_ROWS = env.int("LEADPILOT_UPLOAD_MAX_ROWS", default=100_000)
 LEADPILOT_UPLOAD_RETENTION_DAYS = env.int("LEADPILOT_UPLOAD_RETENTION_DAYS", default=30)
-# Rows of an upload verified at once (one chunk of the verification engine, one transaction).
-LEADPILOT_UPLOAD_CHUNK = env.int("LEADPILOT_UPLOAD_CHUNK", default=50)
+# An upload's job verifies chunks of CHUNK rows (one engine call, one transaction each) on THREADS
+# pool threads at once, each written as it returns (a slow mail server holds up its chunk only).
+LEADPILOT_UPLOAD_CHUNK = env.int("LEADPILOT_UPLOAD_CHUNK", default=5)
+LEADPILOT_UPLOAD_THREADS = env.int("LEADPILOT_UPLOAD_THREADS", default=16)
 # Sending reputation (enrichment/verification/smtp_limits.py): SMTP transactions a second per MX
 # domain (token bucket, bursts of DOMAIN_BURST), and per sending IP and UTC day (counted in the
 # cache: set CACHE_URL to Redis so the workers share it); 0 turns a limit off.
