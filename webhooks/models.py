@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from organizations.tenancy import TenantModel
 
@@ -19,7 +20,8 @@ class EventType(models.TextChoices):
     LEAD_APPROVED = "lead.approved", _("A lead was approved")
     LEAD_REJECTED = "lead.rejected", _("A lead was rejected")
     SEARCH_RUN_COMPLETED = "search_run.completed", _("A nightly search run finished")
-    DISPUTE_RESOLVED = "dispute.resolved", _("A dispute was decided")
+    # A context: the overview uses the same words with a plural form, a different catalogue entry.
+    DISPUTE_RESOLVED = "dispute.resolved", pgettext_lazy("webhook event", "A dispute was decided")
     USAGE_RECORDED = "usage.recorded", _("A lead was charged")
     UPLOAD_COMPLETED = "upload.completed", _("An uploaded company list was processed")
 
