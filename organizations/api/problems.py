@@ -67,7 +67,6 @@ def _titles() -> dict[str, str]:
         "unsupported_media_type": _("Unsupported media type"),
         "unprocessable": _("Unprocessable request"),
         "idempotency_key_reused": _("Idempotency-Key reused with another request"),
-        "idempotency_key_in_use": _("A request with this Idempotency-Key is in progress"),
         "invalid_idempotency_key": _("Invalid Idempotency-Key"),
         "throttled": _("Too many requests"),
         "server_error": _("Server error"),

@@ -91,7 +91,6 @@ class ProblemAutoSchema(AutoSchema):
             "429": _("Too many requests; Retry-After says when to retry."),
         }
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            standard["409"] = _("A request with this Idempotency-Key is still in progress.")
             standard["415"] = _("A content type the operation does not read.")
             standard["422"] = _("This Idempotency-Key was used with another request.")
         for code, description in standard.items():
