@@ -43,6 +43,7 @@ from blocklists.normalize import name_key
 from blocklists.selectors import contacts_excluded
 from blocklists.services import delivery_records_add
 from enrichment.models import Company, Person, Role
+from enrichment.people import site_decision_makers_create
 from leadpilot.db import bulk_create_values
 from leads.models import Lead, LeadStatus
 from leads.services.calendar import calendar_lock, calendar_slots_take, calendar_today
@@ -55,6 +56,8 @@ from .models import RowOutcome, Upload, UploadKind, UploadRow, UploadStatus
 
 logger = logging.getLogger(__name__)
 
+# Role kinds a company's own site can give a decision-maker (enrichment.people).
+SITE_ROLE_KINDS = frozenset({"ceo", "chair", "owner"})
 # A name-and-place match below this confidence is not taken (reported as not found).
 NAME_MATCH_MIN = 0.7
 
@@ -377,6 +380,18 @@ def _companies_chunk(
     matches = _companies_match(rows)
     makers = _decision_makers({m.company.id for m in matches.values()}, upload.roles)
     companies = {m.company.id: m.company for m in matches.values()}
+    unnamed = sorted(set(companies) - makers.keys())
+    if unnamed and SITE_ROLE_KINDS & set(upload.roles):
+        # The registry names no officer (Bolagsverket names none): the company's own site may
+        # name its VD, as the night reads it (enrichment.people; the role keeps page and
+        # confidence). An unreachable site changes nothing; the row then says no decision-maker.
+        try:
+            site_decision_makers_create(company_ids=unnamed, config=verification_config())
+        except DatabaseError:
+            raise
+        except Exception:
+            logger.exception("upload %s: reading company sites for people failed", upload.id)
+        makers |= _decision_makers(unnamed, upload.roles)
     blocked = _companies_blocked(organization, companies.values())
     delivered_people, delivered_companies = set(), set()
     if matches:

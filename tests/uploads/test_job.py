@@ -216,3 +216,50 @@ def test_a_job_that_fails_says_so_instead_of_running_forever(prefix, tenant_a):
     assert up.status == UploadStatus.FAILED
     assert "RuntimeError" in up.stop_reason and up.finished_at is not None
     assert not UsageEvent.objects.for_org(tenant_a.org).exists()
+
+
+def test_a_swedish_vd_named_on_the_company_site_is_found_for_an_uploaded_row(
+    sandbox, prefix, tenant_a, settings, django_capture_on_commit_callbacks
+):
+    """Bolagsverket names no officers: the company's own team page names its VD with a direct
+    mobile, read as the night reads it, and the row becomes an enriched lead."""
+    from enrichment.models import Role
+    from tests.factories import CompanyFactory
+
+    domain = f"{prefix}fjall.se"
+    company = CompanyFactory(
+        name=f"{prefix} Fjäll AB",
+        country="SE",
+        status="active",
+        registry_id="5560360793",
+        website_domain=domain,
+    )
+    web = {
+        "company_name": company.name,
+        "country": "SE",
+        "registry_id": "5560360793",
+        "https": True,
+        "www": True,
+        "pages": [
+            {
+                "path": "/om-oss",
+                "title": "Om oss",
+                "lang": "sv",
+                "people": [{"name": "Anna Lindqvist", "title": "VD", "phone": "+46 70 123 45 67"}],
+            }
+        ],
+    }
+    sb = sandbox([domain_entry(domain, mailboxes=["info"], web=web)])
+    settings.LEADPILOT_HTTPS_PORT = sb.https_port
+    settings.LEADPILOT_HTTP_CA_FILE = sb.ca_file
+    up = run(
+        tenant_a,
+        upload(tenant_a, "Organisationsnummer;Land\n556036-0793;Sverige\n"),
+        django_capture_on_commit_callbacks,
+    )
+    (row,) = rows(tenant_a, up).values()
+    assert row.outcome == RowOutcome.FOUND, row.reason
+    assert row.result["person"] == "Anna Lindqvist" and row.result["contact"] == "+46701234567"
+    assert Role.objects.get(company=company).details["source"] == "website"
+    (event,) = UsageEvent.objects.for_org(tenant_a.org)
+    assert event.kind == "enriched"
