@@ -357,6 +357,8 @@ SPECTACULAR_SETTINGS = {
         "BlockKindEnum": "blocklists.models.BlockKind",
         "DisputeReasonEnum": "billing.models.DisputeReason",
         "DisputeStatusEnum": "billing.models.DisputeStatus",
+        "UploadKindEnum": "uploads.models.UploadKind",
+        "UploadStatusEnum": "uploads.models.UploadStatus",
     },
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
