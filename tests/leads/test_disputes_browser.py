@@ -120,6 +120,14 @@ def shot(browser_page, name: str) -> None:
         browser_page.screenshot(path=str(Path(shots) / f"{name}.png"), full_page=True)
 
 
+def open_from_menu(tab, label: str) -> None:
+    """Click a menu entry as a user does: on a phone the menu folds behind its Menu button."""
+    toggle = tab.locator(".menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    tab.click(f".sidebar >> text={label}")
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_dispute_from_the_lead_page_then_see_it_and_the_months_usage(
     month_of_disputes,
@@ -147,7 +155,7 @@ def test_dispute_from_the_lead_page_then_see_it_and_the_months_usage(
     page.fill("textarea[name=note]", "He retired last month.")
     no_sideways_scroll(page, width, "the dispute form")
     shot(page, f"dispute-form-{width}")
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url("**/o/alpha/disputes/")
     # (No ORM call once the browser runs: the row is found by its lead link.)
     row = page.locator("#disputes tbody tr", has=page.locator(f"a[href$='/leads/{lead.id}/']"))
@@ -165,7 +173,7 @@ def test_dispute_from_the_lead_page_then_see_it_and_the_months_usage(
     shot(page, f"disputes-{width}")
 
     # The queue: a row's Reject menu rejects and disputes in one step.
-    page.click(".sidebar >> text=Approval queue")
+    open_from_menu(page, "Approval queue")
     queued = page.locator(f"#lead-{leads[5].id}")
     queued.locator("details.row-reject summary").click()
     dispute_button = queued.locator("[data-reject-dispute=bad_contact]")
@@ -177,7 +185,7 @@ def test_dispute_from_the_lead_page_then_see_it_and_the_months_usage(
         "Charge disputed: awaiting the answer"
     )
 
-    page.click(".sidebar >> text=Usage")
+    open_from_menu(page, "Usage")
     page.wait_for_url("**/o/alpha/usage/")
     expect(page.locator("#usage-charged")).to_have_text(str(charged))
     expect(page.locator("#usage-credited")).to_have_text("1")

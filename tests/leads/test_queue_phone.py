@@ -23,7 +23,7 @@ def phone_login(page, email: str) -> None:  # noqa: F811
     page.goto("/accounts/login/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/o/alpha/")
     necessary = page.locator("[data-consent=necessary]:visible")
     if necessary.count():

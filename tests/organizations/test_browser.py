@@ -39,7 +39,7 @@ def browser_login(page, email: str, *, org_path: str = "/o/alpha/") -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"**{org_path}")
     page.click("#cookie-consent [data-consent=necessary]")
 
@@ -82,7 +82,7 @@ def test_login_and_create_an_api_key_shown_once(tenant_a, page):
     page.wait_for_url("**/accounts/login/")
     page.fill("input[name=username]", tenant_a.admin.email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/o/alpha/")
     assert page.locator("h1").inner_text() == "Alpha"
     page.click("#cookie-consent [data-consent=necessary]")  # the banner covers the page corner
@@ -91,7 +91,7 @@ def test_login_and_create_an_api_key_shown_once(tenant_a, page):
     page.click("nav >> text=API keys")
     page.wait_for_url("**/o/alpha/api-keys/")
     page.fill("input[name=name]", "Browser key")
-    page.select_option("select[name=scope]", "write")
+    page.check("input[name=scopes][value=write]")
     page.click("button:has-text('Create key')")
     secret = page.locator("#new-key-value")
     secret.wait_for()
