@@ -583,7 +583,8 @@ def bounces_report(
         matches = (
             UsageEvent.objects.for_org(organization)
             .annotate(address=Lower(KeyTextTransform("value", "verification_snapshot")))
-            .filter(verification_snapshot__kind="email", address__in=valid)
+            # A lead's charge; an uploaded contact's `verified` check has no lead to dispute.
+            .filter(verification_snapshot__kind="email", address__in=valid, lead__isnull=False)
             .order_by("occurred_at")
         )
         for event in matches:
@@ -598,11 +599,13 @@ def bounces_report(
         if not found:
             report.lines.append(BounceLine(address=key, outcome=BounceOutcome.NO_MATCH))
         for event in found:
-            line = BounceLine(address=key, outcome=BounceOutcome.OPENED, lead_id=event.lead_id)
+            lead_id = event.lead_id
+            assert lead_id is not None  # the query takes leads' charges only
+            line = BounceLine(address=key, outcome=BounceOutcome.OPENED, lead_id=lead_id)
             try:
                 dispute = dispute_open(
                     organization=organization,
-                    lead_id=event.lead_id,
+                    lead_id=lead_id,
                     reason=DisputeReason.BOUNCED,
                     note=note,
                     created_by=reported_by,

@@ -13,9 +13,9 @@ from billing.disputes import dispute_accept, dispute_reject
 from billing.models import Dispute
 from leads.models import Lead
 from sandbox.servers.worlds import domain_entry
+from tests.api.problems import field_errors
 
 from .test_disputes import delivered, leads_of, open_  # noqa: F401 - the fixture
-from tests.api.problems import field_errors
 
 ROW_DISPUTE_MARK = "Charge disputed: awaiting the answer"
 
