@@ -584,7 +584,7 @@ def bounces_report(
             UsageEvent.objects.for_org(organization)
             .annotate(address=Lower(KeyTextTransform("value", "verification_snapshot")))
             # A lead's charge; an uploaded contact's `verified` check has no lead to dispute.
-            .filter(verification_snapshot__kind="email", address__in=valid, lead__isnull=False)
+            .filter(verification_snapshot__kind="email", address__in=valid, lead_id__isnull=False)
             .order_by("occurred_at")
         )
         for event in matches:
