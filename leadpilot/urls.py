@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from billing.webhooks import stripe_webhook
 from organizations import views as org_views
 from organizations import views_email as email_views
+from organizations.api.problem_types import problem_type
 from organizations.forms import EmailAuthenticationForm, RateLimitedPasswordResetForm
 from organizations.language import language_set
 from website import views as website_views
@@ -74,6 +75,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/v1/orgs/<slug:org_slug>/", include(api_org_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Where a problem answer's `type` points (RFC 9457): a page per error code.
+    path("api/problems/<str:code>", problem_type, name="api-problem-type"),
     # The split view serves Swagger UI's set-up script from this URL (?script) instead of inline:
     # the docs page runs under the same Content-Security-Policy as every page (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
