@@ -9,9 +9,9 @@ from rest_framework.test import APIClient
 
 from segments.models import Segment
 from segments.services import SegmentNeedsConfirmation, segment_activate, segment_create
+from tests.api.problems import field_errors
 
 from .helpers import company, role
-from tests.api.problems import field_errors
 
 pytestmark = pytest.mark.django_db
 
