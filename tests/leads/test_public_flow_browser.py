@@ -3,15 +3,18 @@ sign-up, the e-mailed link, a segment made with the pickers and its live count, 
 night (the management command against the sandbox), approving a lead on the phone layout and
 finding it on the calendar. Then the cookie banner: nothing of a category runs before consent,
 the choice persists, reopens from the footer, is withdrawn, and a new policy version asks again.
-And the public pages in Swedish through the footer's language switch."""
+The whole flow once more in Swedish (the footer's language switch; every label read from the
+shipped catalogue), and the public pages in Swedish."""
 
 from __future__ import annotations
 
 import io
 import re
+from functools import partial
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 from playwright.sync_api import expect
 
 from leads.models import Lead
@@ -42,47 +45,73 @@ def _no_horizontal_scroll(pw_page) -> None:
     assert pw_page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
-def test_from_the_landing_page_to_a_lead_on_the_calendar(world, mailoutbox, page, viewport):  # noqa: F811
+def _in(language: str, text: str) -> str:
+    """`text` as the shipped catalogue of `language` has it (the English source for en-gb)."""
+    with translation.override(language):
+        return translation.gettext(text)
+
+
+@pytest.mark.parametrize(
+    ("language", "viewport"),
+    [("en-gb", DESKTOP), ("en-gb", PHONE), ("sv", PHONE)],
+    ids=["1280", "390", "390-sv"],
+)
+def test_from_the_landing_page_to_a_lead_on_the_calendar(
+    world,
+    mailoutbox,
+    page,  # noqa: F811
+    language,
+    viewport,
+):
+    t = partial(_in, language)
     page.set_viewport_size(viewport)
     page.goto("/")
-    expect(page.locator("h1")).to_contain_text("New B2B leads every morning")
-    _no_horizontal_scroll(page)
     page.locator("#cookie-consent [data-consent=necessary]").click()
-    page.locator(".hero").get_by_role("link", name="Get started for free").click()
+    if language != "en-gb":  # the footer's switch, as a Swedish visitor does
+        page.locator(".site-footer").get_by_role("button", name="Svenska").click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("h1")).to_have_text(
+        t("New B2B leads every morning, verified before you pay for them.")
+    )
+    _no_horizontal_scroll(page)
+    page.locator(".hero").get_by_role("link", name=t("Get started for free")).click()
     page.wait_for_url("**/accounts/signup/")
 
     page.fill("input[name=organization_name]", "Fjordline Sales")
     page.fill("input[name=email]", "kari@fjordline.example")
-    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("button", name=t("Sign up")).click()
     # The box is required: the form says so and nothing is mailed.
-    expect(page.locator(".errorlist")).to_contain_text("Accept the terms and the privacy policy")
+    expect(page.locator(".errorlist")).to_contain_text(
+        t("Accept the terms and the privacy policy to sign up.")
+    )
     assert mailoutbox == []
-    page.get_by_label("I accept the terms of service and the privacy policy").check()
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.locator("h1")).to_contain_text("Check your inbox")
+    page.get_by_label(t("I accept the terms of service and the privacy policy")).check()
+    page.get_by_role("button", name=t("Sign up")).click()
+    expect(page.locator("h1")).to_contain_text(t("Check your inbox"))
 
     (mail,) = mailoutbox
     link = re.search(r"https?://\S+/accounts/signup/\S+", mail.body).group(0)
     page.goto(re.sub(r"^https?://[^/]+", "", link))
     page.fill("input[name=full_name]", "Kari Nordmann")
     page.fill("input[name=password]", "a long enough pass phrase")
-    page.get_by_role("button", name="Create account and organisation").click()
+    page.get_by_role("button", name=t("Create account and organisation")).click()
     page.wait_for_url(re.compile(r".*/o/fjordline-sales/$"))
     slug = "fjordline-sales"
 
     # A segment with the pickers: the count follows the pick.
     page.goto(f"/o/{slug}/segments/new/")
     page.fill("input[name=name]", "British CEOs")
-    countries = page.get_by_role("combobox", name="Countries")
-    countries.fill("united k")
-    page.get_by_role("option", name="United Kingdom (GB)").click()
+    countries = page.get_by_role("combobox", name=t("Countries"))
+    countries.fill("(GB)")
+    page.get_by_role("option", name=re.compile(r"\(GB\)$")).click()
     expect(page.locator("input[name=countries]")).to_have_value("GB")
     expect(page.get_by_test_id("companies")).to_have_text("3")
-    page.get_by_role("button", name="Save as draft").click()
+    page.get_by_role("button", name=t("Save as draft")).click()
     page.wait_for_url(f"**/o/{slug}/segments/*/")
-    page.get_by_role("button", name="Activate").click()
-    expect(page.locator(".messages")).to_contain_text("is active")
+    page.get_by_role("button", name=t("Activate"), exact=True).click()
+    expect(page.locator(".messages")).to_contain_text(
+        t("“%(name)s” is active: the nightly search will run it.") % {"name": "British CEOs"}
+    )
 
     # The night: the management command, in this process, against the sandbox.
     out = io.StringIO()
@@ -95,10 +124,10 @@ def test_from_the_landing_page_to_a_lead_on_the_calendar(world, mailoutbox, page
     _no_horizontal_scroll(page)
     first = page.locator("#queue tbody tr").first
     name = first.locator("td.card-title a").inner_text().strip()
-    approve = first.get_by_role("button", name="Approve")
+    approve = first.get_by_role("button", name=t("Approve"))
     expect(approve).to_be_in_viewport(ratio=1)
     approve.click()
-    expect(first.locator(".badge.ok")).to_have_text("approved")
+    expect(first.locator(".badge.ok")).to_have_text(t("approved"))
 
     org = Organization.objects.get(slug=slug)
     lead = Lead.objects.for_org(org).get(status="approved")
